@@ -1,0 +1,1 @@
+//! Readers for Polis exports and API dumps (to be written).
