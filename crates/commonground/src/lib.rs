@@ -2,10 +2,43 @@
 //!
 //! Finds the opinion groups in a deliberation and the statements that bridge them: the math of
 //! Pol.is, done faithfully, fast and reproducibly.
+//!
+//! Votes (agree = +1, disagree = -1, pass = 0) go into a sparse [`VoteMatrix`]; the pipeline places
+//! participants on a 2-D opinion map by sparse PCA ([`pca`]), clusters them into base clusters and
+//! opinion groups ([`cluster`]), and computes representative statements, consensus and
+//! group-aware consensus ([`stats`]). [`analyze`] runs it once; [`Conversation`] keeps it current
+//! as votes arrive, with Polis's warm starts. Every output reads from one [`Analysis`].
+//!
+//! ```
+//! use commonground::{analyze, Params, Vote, VoteEvent};
+//! // Two camps of 10 that disagree on statements 1-5 and all agree on statement 0.
+//! let votes: Vec<VoteEvent> = (0..20)
+//!     .flat_map(|p| (0..6).map(move |s| {
+//!         let camp = if p < 10 { Vote::Agree } else { Vote::Disagree };
+//!         VoteEvent::new(p, s, if s == 0 { Vote::Agree } else { camp })
+//!     }))
+//!     .collect();
+//! let analysis = analyze(&votes, &[], &Params::default()).unwrap();
+//! assert_eq!(analysis.groups.len(), 2);
+//! // Statement 0 is the common ground: both groups agree with it.
+//! let top = analysis.statements.iter()
+//!     .max_by(|a, b| a.group_aware_consensus.total_cmp(&b.group_aware_consensus)).unwrap();
+//! assert_eq!(top.id, 0.into());
+//! ```
 
+pub mod analysis;
+mod clojure;
+pub mod cluster;
+mod conversation;
 pub mod error;
 pub mod io;
+mod params;
+pub mod pca;
+pub mod stats;
 pub mod votes;
 
+pub use analysis::Analysis;
+pub use conversation::{analyze, Batching, Conversation};
 pub use error::{Error, Location, Result};
+pub use params::Params;
 pub use votes::{Id, ModerationStatus, Statement, Vote, VoteEvent, VoteMatrix};

@@ -1,0 +1,201 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::kmeans::{distance, kmeans, Cluster, Points};
+
+/// The largest number of groups Polis tries: `min(max_k, 2 + floor(base_clusters / 12))`
+/// (`max-k-fn`, `conversation.clj`).
+pub fn max_group_k(n_base_clusters: usize, max_k: usize) -> usize {
+    max_k.min(2 + n_base_clusters / 12)
+}
+
+/// Polis's silhouette of a group clustering (`clusters.clj` `silhouette`), over base-cluster
+/// centres and **unweighted**: for each base cluster, `(b - a) / max(a, b)` with `a` its mean
+/// distance to the other members of its group and `b` the smallest mean distance to another group;
+/// a base cluster alone in its group scores 0; the clustering scores the mean.
+///
+/// `centers[i]` is the centre of the base cluster named `names[i]`; group members are names.
+/// O(base clusters²), at most 100² here. Where Polis would divide 0 by 0 (coincident centres) or
+/// find no other group, the member scores 0 instead of NaN or a crash.
+pub fn silhouette(names: &[usize], centers: &[[f64; 2]], groups: &[Cluster]) -> f64 {
+    let pos = |name: usize| names.iter().position(|&n| n == name).map(|i| centers[i]);
+    // Scores are averaged in base-cluster order, as Polis averages over the distance matrix's rows.
+    let mut scores: Vec<(usize, f64)> = Vec::new();
+    for g in groups {
+        for &member in &g.members {
+            let Some(row) = names.iter().position(|&n| n == member) else { continue };
+            let p = centers[row];
+            let mut a = None;
+            let mut b: Option<f64> = None;
+            let mut singleton = false;
+            for h in groups {
+                let own = h.id == g.id;
+                let others: Vec<[f64; 2]> =
+                    h.members.iter().filter(|&&m| m != member).filter_map(|&m| pos(m)).collect();
+                if own && others.is_empty() {
+                    singleton = true;
+                    break;
+                }
+                if others.is_empty() {
+                    continue;
+                }
+                let mean = others.iter().map(|&q| distance(p, q)).sum::<f64>() * (1.0 / others.len() as f64);
+                if own {
+                    a = Some(mean);
+                } else {
+                    b = Some(b.map_or(mean, |b| b.min(mean)));
+                }
+            }
+            let s = match (singleton, a, b) {
+                (true, _, _) => 0.0,
+                (false, Some(a), Some(b)) if a.max(b) > 0.0 => (b - a) / a.max(b),
+                _ => 0.0,
+            };
+            scores.push((row, s));
+        }
+    }
+    scores.sort_by_key(|&(row, _)| row);
+    if scores.is_empty() {
+        0.0
+    } else {
+        scores.iter().map(|&(_, s)| s).sum::<f64>() * (1.0 / scores.len() as f64)
+    }
+}
+
+/// Clusters base clusters into groups for every k from 2 to [`max_group_k`], each warm-started from
+/// the previous update's clustering for the same k, and scores each by silhouette.
+///
+/// `iters` is the k-means budget: Polis passes `:cluster-iters` but `kmeans` reads `:max-iters`, so
+/// its group clustering runs the default 20 (Q3), which `Params::default()` reproduces.
+pub fn group_clusterings(
+    base: &[Cluster],
+    max_k: usize,
+    previous: &BTreeMap<usize, Vec<Cluster>>,
+    iters: usize,
+) -> BTreeMap<usize, (Vec<Cluster>, f64)> {
+    let names: Vec<usize> = base.iter().map(|c| c.id as usize).collect();
+    let centers: Vec<[f64; 2]> = base.iter().map(|c| c.center).collect();
+    let weights: Vec<f64> = base.iter().map(|c| c.members.len() as f64).collect();
+    let points = Points::new(names.clone(), centers.clone(), Some(weights));
+    (2..=max_group_k(base.len(), max_k))
+        .map(|k| {
+            let clustering = kmeans(&points, k, previous.get(&k).map(|v| v.as_slice()), iters);
+            let s = silhouette(&names, &centers, &clustering);
+            (k, (clustering, s))
+        })
+        .collect()
+}
+
+/// Polis's `group-k-smoother`: the number of groups changes only after the best k (by silhouette;
+/// ties to the higher k) has been the same for `buffer` consecutive updates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupKSmoother {
+    pub last_k: Option<usize>,
+    pub last_k_count: usize,
+    pub smoothed_k: Option<usize>,
+}
+
+impl GroupKSmoother {
+    /// Feeds one update's silhouettes; returns the k to use. A smoothed k that is no longer
+    /// available (fewer base clusters now) falls back to this update's best k (PR #2536).
+    pub fn update(&mut self, silhouettes: &BTreeMap<usize, f64>, buffer: usize) -> Option<usize> {
+        // `(apply max-key silhouettes keys)`: the last maximum in ascending k, so ties go up.
+        let mut this_k = None;
+        let mut best = f64::NEG_INFINITY;
+        for (&k, &s) in silhouettes {
+            if s >= best || this_k.is_none() {
+                best = s;
+                this_k = Some(k);
+            }
+        }
+        let this_k = this_k?;
+        let count = if self.last_k == Some(this_k) { self.last_k_count + 1 } else { 1 };
+        let mut smoothed = if count >= buffer { this_k } else { self.smoothed_k.unwrap_or(this_k) };
+        if !silhouettes.contains_key(&smoothed) {
+            smoothed = this_k;
+        }
+        *self = GroupKSmoother { last_k: Some(this_k), last_k_count: count, smoothed_k: Some(smoothed) };
+        Some(smoothed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_k_grows_with_base_clusters_up_to_five() {
+        assert_eq!(max_group_k(11, 5), 2);
+        assert_eq!(max_group_k(12, 5), 3);
+        assert_eq!(max_group_k(100, 5), 5);
+        assert_eq!(max_group_k(100, 8), 8);
+    }
+
+    #[test]
+    fn silhouette_by_hand_on_four_points() {
+        // Groups {0,1} at x=0,1 and {2,3} at x=10,11.
+        let names = vec![0, 1, 2, 3];
+        let centers = vec![[0.0, 0.0], [1.0, 0.0], [10.0, 0.0], [11.0, 0.0]];
+        let groups = vec![
+            Cluster { id: 0, members: vec![0, 1], center: [0.5, 0.0] },
+            Cluster { id: 1, members: vec![2, 3], center: [10.5, 0.0] },
+        ];
+        // Point 0: a = 1, b = mean(10, 11) = 10.5 -> 9.5/10.5; point 1: a = 1, b = 9.5 -> 8.5/9.5;
+        // symmetric for 2 and 3.
+        let expected = (2.0 * (9.5 / 10.5) + 2.0 * (8.5 / 9.5)) / 4.0;
+        assert!((silhouette(&names, &centers, &groups) - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_singleton_group_member_scores_zero() {
+        let names = vec![0, 1, 2];
+        let centers = vec![[0.0, 0.0], [1.0, 0.0], [10.0, 0.0]];
+        let groups = vec![
+            Cluster { id: 0, members: vec![0, 1], center: [0.5, 0.0] },
+            Cluster { id: 1, members: vec![2], center: [10.0, 0.0] },
+        ];
+        let expected = ((10.0 - 1.0) / 10.0 + (9.0 - 1.0) / 9.0 + 0.0) / 3.0;
+        assert!((silhouette(&names, &centers, &groups) - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn smoother_switches_k_only_after_four_agreeing_updates() {
+        let mut s = GroupKSmoother::default();
+        let prefer = |k: usize| -> BTreeMap<usize, f64> { (2..=4).map(|j| (j, if j == k { 0.9 } else { 0.1 })).collect() };
+        assert_eq!(s.update(&prefer(2), 4), Some(2));
+        for _ in 0..3 {
+            assert_eq!(s.update(&prefer(3), 4), Some(2));
+        }
+        assert_eq!(s.update(&prefer(3), 4), Some(3));
+    }
+
+    #[test]
+    fn silhouette_ties_go_to_the_higher_k() {
+        let mut s = GroupKSmoother::default();
+        let tie: BTreeMap<usize, f64> = [(2, 0.5), (3, 0.5)].into_iter().collect();
+        assert_eq!(s.update(&tie, 4), Some(3));
+    }
+
+    #[test]
+    fn silhouette_matches_linfa_style_definition_on_random_points() {
+        // Brute force: the textbook silhouette (singletons 0) over the same points.
+        let names: Vec<usize> = (0..12).collect();
+        let centers: Vec<[f64; 2]> = (0..12).map(|i| [((i * 7) % 5) as f64, ((i * 3) % 4) as f64 + (i / 6) as f64 * 5.0]).collect();
+        let groups = vec![
+            Cluster { id: 0, members: (0..6).collect(), center: [0.0, 0.0] },
+            Cluster { id: 1, members: (6..12).collect(), center: [0.0, 0.0] },
+        ];
+        let label = |i: usize| if i < 6 { 0 } else { 1 };
+        let mut total = 0.0;
+        for i in 0..12 {
+            let mean_to = |g: usize| {
+                let d: Vec<f64> = (0..12).filter(|&j| j != i && label(j) == g).map(|j| distance(centers[i], centers[j])).collect();
+                d.iter().sum::<f64>() / d.len() as f64
+            };
+            let (a, b) = (mean_to(label(i)), mean_to(1 - label(i)));
+            total += (b - a) / a.max(b);
+        }
+        assert!((silhouette(&names, &centers, &groups) - total / 12.0).abs() < 1e-12);
+    }
+}

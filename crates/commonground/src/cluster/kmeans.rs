@@ -1,0 +1,343 @@
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use crate::clojure::{hash_long, map_order};
+
+/// A cluster: its id (stable across updates; Polis ids only grow), its members (names of data
+/// points: participant rows for base clusters, base-cluster ids for groups), and its centre.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Cluster {
+    pub id: u32,
+    pub members: Vec<usize>,
+    pub center: [f64; 2],
+}
+
+/// Points to cluster: each has a name (stable across updates), a 2-D position and, for the group
+/// level, a weight (the base cluster's member count).
+#[derive(Debug, Clone, Default)]
+pub struct Points {
+    pub names: Vec<usize>,
+    pub positions: Vec<[f64; 2]>,
+    pub weights: Option<Vec<f64>>,
+    index: HashMap<usize, usize>,
+}
+
+impl Points {
+    pub fn new(names: Vec<usize>, positions: Vec<[f64; 2]>, weights: Option<Vec<f64>>) -> Points {
+        let index = names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+        Points { names, positions, weights, index }
+    }
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+    fn row_of(&self, name: usize) -> Option<usize> {
+        self.index.get(&name).copied()
+    }
+}
+
+/// vectorz's distance, `sqrt(|a|² + |b|² - 2 a·b)` (Polis Q11): near-coincident points come out
+/// at exactly 0, which decides ties and the `dist > 0` test of the warm start.
+pub(crate) fn distance(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let aa = a[0] * a[0] + a[1] * a[1];
+    let bb = b[0] * b[0] + b[1] * b[1];
+    let ab = a[0] * b[0] + a[1] * b[1];
+    (aa + bb - 2.0 * ab).max(0.0).sqrt()
+}
+
+/// Polis's `weighted-mean` of rows (`clusters.clj`): unweighted, the column sums times 1/n;
+/// weighted, each row times its weight, times n / Σw, then the unweighted mean.
+fn weighted_mean(rows: &[usize], points: &Points) -> [f64; 2] {
+    let n = rows.len() as f64;
+    let mut s = [0.0, 0.0];
+    match &points.weights {
+        None => {
+            for &r in rows {
+                s[0] += points.positions[r][0];
+                s[1] += points.positions[r][1];
+            }
+        }
+        Some(w) => {
+            let total: f64 = rows.iter().map(|&r| w[r]).sum();
+            let scale = n / total;
+            for &r in rows {
+                s[0] += points.positions[r][0] * w[r] * scale;
+                s[1] += points.positions[r][1] * w[r] * scale;
+            }
+        }
+    }
+    let inv = 1.0 / n;
+    [s[0] * inv, s[1] * inv]
+}
+
+/// Mean of two centres weighted by member counts (`merge-clusters`).
+fn merged_center(a: &Cluster, b: &Cluster) -> [f64; 2] {
+    let (wa, wb) = (a.members.len() as f64, b.members.len() as f64);
+    let scale = 2.0 / (wa + wb);
+    let x = (a.center[0] * wa * scale + b.center[0] * wb * scale) * 0.5;
+    let y = (a.center[1] * wa * scale + b.center[1] * wb * scale) * 0.5;
+    [x, y]
+}
+
+/// The rows of `points` among a cluster's members, in data order (`rowname-subset`).
+fn present_rows(members: &[usize], points: &Points) -> Vec<usize> {
+    let mut rows: Vec<usize> = members.iter().filter_map(|&m| points.row_of(m)).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows
+}
+
+/// `init-clusters`: the first k distinct points, ids 0..k-1, no members yet.
+fn init_clusters(points: &Points, k: usize) -> Vec<Cluster> {
+    let mut seen: HashSet<[u64; 2]> = HashSet::new();
+    let mut out = Vec::new();
+    for p in &points.positions {
+        if out.len() == k {
+            break;
+        }
+        // Clojure `distinct` on the rows: -0.0 and 0.0 compare equal as numbers.
+        let key = [(p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits()];
+        if seen.insert(key) {
+            out.push(Cluster { id: out.len() as u32, members: vec![], center: *p });
+        }
+    }
+    out
+}
+
+fn n_distinct(points: &Points) -> usize {
+    points.positions.iter().map(|p| [(p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits()]).collect::<HashSet<_>>().len()
+}
+
+/// One k-means step (`cluster-step`): every point joins its nearest centre, ties going to the
+/// **last** cluster in Clojure map order; empty clusters are dropped; centres become the
+/// (weighted) mean of their members. Parallel over points; O(points x clusters).
+fn cluster_step(points: &Points, clusters: &[Cluster]) -> Vec<Cluster> {
+    let order = map_order(&clusters.iter().map(|c| hash_long(c.id as i64)).collect::<Vec<_>>());
+    let centers: Vec<[f64; 2]> = order.iter().map(|&i| clusters[i].center).collect();
+    let nearest: Vec<usize> = points
+        .positions
+        .par_iter()
+        .map(|&p| {
+            let mut best = 0;
+            let mut best_d = f64::INFINITY;
+            for (i, &c) in centers.iter().enumerate() {
+                let d = distance(p, c);
+                if d <= best_d {
+                    best = i;
+                    best_d = d;
+                }
+            }
+            best
+        })
+        .collect();
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
+    for (row, &slot) in nearest.iter().enumerate() {
+        rows[slot].push(row);
+    }
+    order
+        .iter()
+        .enumerate()
+        .filter(|(slot, _)| !rows[*slot].is_empty())
+        .map(|(slot, &i)| Cluster {
+            id: clusters[i].id,
+            members: rows[slot].iter().map(|&r| points.names[r]).collect(),
+            center: weighted_mean(&rows[slot], points),
+        })
+        .collect()
+}
+
+/// `same-clustering?`: centres sorted lexicographically, zipped (truncating), all closer than 0.01.
+fn same_clustering(a: &[Cluster], b: &[Cluster]) -> bool {
+    let sorted = |cs: &[Cluster]| {
+        let mut v: Vec<[f64; 2]> = cs.iter().map(|c| c.center).collect();
+        v.sort_by(|x, y| x[0].total_cmp(&y[0]).then(x[1].total_cmp(&y[1])));
+        v
+    };
+    sorted(a).iter().zip(sorted(b).iter()).all(|(x, y)| distance(*x, *y) < 0.01)
+}
+
+/// `clean-start-clusters`: prepares the previous update's clusters as the start of this one.
+/// 1. Recentre each on its members still present; drop those with none (all dropped: one cluster
+///    of everything, id max+1).
+/// 2. Merge clusters with exactly equal centres (the larger keeps its id; a tie keeps the later's).
+/// 3. While fewer than `min(k, distinct points)` clusters: the point farthest from its nearest
+///    centre (ties: the later point), if at distance > 0, leaves its cluster and becomes a new
+///    singleton cluster with id max+1.
+fn clean_start(points: &Points, previous: &[Cluster], k: usize) -> Vec<Cluster> {
+    if previous.is_empty() {
+        return init_clusters(points, k);
+    }
+    let mut clusters: Vec<Cluster> = previous
+        .iter()
+        .filter_map(|c| {
+            let rows = present_rows(&c.members, points);
+            (!rows.is_empty()).then(|| Cluster { id: c.id, members: c.members.clone(), center: weighted_mean(&rows, points) })
+        })
+        .collect();
+    if clusters.is_empty() {
+        let all: Vec<usize> = (0..points.len()).collect();
+        let id = previous.iter().map(|c| c.id as i64).max().unwrap_or(-1) + 1;
+        clusters = vec![Cluster { id: id as u32, members: points.names.clone(), center: weighted_mean(&all, points) }];
+    }
+    // uniqify-clusters
+    let mut uniq: Vec<Cluster> = Vec::with_capacity(clusters.len());
+    for c in clusters {
+        if let Some(pos) = uniq.iter().position(|u| u.center == c.center) {
+            let u = &uniq[pos];
+            let id = if u.members.len() > c.members.len() { u.id } else { c.id };
+            let center = merged_center(u, &c);
+            let mut members = u.members.clone();
+            members.extend_from_slice(&c.members);
+            uniq[pos] = Cluster { id, members, center };
+        } else {
+            uniq.push(c);
+        }
+    }
+    let possible = k.min(n_distinct(points));
+    let mut clusters = uniq;
+    loop {
+        for c in clusters.iter_mut() {
+            let rows = present_rows(&c.members, points);
+            if !rows.is_empty() {
+                c.center = weighted_mean(&rows, points);
+            }
+        }
+        if possible <= clusters.len() {
+            return clusters;
+        }
+        // most-distal: max over points (last max) of the min distance over clusters (last min).
+        let nearest: Vec<f64> = points
+            .positions
+            .par_iter()
+            .map(|&p| clusters.iter().map(|c| distance(p, c.center)).fold(f64::INFINITY, f64::min))
+            .collect();
+        let mut far = 0;
+        for (row, &d) in nearest.iter().enumerate() {
+            if d >= nearest[far] {
+                far = row;
+            }
+        }
+        if nearest[far] <= 0.0 {
+            return clusters;
+        }
+        let name = points.names[far];
+        for c in clusters.iter_mut() {
+            c.members.retain(|&m| m != name);
+        }
+        let id = clusters.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+        clusters.push(Cluster { id, members: vec![name], center: points.positions[far] });
+    }
+}
+
+/// Polis's `kmeans` (`clusters.clj`): start from the previous clustering (warm) or the first k
+/// distinct points (cold), then step until the centres move less than 0.01 or `max_iters` more
+/// steps have run (1 to `max_iters + 1` steps). Returns clusters sorted by id.
+pub fn kmeans(points: &Points, k: usize, previous: Option<&[Cluster]>, max_iters: usize) -> Vec<Cluster> {
+    if points.is_empty() || k == 0 {
+        return Vec::new();
+    }
+    let mut clusters = match previous {
+        Some(prev) => clean_start(points, prev, k),
+        None => init_clusters(points, k),
+    };
+    let mut iter = max_iters;
+    loop {
+        let next = cluster_step(points, &clusters);
+        if iter == 0 || same_clustering(&clusters, &next) {
+            clusters = next;
+            break;
+        }
+        clusters = next;
+        iter -= 1;
+    }
+    clusters.sort_by_key(|c| c.id);
+    clusters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pts(p: &[[f64; 2]]) -> Points {
+        Points::new((0..p.len()).collect(), p.to_vec(), None)
+    }
+
+    #[test]
+    fn cold_start_uses_the_first_k_distinct_points_and_converges_to_the_two_blobs() {
+        let p = pts(&[[0.0, 0.0], [0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0], [0.0, 0.1]]);
+        let c = kmeans(&p, 2, None, 20);
+        assert_eq!(c.len(), 2);
+        // Initial centres (0,0) and (0.1,0) are both in the left blob; (5,5) points go to the
+        // nearer one and pull it right.
+        let members: Vec<Vec<usize>> = c.iter().map(|c| c.members.clone()).collect();
+        assert!(members.contains(&vec![0, 1, 2, 5]) && members.contains(&vec![3, 4]), "{members:?}");
+    }
+
+    #[test]
+    fn weighted_centres_are_weighted_means() {
+        let p = Points::new(vec![10, 11], vec![[0.0, 0.0], [3.0, 3.0]], Some(vec![1.0, 2.0]));
+        let c = kmeans(&p, 1, None, 5);
+        assert_eq!(c[0].members, vec![10, 11]);
+        assert!((c[0].center[0] - 2.0).abs() < 1e-12 && (c[0].center[1] - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fewer_distinct_points_than_k_gives_fewer_clusters() {
+        let p = pts(&[[1.0, 1.0], [1.0, 1.0], [2.0, 2.0]]);
+        assert_eq!(kmeans(&p, 100, None, 100).len(), 2);
+    }
+
+    #[test]
+    fn warm_start_keeps_ids_and_adds_the_most_distal_point_as_a_new_cluster() {
+        let p = pts(&[[0.0, 0.0], [0.2, 0.0], [10.0, 0.0]]);
+        let previous = vec![Cluster { id: 7, members: vec![0, 1, 2], center: [0.0, 0.0] }];
+        let c = kmeans(&p, 2, Some(&previous), 20);
+        assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), vec![7, 8]);
+        assert_eq!(c[0].members, vec![0, 1]);
+        assert_eq!(c[1].members, vec![2]);
+    }
+
+    #[test]
+    fn ties_go_to_the_last_cluster_in_map_order() {
+        // The point (1,0) is equidistant from centres (0,0) id 0 and (2,0) id 1; with two clusters
+        // (an array map) the later one, id 1, wins.
+        let p = pts(&[[0.0, 0.0], [2.0, 0.0], [1.0, 0.0]]);
+        let step = cluster_step(&p, &[
+            Cluster { id: 0, members: vec![], center: [0.0, 0.0] },
+            Cluster { id: 1, members: vec![], center: [2.0, 0.0] },
+        ]);
+        assert_eq!(step[1].members, vec![1, 2]);
+    }
+
+    #[test]
+    fn unweighted_kmeans_agrees_with_lloyd_by_brute_force_on_separated_blobs() {
+        // Oracle: Lloyd's algorithm written directly, from the same start; on well separated data
+        // Polis's variant must reach the same partition.
+        let mut positions = Vec::new();
+        for i in 0..60 {
+            let blob = i % 3;
+            let (cx, cy) = [(0.0, 0.0), (6.0, 1.0), (2.0, 7.0)][blob];
+            positions.push([cx + ((i * 37) % 11) as f64 * 0.05, cy + ((i * 17) % 13) as f64 * 0.05]);
+        }
+        let p = pts(&positions);
+        let ours = kmeans(&p, 3, None, 100);
+        let mut centers: Vec<[f64; 2]> = init_clusters(&p, 3).iter().map(|c| c.center).collect();
+        let mut assign = vec![0; positions.len()];
+        for _ in 0..100 {
+            for (i, q) in positions.iter().enumerate() {
+                assign[i] = (0..3).min_by(|&a, &b| distance(*q, centers[a]).total_cmp(&distance(*q, centers[b]))).unwrap();
+            }
+            for (c, center) in centers.iter_mut().enumerate() {
+                let m: Vec<&[f64; 2]> = positions.iter().zip(&assign).filter(|(_, &a)| a == c).map(|(q, _)| q).collect();
+                *center = [m.iter().map(|q| q[0]).sum::<f64>() / m.len() as f64, m.iter().map(|q| q[1]).sum::<f64>() / m.len() as f64];
+            }
+        }
+        for cl in &ours {
+            let a = assign[cl.members[0]];
+            assert!(cl.members.iter().all(|&m| assign[m] == a));
+        }
+    }
+}

@@ -1,0 +1,473 @@
+//! A conversation analysed as votes stream in, with Polis's warm starts, and the stateless
+//! [`analyze`] built on it.
+//!
+//! Polis recomputes the whole analysis on every update (one poll of new votes), but starts each
+//! stage from the previous update's result (`conversation.clj`): the PCA from the previous
+//! components, the base clusters from the previous base clusters, each candidate number of groups
+//! from its previous clustering; the number of groups changes only after it has been the best for
+//! four updates; and a participant once in conversation stays in. [`Conversation`] keeps exactly
+//! that state, so feeding it Polis's batches reproduces Polis's history, and its group ids stay
+//! stable across updates.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::analysis::{
+    Analysis, BaseCluster, Consensus, Group, KSelection, ModerationSets, ParticipantResult, PcaResult, StatementResult,
+};
+use crate::clojure::{hasheq, map_order};
+use crate::cluster::{group_clusterings, kmeans, Cluster, GroupKSmoother, Points};
+use crate::error::{Error, Location, Result};
+use crate::params::Params;
+use crate::pca::{comment_projections, participant_projections, Pca};
+use crate::stats::{self, count_votes, VoteCounts};
+use crate::votes::{Id, Statement, VoteEvent, VoteMatrix};
+
+/// The state Polis carries from one update to the next.
+#[derive(Debug, Clone, Default)]
+struct WarmState {
+    comps: Option<[Vec<f64>; 2]>,
+    base_clusters: Vec<Cluster>,
+    group_clusterings: BTreeMap<usize, Vec<Cluster>>,
+    smoother: GroupKSmoother,
+    /// In-conversation flag per participant row; monotone.
+    in_conv: Vec<bool>,
+    /// Previous update's in-conversation vote totals per statement id (summed over groups), which
+    /// Polis's comment priorities read one update late (Q2).
+    previous_group_totals: Option<HashMap<Id, VoteCounts>>,
+}
+
+/// A conversation that takes vote batches and keeps its analysis current.
+///
+/// ```
+/// use commonground::{Conversation, Params, Vote, VoteEvent};
+/// let mut conv = Conversation::new(Params::default()).unwrap();
+/// let votes: Vec<VoteEvent> = (0..20)
+///     .flat_map(|p| (0..6).map(move |s| {
+///         let camp = if p % 2 == 0 { Vote::Agree } else { Vote::Disagree };
+///         VoteEvent::new(p, s, if s == 0 { Vote::Agree } else { camp })
+///     }))
+///     .collect();
+/// let analysis = conv.update(&votes).unwrap();
+/// assert_eq!(analysis.groups.len(), 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    params: Params,
+    matrix: VoteMatrix,
+    statements: Vec<Statement>,
+    statement_index: HashMap<Id, usize>,
+    state: WarmState,
+    tick: u64,
+    analysis: Option<Analysis>,
+}
+
+impl Conversation {
+    /// A new, empty conversation. The parameters are checked here, once.
+    pub fn new(params: Params) -> Result<Conversation> {
+        params.check()?;
+        Ok(Conversation {
+            params,
+            matrix: VoteMatrix::default(),
+            statements: Vec::new(),
+            statement_index: HashMap::new(),
+            state: WarmState::default(),
+            tick: 0,
+            analysis: None,
+        })
+    }
+
+    /// Adds or replaces statement metadata (texts, moderation, meta flags). Once statements are
+    /// known, a vote on a statement that is not among them is an error. Takes effect at the next
+    /// update, as Polis applies moderation on its next tick.
+    pub fn set_statements(&mut self, statements: impl IntoIterator<Item = Statement>) {
+        for s in statements {
+            match self.statement_index.get(&s.id) {
+                Some(&i) => self.statements[i] = s,
+                None => {
+                    self.statement_index.insert(s.id.clone(), self.statements.len());
+                    self.statements.push(s);
+                }
+            }
+        }
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+    pub fn matrix(&self) -> &VoteMatrix {
+        &self.matrix
+    }
+    /// The latest analysis, if any update has run.
+    pub fn analysis(&self) -> Option<&Analysis> {
+        self.analysis.as_ref()
+    }
+
+    /// Applies one batch of votes and recomputes the analysis with warm starts. The batch is
+    /// validated first: on error nothing changes. An empty batch recomputes (as a Polis tick does
+    /// after moderation), but a conversation with no votes at all is an error.
+    pub fn update(&mut self, votes: &[VoteEvent]) -> Result<&Analysis> {
+        if !self.statements.is_empty() {
+            if let Some((i, v)) = votes.iter().enumerate().find(|(_, v)| !self.statement_index.contains_key(&v.statement)) {
+                return Err(Error::UnknownStatement {
+                    location: Location { file: None, line: Some(i as u64 + 1) },
+                    statement: v.statement.clone(),
+                });
+            }
+        }
+        let matrix = self.matrix.with_votes(votes);
+        if matrix.n_votes() == 0 {
+            return Err(Error::EmptyConversation("no votes to analyse".into()));
+        }
+        self.matrix = matrix;
+        self.tick += 1;
+        let analysis = self.compute();
+        Ok(self.analysis.insert(analysis))
+    }
+
+    /// Feeds timestamped votes through the conversation in time order, in batches as Polis's
+    /// poller would have seen them, and returns the conversation after the last batch.
+    pub fn replay(params: Params, statements: Vec<Statement>, votes: &[VoteEvent], batching: &Batching) -> Result<Conversation> {
+        let mut conv = Conversation::new(params)?;
+        conv.set_statements(statements);
+        let batches = batching.split(votes);
+        if batches.is_empty() {
+            return Err(Error::EmptyConversation("no votes to replay".into()));
+        }
+        for batch in batches {
+            conv.update(&batch)?;
+        }
+        Ok(conv)
+    }
+
+    fn moderation_flags(&self) -> (Vec<bool>, Vec<bool>) {
+        let m = self.matrix.n_statements();
+        let mut out = vec![false; m];
+        let mut meta = vec![false; m];
+        for (j, id) in self.matrix.statements().iter().enumerate() {
+            if let Some(&i) = self.statement_index.get(id) {
+                out[j] = self.statements[i].is_moderated_out();
+                meta[j] = self.statements[i].is_meta;
+            }
+        }
+        (out, meta)
+    }
+
+    /// Polis's `in-conv` (`conversation.clj`): everyone with at least `min(7, statements)` votes
+    /// joins, for good; if fewer than 15 are in, the most active others are added, ties in the
+    /// order Clojure iterates `user-vote-counts` (PR #2623).
+    fn update_in_conv(&mut self, vote_counts: &[usize]) {
+        let n = self.matrix.n_participants();
+        let in_conv = &mut self.state.in_conv;
+        in_conv.resize(n, false);
+        let threshold = self.params.min_votes_in_conv.min(self.matrix.n_statements());
+        for (row, &c) in vote_counts.iter().enumerate() {
+            if c >= threshold {
+                in_conv[row] = true;
+            }
+        }
+        let n_in = in_conv.iter().filter(|&&b| b).count();
+        if n_in < self.params.min_in_conv {
+            let hashes: Vec<u32> = self.matrix.participants().iter().map(hasheq).collect();
+            let mut candidates: Vec<usize> = map_order(&hashes).into_iter().filter(|&r| !in_conv[r]).collect();
+            candidates.sort_by_key(|&r| std::cmp::Reverse(vote_counts[r]));
+            for r in candidates.into_iter().take(self.params.min_in_conv - n_in) {
+                in_conv[r] = true;
+            }
+        }
+    }
+
+    /// One full Polis update over the current matrix, from the warm state.
+    fn compute(&mut self) -> Analysis {
+        let params = self.params.clone();
+        let m = self.matrix.n_statements();
+        let n = self.matrix.n_participants();
+        let (moderated_out, meta) = self.moderation_flags();
+        // user-vote-counts: raw votes per participant, passes and moderated-out included. O(participants).
+        let vote_counts: Vec<usize> = (0..n).map(|r| self.matrix.row_len(r)).collect();
+        self.update_in_conv(&vote_counts);
+
+        // PCA over every participant, warm-started. O(votes) per iteration.
+        let pca = Pca::fit(&self.matrix, &moderated_out, self.state.comps.as_ref(), &params.pca());
+        let projections = participant_projections(&self.matrix, &moderated_out, &pca);
+        let (statement_projections, extremity) = comment_projections(&pca);
+
+        // Base clusters over in-conversation participants, in row order. O(in-conv x k) per step.
+        let in_rows: Vec<usize> = (0..n).filter(|&r| self.state.in_conv[r]).collect();
+        let points = Points::new(in_rows.clone(), in_rows.iter().map(|&r| projections[r]).collect(), None);
+        let previous_base = (!self.state.base_clusters.is_empty()).then_some(self.state.base_clusters.as_slice());
+        let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
+
+        // Groups: every k from 2 to max, warm-started per k; silhouette; smoother. O(k x 100²).
+        let clusterings = group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters);
+        let silhouettes: BTreeMap<usize, f64> = clusterings.iter().map(|(&k, (_, s))| (k, *s)).collect();
+        let best_k = silhouettes.iter().fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
+            Some((_, bs)) if s < bs => best,
+            _ => Some((k, s)),
+        });
+        let k = self.state.smoother.update(&silhouettes, params.group_k_buffer);
+        let groups: Vec<Cluster> = k.and_then(|k| clusterings.get(&k)).map(|(c, _)| c.clone()).unwrap_or_default();
+
+        // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
+        let mut bucket_of: Vec<Option<u32>> = vec![None; n];
+        let base_position: HashMap<u32, usize> = base.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        for (i, c) in base.iter().enumerate() {
+            for &row in &c.members {
+                bucket_of[row] = Some(i as u32);
+            }
+        }
+        let votes_base = count_votes(&self.matrix, &bucket_of, base.len());
+        let group_votes: Vec<Vec<VoteCounts>> = groups
+            .iter()
+            .map(|g| {
+                let mut v = vec![VoteCounts::default(); m];
+                for bid in &g.members {
+                    if let Some(&i) = base_position.get(&(*bid as u32)) {
+                        for (acc, c) in v.iter_mut().zip(&votes_base[i]) {
+                            acc.add(c);
+                        }
+                    }
+                }
+                v
+            })
+            .collect();
+
+        let repness = stats::select_repness(&group_votes, &moderated_out);
+        let everyone = count_votes(&self.matrix, &vec![Some(0); n], 1).pop().unwrap_or_default();
+        let (agree, disagree) = stats::consensus(&everyone, &moderated_out);
+        let gac = stats::group_aware_consensus(&group_votes, m);
+
+        // Priorities read the previous update's group counts (Q2).
+        let ids = self.matrix.statements();
+        let priorities: Vec<f64> = (0..m)
+            .map(|j| {
+                if params.polis_all_priorities_49 {
+                    return 49.0;
+                }
+                let counts = self
+                    .state
+                    .previous_group_totals
+                    .as_ref()
+                    .and_then(|t| t.get(&ids[j]).copied())
+                    .unwrap_or_default();
+                stats::comment_priority(meta[j], &counts, extremity[j])
+            })
+            .collect();
+
+        // Carry the warm state forward.
+        let mut totals: HashMap<Id, VoteCounts> = HashMap::new();
+        for g in &group_votes {
+            for (j, c) in g.iter().enumerate() {
+                totals.entry(ids[j].clone()).or_default().add(c);
+            }
+        }
+        self.state.previous_group_totals = Some(totals);
+        self.state.comps = Some(pca.comps.clone());
+        self.state.base_clusters = base.clone();
+        self.state.group_clusterings = clusterings.iter().map(|(&k, (c, _))| (k, c.clone())).collect();
+
+        self.assemble(AssembleInput {
+            pca,
+            projections,
+            statement_projections,
+            extremity,
+            base,
+            groups,
+            group_votes,
+            votes_base,
+            repness,
+            everyone,
+            consensus: (agree, disagree),
+            gac,
+            priorities,
+            moderated_out,
+            meta,
+            vote_counts,
+            selection: KSelection { silhouettes, best_k: best_k.map(|(k, _)| k), k },
+        })
+    }
+
+    fn assemble(&self, a: AssembleInput) -> Analysis {
+        let ids = self.matrix.statements();
+        let pids = self.matrix.participants();
+        let mut group_of_base: HashMap<usize, u32> = HashMap::new();
+        for g in &a.groups {
+            for &b in &g.members {
+                group_of_base.insert(b, g.id);
+            }
+        }
+        let mut base_of_row: HashMap<usize, u32> = HashMap::new();
+        for c in &a.base {
+            for &r in &c.members {
+                base_of_row.insert(r, c.id);
+            }
+        }
+        let participants = (0..self.matrix.n_participants())
+            .map(|r| {
+                let base_cluster = base_of_row.get(&r).copied();
+                ParticipantResult {
+                    id: pids[r].clone(),
+                    x: a.projections[r][0],
+                    y: a.projections[r][1],
+                    group: base_cluster.and_then(|b| group_of_base.get(&(b as usize)).copied()),
+                    base_cluster,
+                    in_conv: self.state.in_conv[r],
+                    n_votes: a.vote_counts[r],
+                }
+            })
+            .collect();
+        let statements = (0..self.matrix.n_statements())
+            .map(|j| {
+                let meta = self.statement_index.get(&ids[j]).map(|&i| &self.statements[i]);
+                let c = a.everyone[j];
+                StatementResult {
+                    id: ids[j].clone(),
+                    text: meta.and_then(|s| s.text.clone()),
+                    n_agree: c.agree,
+                    n_disagree: c.disagree,
+                    n_pass: c.passes(),
+                    moderated_out: a.moderated_out[j],
+                    is_meta: a.meta[j],
+                    mean: a.pca.center[j],
+                    projection: a.statement_projections[j],
+                    extremity: a.extremity[j],
+                    group_aware_consensus: a.gac[j],
+                    priority: a.priorities[j],
+                }
+            })
+            .collect();
+        let base_clusters = a
+            .base
+            .iter()
+            .map(|c| BaseCluster { id: c.id, members: c.members.iter().map(|&r| pids[r].clone()).collect(), center: c.center })
+            .collect();
+        let groups = a
+            .groups
+            .iter()
+            .zip(a.group_votes)
+            .map(|(g, votes)| Group {
+                id: g.id,
+                base_clusters: g.members.iter().map(|&b| b as u32).collect(),
+                center: g.center,
+                n_members: a.base.iter().filter(|c| g.members.contains(&(c.id as usize))).map(|c| c.members.len()).sum(),
+                votes,
+            })
+            .collect();
+        let id_of = |j: usize| ids[j].clone();
+        let mut moderation = ModerationSets::default();
+        for s in &self.statements {
+            if s.is_moderated_out() {
+                moderation.moderated_out.push(s.id.clone());
+            }
+            if s.is_meta || s.moderation == crate::votes::ModerationStatus::Accepted {
+                moderation.moderated_in.push(s.id.clone());
+            }
+            if s.is_meta {
+                moderation.meta.push(s.id.clone());
+            }
+        }
+        Analysis {
+            tick: self.tick,
+            n_participants: self.matrix.n_participants(),
+            n_statements: self.matrix.n_statements(),
+            n_votes: self.matrix.n_votes(),
+            last_vote_timestamp: self.matrix.last_timestamp(),
+            participants,
+            statements,
+            pca: PcaResult { center: a.pca.center, comps: a.pca.comps, n_comps: a.pca.n_comps, iterations: a.pca.iterations },
+            base_clusters,
+            groups,
+            k_selection: a.selection,
+            votes_base: a.votes_base,
+            repness: a.repness.into_iter().map(|g| g.into_iter().map(|e| e.map_statement(id_of)).collect()).collect(),
+            consensus: Consensus {
+                agree: a.consensus.0.into_iter().map(|e| e.map_statement(id_of)).collect(),
+                disagree: a.consensus.1.into_iter().map(|e| e.map_statement(id_of)).collect(),
+            },
+            moderation,
+        }
+    }
+}
+
+struct AssembleInput {
+    pca: Pca,
+    projections: Vec<[f64; 2]>,
+    statement_projections: Vec<[f64; 2]>,
+    extremity: Vec<f64>,
+    base: Vec<Cluster>,
+    groups: Vec<Cluster>,
+    group_votes: Vec<Vec<VoteCounts>>,
+    votes_base: Vec<Vec<VoteCounts>>,
+    repness: Vec<Vec<stats::RepnessEntry>>,
+    everyone: Vec<VoteCounts>,
+    consensus: (Vec<stats::ConsensusEntry>, Vec<stats::ConsensusEntry>),
+    gac: Vec<f64>,
+    priorities: Vec<f64>,
+    moderated_out: Vec<bool>,
+    meta: Vec<bool>,
+    vote_counts: Vec<usize>,
+    selection: KSelection,
+}
+
+/// How a replay cuts timestamped votes into updates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batching {
+    /// Votes within one window (ms) of the batch's first vote form one update, as Polis's poller
+    /// collects what arrived since its last poll (every second by default).
+    pub window_ms: i64,
+    /// At most this many updates: when windows would make more, consecutive windows are merged
+    /// into batches of about equal vote counts. Keeps replays of large conversations affordable.
+    pub max_updates: Option<usize>,
+}
+
+impl Default for Batching {
+    fn default() -> Self {
+        Batching { window_ms: 1000, max_updates: Some(2000) }
+    }
+}
+
+impl Batching {
+    /// Splits votes into update batches in time order (stable for equal timestamps; votes without
+    /// a timestamp come first, in input order).
+    pub fn split(&self, votes: &[VoteEvent]) -> Vec<Vec<VoteEvent>> {
+        let mut sorted: Vec<&VoteEvent> = votes.iter().collect();
+        sorted.sort_by_key(|v| v.timestamp.unwrap_or(i64::MIN));
+        let mut windows: Vec<Vec<VoteEvent>> = Vec::new();
+        let mut start: Option<i64> = None;
+        for v in sorted {
+            let t = v.timestamp.unwrap_or(i64::MIN);
+            match start {
+                Some(s) if t.saturating_sub(s) < self.window_ms.max(1) => {}
+                _ => {
+                    windows.push(Vec::new());
+                    start = Some(t);
+                }
+            }
+            if let Some(w) = windows.last_mut() {
+                w.push(v.clone());
+            }
+        }
+        match self.max_updates {
+            Some(max) if max > 0 && windows.len() > max => {
+                let per = votes.len().div_ceil(max);
+                let mut merged: Vec<Vec<VoteEvent>> = Vec::new();
+                for w in windows {
+                    match merged.last_mut() {
+                        Some(last) if last.len() < per => last.extend(w),
+                        _ => merged.push(w),
+                    }
+                }
+                merged
+            }
+            _ => windows,
+        }
+    }
+}
+
+/// Analyses votes in one batch (a cold start), with optional statement metadata: the stateless
+/// form of [`Conversation`].
+pub fn analyze(votes: &[VoteEvent], statements: &[Statement], params: &Params) -> Result<Analysis> {
+    let mut conv = Conversation::new(params.clone())?;
+    conv.set_statements(statements.iter().cloned());
+    conv.update(votes)?;
+    conv.analysis.take().ok_or_else(|| Error::EmptyConversation("no analysis".into()))
+}

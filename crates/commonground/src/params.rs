@@ -1,0 +1,109 @@
+//! The analysis parameters, validated once before any work (linfa's `ParamGuard` pattern).
+//!
+//! `Params::default()` is Polis-faithful: every default is the Polis math worker's
+//! (`conversation.clj` `base-conv-update-graph` opts), including its quirks where they change
+//! results. Extensions are opt-in.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::pca::PcaParams;
+
+/// Parameters of the analysis. See each field for the Polis setting it mirrors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Params {
+    /// Power-iteration budget per component and update (`pca-iters = 100`).
+    pub pca_iters: usize,
+    /// Budget for a component with no warm start; see [`PcaParams::cold_iters`].
+    pub pca_cold_iters: usize,
+    /// Convergence threshold of a cold start; see [`PcaParams::cold_tolerance`].
+    pub pca_cold_tolerance: f64,
+    /// Number of base clusters (`base-k = 100`).
+    pub base_k: usize,
+    /// k-means budget for base clusters (`base-iters = 100`).
+    pub base_iters: usize,
+    /// Largest number of groups tried (`max-k = 5`).
+    pub max_k: usize,
+    /// k-means budget for groups. Polis passes `:cluster-iters 100` to a function that reads
+    /// `:max-iters`, so its default of 20 applies (Q3); 20 reproduces Polis.
+    pub group_iters: usize,
+    /// Consecutive updates that must agree before the number of groups changes (`group-k-buffer = 4`).
+    pub group_k_buffer: usize,
+    /// A participant joins the clustering after `min(this, statements)` votes (Polis: 7).
+    pub min_votes_in_conv: usize,
+    /// If fewer participants qualify, the most active are added up to this many (Polis: 15).
+    pub min_in_conv: usize,
+    /// Seed of every random choice commonground makes. The Polis pipeline itself is deterministic
+    /// here (Polis's unseeded random PCA start is pinned to all ones, as Delphi does), so the seed
+    /// only matters to the randomised extensions (bootstrap, generator).
+    pub seed: u64,
+    /// Reproduce the Polis bug of 2025-03 to 2026-07 (PR #1961, fixed by PR #2611) under which every
+    /// comment priority was 49. Only for comparing with math blobs computed in that window.
+    pub polis_all_priorities_49: bool,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        let pca = PcaParams::default();
+        Params {
+            pca_iters: pca.iters,
+            pca_cold_iters: pca.cold_iters,
+            pca_cold_tolerance: pca.cold_tolerance,
+            base_k: 100,
+            base_iters: 100,
+            max_k: 5,
+            group_iters: 20,
+            group_k_buffer: 4,
+            min_votes_in_conv: 7,
+            min_in_conv: 15,
+            seed: 0,
+            polis_all_priorities_49: false,
+        }
+    }
+}
+
+impl Params {
+    /// Checks every parameter; returns the first that is out of range.
+    pub fn check(&self) -> Result<()> {
+        let bad = |name: &'static str, message: &str| Err(Error::InvalidParameter { name, message: message.to_string() });
+        if self.base_k == 0 {
+            return bad("base_k", "must be at least 1");
+        }
+        if self.max_k < 2 {
+            return bad("max_k", "must be at least 2 (groups are chosen among k = 2..=max_k)");
+        }
+        if self.group_k_buffer == 0 {
+            return bad("group_k_buffer", "must be at least 1");
+        }
+        if !(self.pca_cold_tolerance >= 0.0 && self.pca_cold_tolerance.is_finite()) {
+            return bad("pca_cold_tolerance", "must be a finite number >= 0");
+        }
+        Ok(())
+    }
+
+    pub(crate) fn pca(&self) -> PcaParams {
+        PcaParams { iters: self.pca_iters, cold_iters: self.pca_cold_iters, cold_tolerance: self.pca_cold_tolerance }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_polis_and_valid() {
+        let p = Params::default();
+        assert_eq!((p.base_k, p.max_k, p.group_iters, p.group_k_buffer, p.pca_iters), (100, 5, 20, 4, 100));
+        assert!(p.check().is_ok());
+    }
+
+    #[test]
+    fn out_of_range_parameters_are_named() {
+        let p = Params { max_k: 1, ..Params::default() };
+        let e = p.check().unwrap_err().to_string();
+        assert!(e.contains("max_k"), "{e}");
+        let p = Params { pca_cold_tolerance: f64::NAN, ..Params::default() };
+        assert!(p.check().unwrap_err().to_string().contains("pca_cold_tolerance"));
+    }
+}

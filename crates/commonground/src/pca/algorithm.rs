@@ -1,0 +1,408 @@
+use rayon::prelude::*;
+
+use crate::votes::VoteMatrix;
+
+/// Hyperparameters of the power-iteration PCA.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PcaParams {
+    /// Power-iteration budget per component. Polis: `pca-iters = 100`, which allows 101 products.
+    pub iters: usize,
+    /// Budget for a component that has no warm start. Polis starts cold components from an
+    /// unseeded random vector and refines them on every later update, so its stored components are
+    /// converged; one cold 101-step run from the all-ones vector (Delphi's pinned start) is not
+    /// always converged when the top eigenvalues are close. A cold start therefore runs until the
+    /// component stops moving (`cold_tolerance`) or this budget is spent; set it equal to `iters`
+    /// and the tolerance to 0 for Polis's literal single cold tick.
+    pub cold_iters: usize,
+    /// A cold start has converged when no loading moves by more than this between two products.
+    pub cold_tolerance: f64,
+}
+
+impl Default for PcaParams {
+    fn default() -> Self {
+        PcaParams { iters: 100, cold_iters: 5_000, cold_tolerance: 1e-12 }
+    }
+}
+
+/// The result of the PCA: the centre (per-statement mean vote) and two principal components, all
+/// in commonground's sign (agree = +1) and in the matrix's column order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pca {
+    pub center: Vec<f64>,
+    /// `comps[c][j]`: component c's loading on statement j. Fewer than 2 rows or columns leave the
+    /// missing components as zero vectors (Polis: `min(n-comps, min(rows, cols))` components).
+    pub comps: [Vec<f64>; 2],
+    /// How many components the data supports: `min(2, participants, statements)`.
+    pub n_comps: usize,
+    /// Power-iteration products actually used per component.
+    pub iterations: [usize; 2],
+}
+
+/// Rows per chunk in the parallel products: fixed, so that sums do not depend on the thread count.
+fn chunk_rows(n_rows: usize) -> usize {
+    // At most ~64 partial vectors (64 x statements floats of scratch), at least 1024 rows each.
+    (n_rows / 64).max(1024)
+}
+
+/// The centred sparse matrix, implicit: values are `vote - mean` on cast, non-moderated cells.
+struct Centered<'a> {
+    matrix: &'a VoteMatrix,
+    mean: &'a [f64],
+    moderated_out: &'a [bool],
+}
+
+impl Centered<'_> {
+    /// `X v` (one entry per participant). O(votes).
+    fn times(&self, v: &[f64], out: &mut [f64]) {
+        let m = self.matrix;
+        out.par_iter_mut().enumerate().for_each(|(row, o)| {
+            let (cols, vals) = m.row(row);
+            let mut s = 0.0;
+            for (&c, &x) in cols.iter().zip(vals) {
+                let c = c as usize;
+                if !self.moderated_out[c] {
+                    s += (x as f64 - self.mean[c]) * v[c];
+                }
+            }
+            *o = s;
+        });
+    }
+
+    /// `Xᵀ y` (one entry per statement). O(votes); partial sums per fixed row chunk, added in order.
+    fn transpose_times(&self, y: &[f64], out: &mut [f64]) {
+        let m = self.matrix;
+        let n_cols = m.n_statements();
+        let n_rows = m.n_participants();
+        let chunk = chunk_rows(n_rows);
+        let partials: Vec<Vec<f64>> = (0..n_rows.div_ceil(chunk))
+            .into_par_iter()
+            .map(|ci| {
+                let mut acc = vec![0.0; n_cols];
+                for row in ci * chunk..((ci + 1) * chunk).min(n_rows) {
+                    let yr = y[row];
+                    if yr == 0.0 {
+                        continue;
+                    }
+                    let (cols, vals) = m.row(row);
+                    for (&c, &x) in cols.iter().zip(vals) {
+                        let c = c as usize;
+                        if !self.moderated_out[c] {
+                            acc[c] += (x as f64 - self.mean[c]) * yr;
+                        }
+                    }
+                }
+                acc
+            })
+            .collect();
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for p in partials {
+            for (o, v) in out.iter_mut().zip(p) {
+                *o += v;
+            }
+        }
+    }
+}
+
+/// Per-statement mean vote over cast votes (pass = 0); 0 for moderated-out statements, whose
+/// column Polis sets to 0 for every participant. O(votes).
+pub(crate) fn column_means(matrix: &VoteMatrix, moderated_out: &[bool]) -> Vec<f64> {
+    let n_cols = matrix.n_statements();
+    let (_, indices, values) = matrix.csr();
+    let mut sum = vec![0i64; n_cols];
+    let mut count = vec![0u64; n_cols];
+    for (&c, &v) in indices.iter().zip(values) {
+        sum[c as usize] += v as i64;
+        count[c as usize] += 1;
+    }
+    (0..n_cols)
+        .map(|j| if moderated_out[j] || count[j] == 0 { 0.0 } else { sum[j] as f64 / count[j] as f64 })
+        .collect()
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Polis's `power-iteration`: repeat `v <- XᵀX v / ‖XᵀX v‖` until the budget is spent or the
+/// eigenvalue estimate `‖XᵀX v‖` repeats exactly. `deflate` is `(pc1, X pc1)` for the second
+/// component. Returns the vector and the number of products.
+fn power_iteration(
+    x: &Centered<'_>,
+    deflate: Option<(&[f64], &[f64])>,
+    start: Vec<f64>,
+    iters: usize,
+    tolerance: f64,
+) -> (Vec<f64>, usize) {
+    let n_rows = x.matrix.n_participants();
+    let mut v = start;
+    let mut xv = vec![0.0; n_rows];
+    let mut product = vec![0.0; v.len()];
+    let mut last_eig = 0.0;
+    let mut budget = iters;
+    let mut products = 0;
+    loop {
+        x.times(&v, &mut xv);
+        if let Some((pc, xpc)) = deflate {
+            // (X - xpc pcᵀ) v = X v - xpc (pc · v)
+            let a = dot(pc, &v);
+            xv.iter_mut().zip(xpc).for_each(|(y, u)| *y -= u * a);
+        }
+        x.transpose_times(&xv, &mut product);
+        if let Some((pc, xpc)) = deflate {
+            // (X - xpc pcᵀ)ᵀ y = Xᵀ y - pc (xpc · y)
+            let b = dot(xpc, &xv);
+            product.iter_mut().zip(pc).for_each(|(p, c)| *p -= c * b);
+        }
+        products += 1;
+        let eig = norm(&product);
+        // vectorz's normalise leaves a zero vector unchanged.
+        let normed: Vec<f64> = if eig > 0.0 { product.iter().map(|p| p / eig).collect() } else { product.clone() };
+        // Warm starts stop as Polis does, when the eigenvalue estimate repeats exactly; cold
+        // starts run until the vector itself settles, which the eigenvalue does long before.
+        let done = if tolerance > 0.0 {
+            normed.iter().zip(&v).all(|(a, b)| (a - b).abs() <= tolerance)
+        } else {
+            eig == last_eig
+        };
+        if budget == 0 || done {
+            return (normed, products);
+        }
+        v = normed;
+        last_eig = eig;
+        budget -= 1;
+    }
+}
+
+impl Pca {
+    /// Polis's `wrapped-pca` on the mean-imputed, centred rating matrix.
+    ///
+    /// `warm` holds the previous update's components (shorter when statements were added since:
+    /// new statements are padded with 1.0, as `power-iteration` pads them); an all-zero previous
+    /// component counts as absent, as in `wrapped-pca`. Absent components start from all ones.
+    pub fn fit(matrix: &VoteMatrix, moderated_out: &[bool], warm: Option<&[Vec<f64>; 2]>, params: &PcaParams) -> Pca {
+        let n_cols = matrix.n_statements();
+        let mean = column_means(matrix, moderated_out);
+        let x = Centered { matrix, mean: &mean, moderated_out };
+        let n_comps = 2.min(matrix.n_participants()).min(n_cols);
+        let mut comps = [vec![0.0; n_cols], vec![0.0; n_cols]];
+        let mut iterations = [0, 0];
+        let mut xpc1 = Vec::new();
+        for c in 0..n_comps {
+            let previous = warm.map(|w| &w[c]).filter(|p| p.iter().any(|&x| x != 0.0));
+            let (start, iters, tolerance) = match previous {
+                Some(p) => {
+                    let mut s: Vec<f64> = p.iter().copied().take(n_cols).collect();
+                    s.resize(n_cols, 1.0);
+                    (s, params.iters, 0.0)
+                }
+                None => (vec![1.0; n_cols], params.cold_iters.max(params.iters), params.cold_tolerance),
+            };
+            let deflate = if c == 1 && dot(&comps[0], &comps[0]) != 0.0 {
+                Some((comps[0].as_slice(), xpc1.as_slice()))
+            } else {
+                None
+            };
+            let (pc, used) = power_iteration(&x, deflate, start, iters, tolerance);
+            comps[c] = pc;
+            iterations[c] = used;
+            if c == 0 {
+                xpc1 = vec![0.0; matrix.n_participants()];
+                x.times(&comps[0], &mut xpc1);
+            }
+        }
+        Pca { center: mean, comps, n_comps, iterations }
+    }
+}
+
+/// Polis's sparsity-aware participant projection (`pca.clj` `sparsity-aware-project-ptpt`):
+/// `sqrt(n_statements / max(n_voted, 1)) · Σ_{voted j} (vote_j - center_j) · pc[j]`.
+///
+/// It runs on the rating matrix in which moderated-out columns are 0 for everyone, so those
+/// columns count as voted for every participant (they add 0 to the sum). With fewer than two
+/// components every projection is `[0, 0]` (Polis's `utils/zip` truncates on a missing pc2).
+/// O(votes), parallel over participants.
+pub fn participant_projections(matrix: &VoteMatrix, moderated_out: &[bool], pca: &Pca) -> Vec<[f64; 2]> {
+    let n_cols = matrix.n_statements();
+    if pca.n_comps < 2 {
+        return vec![[0.0, 0.0]; matrix.n_participants()];
+    }
+    let n_out = moderated_out.iter().filter(|&&m| m).count();
+    (0..matrix.n_participants())
+        .into_par_iter()
+        .map(|row| {
+            let (cols, vals) = matrix.row(row);
+            let (mut p1, mut p2) = (0.0, 0.0);
+            let mut n_voted = n_out;
+            for (&c, &v) in cols.iter().zip(vals) {
+                let c = c as usize;
+                if moderated_out[c] {
+                    continue; // already counted in n_out; contributes 0 - 0
+                }
+                let d = v as f64 - pca.center[c];
+                p1 += d * pca.comps[0][c];
+                p2 += d * pca.comps[1][c];
+                n_voted += 1;
+            }
+            let scale = (n_cols as f64 / n_voted.max(1) as f64).sqrt();
+            [scale * p1, scale * p2]
+        })
+        .collect()
+}
+
+/// Polis's statement projection (`pca-project-cmnts`): each statement is projected as a synthetic
+/// participant who agreed with it and voted on nothing else, i.e. `sqrt(n_statements) ·
+/// (1 - center_j) · (pc1_j, pc2_j)` in commonground's sign. Returns the projections and their
+/// Euclidean norms (Polis's `comment-extremity`).
+pub fn comment_projections(pca: &Pca) -> (Vec<[f64; 2]>, Vec<f64>) {
+    let n_cols = pca.center.len();
+    if pca.n_comps < 2 {
+        return (vec![[0.0, 0.0]; n_cols], vec![0.0; n_cols]);
+    }
+    let scale = (n_cols as f64).sqrt();
+    let proj: Vec<[f64; 2]> = (0..n_cols)
+        .map(|j| {
+            let d = 1.0 - pca.center[j];
+            [scale * d * pca.comps[0][j], scale * d * pca.comps[1][j]]
+        })
+        .collect();
+    let extremity = proj.iter().map(|p| (p[0] * p[0] + p[1] * p[1]).sqrt()).collect();
+    (proj, extremity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::votes::{Vote, VoteEvent};
+
+    /// Dense reference: mean-impute, centre, form XᵀX, and find its top eigenvectors by a long
+    /// power iteration with explicit deflation, as `pca.clj` does on its dense matrix.
+    fn dense_reference(rows: &[Vec<Option<i8>>]) -> (Vec<f64>, [Vec<f64>; 2]) {
+        let m = rows[0].len();
+        let mean: Vec<f64> = (0..m)
+            .map(|j| {
+                let v: Vec<f64> = rows.iter().filter_map(|r| r[j].map(|x| x as f64)).collect();
+                v.iter().sum::<f64>() / v.len() as f64
+            })
+            .collect();
+        let mut x: Vec<Vec<f64>> =
+            rows.iter().map(|r| (0..m).map(|j| r[j].map_or(mean[j], |v| v as f64) - mean[j]).collect()).collect();
+        let mut comps = [vec![], vec![]];
+        for c in 0..2 {
+            let mut v = vec![1.0; m];
+            for _ in 0..5000 {
+                let mut p = vec![0.0; m];
+                for row in &x {
+                    let a = dot(row, &v);
+                    for j in 0..m {
+                        p[j] += a * row[j];
+                    }
+                }
+                let n = norm(&p);
+                v = p.iter().map(|q| q / n).collect();
+            }
+            for row in x.iter_mut() {
+                let a = dot(row, &v);
+                for j in 0..m {
+                    row[j] -= a * v[j];
+                }
+            }
+            comps[c] = v;
+        }
+        (mean, comps)
+    }
+
+    fn small_matrix() -> (VoteMatrix, Vec<Vec<Option<i8>>>) {
+        // 6 participants x 4 statements with missing votes; two camps plus noise.
+        let dense: Vec<Vec<Option<i8>>> = vec![
+            vec![Some(1), Some(1), Some(-1), None],
+            vec![Some(1), None, Some(-1), Some(0)],
+            vec![Some(1), Some(1), None, Some(-1)],
+            vec![Some(-1), Some(-1), Some(1), Some(1)],
+            vec![None, Some(-1), Some(1), Some(1)],
+            vec![Some(-1), Some(0), Some(1), None],
+        ];
+        let mut events = vec![];
+        for (p, r) in dense.iter().enumerate() {
+            for (s, v) in r.iter().enumerate() {
+                if let Some(v) = v {
+                    events.push(VoteEvent::new(p as i64, s as i64, Vote::from_value(*v as i64).unwrap()));
+                }
+            }
+        }
+        (VoteMatrix::from_events(&events), dense)
+    }
+
+    #[test]
+    fn sparse_power_iteration_matches_a_dense_mean_imputed_reference() {
+        let (m, dense) = small_matrix();
+        let pca = Pca::fit(&m, &[false; 4], None, &PcaParams::default());
+        let (mean, comps) = dense_reference(&dense);
+        for j in 0..4 {
+            assert!((pca.center[j] - mean[j]).abs() < 1e-12);
+            for c in 0..2 {
+                // Same start vector (all ones), so the same sign.
+                assert!((pca.comps[c][j] - comps[c][j]).abs() < 1e-9, "comp {c} statement {j}: {:?} vs {:?} iters {:?}", pca.comps, comps, pca.iterations);
+            }
+        }
+    }
+
+    #[test]
+    fn projection_scales_by_sqrt_of_statements_over_votes_cast() {
+        let (m, _) = small_matrix();
+        let pca = Pca::fit(&m, &[false; 4], None, &PcaParams::default());
+        let proj = participant_projections(&m, &[false; 4], &pca);
+        // Participant 1 voted on statements 0, 2, 3 (3 of 4).
+        let (cols, vals) = m.row(1);
+        let mut p = [0.0; 2];
+        for (&c, &v) in cols.iter().zip(vals) {
+            for k in 0..2 {
+                p[k] += (v as f64 - pca.center[c as usize]) * pca.comps[k][c as usize];
+            }
+        }
+        let s = (4.0f64 / 3.0f64).sqrt();
+        assert!((proj[1][0] - s * p[0]).abs() < 1e-12 && (proj[1][1] - s * p[1]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn moderated_out_statement_has_zero_centre_and_loading_and_counts_as_voted() {
+        let (m, _) = small_matrix();
+        let out = [false, false, false, true];
+        let pca = Pca::fit(&m, &out, None, &PcaParams::default());
+        assert_eq!(pca.center[3], 0.0);
+        assert_eq!(pca.comps[0][3], 0.0);
+        let proj = participant_projections(&m, &out, &pca);
+        // Participant 0 did not vote on statement 3 but it counts as voted: scale sqrt(4/4).
+        let (cols, vals) = m.row(0);
+        let p0: f64 = cols.iter().zip(vals).map(|(&c, &v)| (v as f64 - pca.center[c as usize]) * pca.comps[0][c as usize]).sum();
+        assert!((proj[0][0] - p0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn identical_votes_give_zero_components_not_nan() {
+        let events: Vec<VoteEvent> =
+            (0..5).flat_map(|p| (0..3).map(move |s| VoteEvent::new(p, s, Vote::Agree))).collect();
+        let m = VoteMatrix::from_events(&events);
+        let pca = Pca::fit(&m, &[false; 3], None, &PcaParams::default());
+        assert!(pca.comps.iter().flatten().all(|&x| x == 0.0));
+        let proj = participant_projections(&m, &[false; 3], &pca);
+        assert!(proj.iter().flatten().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn result_is_bit_identical_with_one_thread_and_many() {
+        let events: Vec<VoteEvent> = (0..5000)
+            .map(|i| VoteEvent::new((i * 7919) % 3001, (i * 31) % 57, Vote::from_value((i * 13 % 3) - 1).unwrap()))
+            .collect();
+        let m = VoteMatrix::from_events(&events);
+        let out = vec![false; m.n_statements()];
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        let a = one.install(|| Pca::fit(&m, &out, None, &PcaParams::default()));
+        let b = four.install(|| Pca::fit(&m, &out, None, &PcaParams::default()));
+        assert_eq!(a, b);
+    }
+}

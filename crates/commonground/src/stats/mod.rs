@@ -1,0 +1,16 @@
+//! Per-group vote counts and the statistics Polis derives from them: representativeness (repness),
+//! consensus, group-aware consensus and comment priorities (`repness.clj`, `stats.clj`,
+//! `conversation.clj`).
+//!
+//! Everything here is a function of vote *counts* per (group, statement): agree A, disagree D and
+//! seen S (passes included). Counting is one pass over the votes, O(votes); every statistic after
+//! that is O(groups x statements).
+
+mod counts;
+mod repness;
+
+pub use counts::{count_votes, VoteCounts};
+pub use repness::{
+    comment_priority, consensus, group_aware_consensus, prop_test, select_repness, two_prop_test, ConsensusEntry,
+    RepfulFor, RepnessEntry, Z_90,
+};
