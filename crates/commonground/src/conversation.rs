@@ -124,6 +124,70 @@ impl Conversation {
         Ok(self.analysis.insert(analysis))
     }
 
+    /// Resumes a conversation from the state a Polis math worker persisted (its math blob), with
+    /// all votes so far, as the Polis worker does when it restarts: the matrix is rebuilt from the
+    /// votes, and PCA, base clusters, in-conversation set and last group votes are reloaded. Then
+    /// one update runs. Unlike a Polis restart, the group clustering and the group-count smoother
+    /// are seeded from the blob too, so the number of groups and the group ids do not jump.
+    pub fn resume_from_polis(
+        params: Params,
+        statements: Vec<Statement>,
+        votes: &[VoteEvent],
+        state: &crate::io::PolisState,
+    ) -> Result<Conversation> {
+        let mut conv = Conversation::new(params)?;
+        conv.set_statements(statements);
+        conv.matrix = VoteMatrix::from_events(votes);
+        if conv.matrix.n_votes() == 0 {
+            return Err(Error::EmptyConversation("no votes to resume from".into()));
+        }
+        let m = conv.matrix.n_statements();
+        // Polis sign -> ours: negated components (see io::polis_json), re-indexed by statement id.
+        if state.comps.len() >= 2 {
+            let mut comps = [vec![1.0; m], vec![1.0; m]];
+            for (pos, tid) in state.tids.iter().enumerate() {
+                if let Some(j) = conv.matrix.statement_index(tid) {
+                    for c in 0..2 {
+                        if let Some(&x) = state.comps[c].get(pos) {
+                            comps[c][j] = -x;
+                        }
+                    }
+                }
+            }
+            conv.state.comps = Some(comps);
+        }
+        conv.state.in_conv = vec![false; conv.matrix.n_participants()];
+        for pid in &state.in_conv {
+            if let Some(r) = conv.matrix.participant_index(pid) {
+                conv.state.in_conv[r] = true;
+            }
+        }
+        conv.state.base_clusters = state
+            .base_clusters
+            .iter()
+            .map(|(id, members, center)| Cluster {
+                id: *id,
+                members: members.iter().filter_map(|p| conv.matrix.participant_index(p)).collect(),
+                center: *center,
+            })
+            .collect();
+        if !state.group_clusters.is_empty() {
+            let k = state.group_clusters.len();
+            let groups = state
+                .group_clusters
+                .iter()
+                .map(|(id, members, center)| Cluster { id: *id, members: members.iter().map(|&b| b as usize).collect(), center: *center })
+                .collect();
+            conv.state.group_clusterings.insert(k, groups);
+            conv.state.smoother =
+                GroupKSmoother { last_k: Some(k), last_k_count: conv.params.group_k_buffer, smoothed_k: Some(k) };
+        }
+        conv.state.previous_group_totals = Some(state.group_totals.iter().cloned().collect());
+        conv.tick = state.tick;
+        conv.update(&[])?;
+        Ok(conv)
+    }
+
     /// Feeds timestamped votes through the conversation in time order, in batches as Polis's
     /// poller would have seen them, and returns the conversation after the last batch.
     pub fn replay(params: Params, statements: Vec<Statement>, votes: &[VoteEvent], batching: &Batching) -> Result<Conversation> {
