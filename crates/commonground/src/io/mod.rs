@@ -1,3 +1,414 @@
-//! Readers for Polis exports and API dumps (to be written).
+//! Reading conversations: Polis CSV exports and Polis API dumps.
+//!
+//! ```no_run
+//! let data = commonground::io::load(std::path::Path::new("data/vtaiwan.uberx"))?;
+//! println!("{} votes on {} statements, read as {} ({})",
+//!          data.votes.len(), data.statements.len(), data.source.format, data.source.sign);
+//! # Ok::<(), commonground::Error>(())
+//! ```
+//!
+//! # Formats
+//!
+//! [`load`] looks at a folder's files and picks the reader:
+//!
+//! | files | format | reader |
+//! |---|---|---|
+//! | `votes.csv` (+ `comments.csv`) | [`InputFormat::PolisExport`] | [`read_polis_export`] |
+//! | `participants-votes.csv` (+ `comments.csv`), no `votes.csv` | [`InputFormat::PolisExportMatrix`] | [`read_polis_export`] |
+//! | `votes.json` (+ `comments.json`) | [`InputFormat::PolisApiDump`] | [`read_polis_api_dump`] |
+//!
+//! CSV columns are found by header name, never by position: exports from different Polis versions
+//! add, drop and reorder columns (bg2050's `comments.csv` has no `datetime` but adds `is-meta`,
+//! `is-seed`, `group-informed-consensus`). The statement file is optional; without it statements
+//! are made from the ids the votes use, with no text, and a note says so.
+//!
+//! Statements come back sorted by id (Polis's column order, ascending `tid`); votes come back in
+//! file order, every event kept: of several votes on one (participant, statement) the latest
+//! counts, which is [`crate::VoteMatrix`]'s job, not the reader's.
+//!
+//! # Why the sign needs checking
+//!
+//! commonground's sign is agree = +1 (see [`crate::votes`]). Polis is not consistent about it
+//! (docs/polis-math.md §1):
+//!
+//! - Polis's database and its math use **agree = −1** (`client-participation/js/util/constants.js:10-14`,
+//!   `server/src/utils/common.ts:50-56`; the math's `agree?` is `n<0`, `utils.clj:40-49`). A raw
+//!   dump of `/api/v3/votes` therefore has agree = −1.
+//! - CSV exports flip it to agree = +1: the Clojure exporter writes `(* -1 vote)`
+//!   (`darwin/export.clj:106-111`), the newer TypeScript one `String(-row.vote)`.
+//! - But one TypeScript `votes.csv` exporter wrote the **raw** sign (`server/src/server.ts:2211-2227`),
+//!   so an export's `votes.csv` may have agree = −1.
+//! - The API dumps saved by red-dwarf (the `polis-math/` reference folders) were already converted
+//!   to agree = +1.
+//!
+//! So the file name does not tell the sign. What does is the per-statement tally Polis stores next
+//! to each statement: `agrees`/`disagrees` in an export's `comments.csv`, `agree_count`/
+//! `disagree_count` in an API dump's `comments.json`. Each reader counts, per statement, the votes
+//! equal to +1 and to −1 and compares them with the tally under both hypotheses (total absolute
+//! error). The better hypothesis wins when it is decisive (its error at most half the other's);
+//! agree = −1 makes the reader flip every vote on load. Otherwise the reader keeps agree = +1 and
+//! says why in [`SourceInfo::notes`]; [`SourceInfo::sign`] records which case happened.
+//!
+//! What is counted differs by format, because Polis's tallies differ:
+//! - export `votes.csv`: **every vote event**, superseded ones included. On all nine openData
+//!   conversations and `polis-math/vw` this reproduces `agrees`/`disagrees` exactly (error 0),
+//!   whereas the latest vote per cell does not (vtaiwan.uberx: error 450);
+//! - export `participants-votes.csv`: only the latest vote per cell exists, so the error under
+//!   the right sign is small but not 0;
+//! - API dump: the latest vote per (participant, statement) (the API returns one per cell).
+//!
+//! # Timestamps
+//!
+//! Timestamps are epoch **milliseconds**. Some exports write epoch seconds (`polis-math/vw` has
+//! 10-digit timestamps); any timestamp below 10^11 (year 1973 in ms, year 5138 in s) is taken as
+//! seconds and multiplied by 1000, with a note. API dumps write `modified` as a string
+//! (`"1714782753431"`) or a float (`1515620784141.0`), and a comment's `created` as epoch ms or
+//! ISO-8601 (`"2018-01-10T19:03:37.255000Z"`); an unparseable `created` becomes `None`.
+//!
+//! # Errors
+//!
+//! Every error names the file and where in it: for CSV, the 1-based line where the record
+//! starts (the header is line 1, the first data row line 2); for JSON, the 1-based **index of the
+//! record in the top-level array** (a JSON syntax error gives the text line instead, and says so).
+//! No input makes a reader panic.
+
+mod api;
+mod export;
 mod polis_json;
+mod summary;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use api::read_polis_api_dump;
 pub use polis_json::{PolisMath, PolisState};
+pub use summary::summary;
+pub use export::{read_comments_csv, read_participants_votes_csv, read_polis_export, read_votes_csv};
+
+use crate::error::{Error, Location, Result};
+use crate::votes::{Id, Statement, Vote, VoteEvent};
+
+/// A conversation as read from disk: every vote event (agree = +1), the statements, and where
+/// and how they were read.
+#[derive(Debug, Clone)]
+pub struct ConversationData {
+    /// Every vote event, in file order (agree = +1, whatever the file's convention was).
+    pub votes: Vec<VoteEvent>,
+    /// The statements, sorted by id.
+    pub statements: Vec<Statement>,
+    pub source: SourceInfo,
+}
+
+/// Where a conversation came from and what the reader decided on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// The folder read.
+    pub path: PathBuf,
+    pub format: InputFormat,
+    /// The vote sign found in the file, and how it was found.
+    pub sign: SignDetection,
+    /// Human-readable remarks: sign evidence, unit conversions, missing optional files.
+    pub notes: Vec<String>,
+}
+
+/// The input formats commonground reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputFormat {
+    /// A Polis export folder: `votes.csv` (one row per vote event) and `comments.csv`.
+    PolisExport,
+    /// A Polis export folder without `votes.csv`: the `participants-votes.csv` matrix (latest
+    /// vote per cell, no timestamps) and `comments.csv`.
+    PolisExportMatrix,
+    /// A dump of the Polis HTTP API: `votes.json` and `comments.json`.
+    PolisApiDump,
+}
+
+impl fmt::Display for InputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            InputFormat::PolisExport => "Polis export (votes.csv + comments.csv)",
+            InputFormat::PolisExportMatrix => "Polis export matrix (participants-votes.csv, no votes.csv)",
+            InputFormat::PolisApiDump => "Polis API dump (votes.json + comments.json)",
+        })
+    }
+}
+
+/// How the vote sign of the input was established. Votes are always returned with agree = +1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignDetection {
+    /// An export taken at its convention (agree = +1); the statement tallies did not decide it.
+    ExportConvention,
+    /// The statement tallies (`agrees` / `agree_count`) show agree = +1.
+    DetectedAgreePositive,
+    /// The statement tallies show agree = −1 (Polis's raw sign): every vote was flipped on load.
+    DetectedAgreeNegative,
+    /// No evidence (no tallies, or inconclusive ones): agree = +1 assumed.
+    Assumed,
+}
+
+impl fmt::Display for SignDetection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignDetection::ExportConvention => "agree = +1 (export convention)",
+            SignDetection::DetectedAgreePositive => "agree = +1 (detected from agree counts)",
+            SignDetection::DetectedAgreeNegative => {
+                "agree = -1 in the file (detected from agree counts; flipped on load)"
+            }
+            SignDetection::Assumed => "agree = +1 (assumed: no evidence)",
+        })
+    }
+}
+
+/// Reads a conversation folder, detecting its format from the files in it.
+///
+/// `path` may be the folder or one of its vote files (`votes.csv`, `votes.json`,
+/// `participants-votes.csv`). A folder with `votes.csv` is a Polis export; with only
+/// `participants-votes.csv`, an export matrix; with `votes.json`, an API dump. Anything else is
+/// [`Error::UnknownFormat`]; a conversation without a single vote is [`Error::EmptyConversation`].
+pub fn load(path: &Path) -> Result<ConversationData> {
+    let metadata = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let dir = if metadata.is_file() {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !VOTE_FILES.contains(&name) {
+            return Err(Error::UnknownFormat {
+                path: path.to_path_buf(),
+                message: format!("not a conversation folder nor one of its vote files ({})", expected_files()),
+            });
+        }
+        match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    } else {
+        path.to_path_buf()
+    };
+
+    if dir.join("votes.csv").is_file() || dir.join("participants-votes.csv").is_file() {
+        let mut data = read_polis_export(&dir)?;
+        if dir.join("votes.json").is_file() {
+            data.source.notes.push("votes.json is also present; read the CSV export and ignored it".to_string());
+        }
+        Ok(data)
+    } else if dir.join("votes.json").is_file() {
+        read_polis_api_dump(&dir)
+    } else {
+        let mut found: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        let found = if found.is_empty() { "nothing".to_string() } else { found.join(", ") };
+        Err(Error::UnknownFormat {
+            path: dir,
+            message: format!("not a conversation folder: expected {}; found {found}", expected_files()),
+        })
+    }
+}
+
+const VOTE_FILES: [&str; 3] = ["votes.csv", "participants-votes.csv", "votes.json"];
+
+fn expected_files() -> &'static str {
+    "votes.csv (+ comments.csv) for a Polis export, participants-votes.csv (+ comments.csv) for an \
+     export matrix, or votes.json (+ comments.json) for a Polis API dump"
+}
+
+/// A timestamp in epoch milliseconds: values below 10^11 are epoch seconds (see the module docs).
+/// Returns the value in ms and whether it was converted.
+pub(crate) fn timestamp_ms(raw: i64) -> (i64, bool) {
+    if raw < 100_000_000_000 {
+        (raw.saturating_mul(1000), true)
+    } else {
+        (raw, false)
+    }
+}
+
+pub(crate) fn seconds_note(file: &str, converted: u64) -> Option<String> {
+    (converted > 0)
+        .then(|| format!("{file}: {converted} timestamps were epoch seconds (below 10^11); converted to milliseconds"))
+}
+
+/// Per-statement vote tallies: (number of +1 votes, number of -1 votes).
+pub(crate) type Tallies = HashMap<Id, (u64, u64)>;
+
+/// Counts +1 and -1 per statement over the given votes.
+pub(crate) fn tally<'a>(votes: impl IntoIterator<Item = &'a VoteEvent>) -> Tallies {
+    let mut t = Tallies::new();
+    for e in votes {
+        let (plus, minus) = match e.vote {
+            Vote::Agree => (1, 0),
+            Vote::Disagree => (0, 1),
+            Vote::Pass => continue,
+        };
+        // Look up before inserting: cloning a string id per vote would allocate per vote.
+        match t.get_mut(&e.statement) {
+            Some(counts) => {
+                counts.0 += plus;
+                counts.1 += minus;
+            }
+            None => {
+                t.insert(e.statement.clone(), (plus, minus));
+            }
+        }
+    }
+    t
+}
+
+/// The latest vote per (participant, statement): by timestamp when present, ties and missing
+/// timestamps by position (the later event wins), as [`crate::VoteMatrix`] decides.
+pub(crate) fn latest_votes(votes: &[VoteEvent]) -> Vec<&VoteEvent> {
+    let mut latest: HashMap<(&Id, &Id), &VoteEvent> = HashMap::with_capacity(votes.len());
+    for e in votes {
+        latest
+            .entry((&e.participant, &e.statement))
+            .and_modify(|cur| {
+                if e.timestamp.unwrap_or(i64::MIN) >= cur.timestamp.unwrap_or(i64::MIN) {
+                    *cur = e;
+                }
+            })
+            .or_insert(e);
+    }
+    latest.into_values().collect()
+}
+
+/// The outcome of comparing the votes' tallies with the tallies Polis stored per statement.
+pub(crate) struct SignEvidence {
+    pub statements: usize,
+    /// Total absolute error if the file has agree = +1.
+    pub error_if_positive: u64,
+    /// Total absolute error if the file has agree = -1.
+    pub error_if_negative: u64,
+}
+
+/// Sign evidence over the statements that carry a stored tally (`reported`: agrees, disagrees).
+pub(crate) fn sign_evidence(observed: &Tallies, reported: &HashMap<Id, (u64, u64)>) -> SignEvidence {
+    let mut ev = SignEvidence { statements: reported.len(), error_if_positive: 0, error_if_negative: 0 };
+    for (statement, &(agrees, disagrees)) in reported {
+        let (plus, minus) = observed.get(statement).copied().unwrap_or((0, 0));
+        ev.error_if_positive += plus.abs_diff(agrees) + minus.abs_diff(disagrees);
+        ev.error_if_negative += minus.abs_diff(agrees) + plus.abs_diff(disagrees);
+    }
+    ev
+}
+
+/// The verdict on the evidence: `Some(true)` if agree = +1 is decisive, `Some(false)` if
+/// agree = -1 is, `None` if neither (the better error must be at most half the other).
+pub(crate) fn decide(ev: &SignEvidence) -> Option<bool> {
+    let (pos, neg) = (ev.error_if_positive, ev.error_if_negative);
+    if pos.saturating_mul(2) <= neg && pos < neg {
+        Some(true)
+    } else if neg.saturating_mul(2) <= pos && neg < pos {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Applies the sign evidence to `votes`: flips them if agree = -1 is decisive. Returns the
+/// detection and a note. `undecided` is the detection to report when the evidence is not decisive.
+pub(crate) fn settle_sign(
+    votes: &mut [VoteEvent],
+    ev: &SignEvidence,
+    what: &str,
+    undecided: SignDetection,
+) -> (SignDetection, String) {
+    let errors = format!(
+        "{what}, over {} statements: total absolute error {} if agree = +1, {} if agree = -1",
+        ev.statements, ev.error_if_positive, ev.error_if_negative
+    );
+    match decide(ev) {
+        Some(true) => (SignDetection::DetectedAgreePositive, format!("sign: {errors}; the file has agree = +1")),
+        Some(false) => {
+            for e in votes.iter_mut() {
+                e.vote = e.vote.flipped();
+            }
+            (
+                SignDetection::DetectedAgreeNegative,
+                format!("sign: {errors}; the file has agree = -1 (Polis's raw sign), so every vote was flipped"),
+            )
+        }
+        None => (undecided, format!("sign: {errors}; inconclusive, so agree = +1 is kept")),
+    }
+}
+
+/// Adds `statement` to a list under construction, rejecting a second listing that disagrees with
+/// the first. Exact duplicates are dropped.
+pub(crate) fn add_statement(
+    statements: &mut Vec<Statement>,
+    index: &mut HashMap<Id, usize>,
+    statement: Statement,
+    location: impl FnOnce() -> Location,
+) -> Result<()> {
+    if let Some(&i) = index.get(&statement.id) {
+        let first = &statements[i];
+        let field = if first.text != statement.text {
+            "text"
+        } else if first.moderation != statement.moderation {
+            "moderation"
+        } else if first.is_meta != statement.is_meta {
+            "is_meta"
+        } else if first.author != statement.author {
+            "author"
+        } else if first.created != statement.created {
+            "created time"
+        } else {
+            return Ok(());
+        };
+        return Err(Error::ConflictingStatement { location: location(), statement: statement.id, field });
+    }
+    index.insert(statement.id.clone(), statements.len());
+    statements.push(statement);
+    Ok(())
+}
+
+/// Statements made from the ids the votes use, for a folder without a statement file.
+pub(crate) fn statements_from_votes(votes: &[VoteEvent]) -> Vec<Statement> {
+    let ids: HashSet<&Id> = votes.iter().map(|e| &e.statement).collect();
+    let mut ids: Vec<&Id> = ids.into_iter().collect();
+    ids.sort();
+    ids.into_iter().map(|id| Statement::new(id.clone())).collect()
+}
+
+pub(crate) fn require_votes(dir: &Path, votes: &[VoteEvent]) -> Result<()> {
+    if votes.is_empty() {
+        return Err(Error::EmptyConversation(format!("{} has no votes", dir.display())));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_below_1e11_are_seconds() {
+        assert_eq!(timestamp_ms(1_732_028_760), (1_732_028_760_000, true));
+        assert_eq!(timestamp_ms(1_435_654_192_085), (1_435_654_192_085, false));
+        assert_eq!(timestamp_ms(i64::MIN), (i64::MIN, true));
+    }
+
+    #[test]
+    fn the_sign_is_decided_only_on_decisive_evidence() {
+        let ev = |p, n| SignEvidence { statements: 1, error_if_positive: p, error_if_negative: n };
+        assert_eq!(decide(&ev(0, 100)), Some(true));
+        assert_eq!(decide(&ev(100, 0)), Some(false));
+        assert_eq!(decide(&ev(40, 60)), None);
+        assert_eq!(decide(&ev(0, 0)), None);
+    }
+
+    #[test]
+    fn a_relisted_statement_must_match_the_first_listing() {
+        let mut list = Vec::new();
+        let mut index = HashMap::new();
+        let mut s = Statement::new(3);
+        s.text = Some("a".into());
+        add_statement(&mut list, &mut index, s.clone(), Location::none).unwrap();
+        add_statement(&mut list, &mut index, s.clone(), Location::none).unwrap();
+        assert_eq!(list.len(), 1);
+        s.text = Some("b".into());
+        let err = add_statement(&mut list, &mut index, s, || Location::new("c.csv", Some(4))).unwrap_err();
+        assert!(matches!(err, Error::ConflictingStatement { field: "text", .. }), "{err}");
+        assert!(err.to_string().contains("c.csv:4"));
+    }
+}

@@ -1,0 +1,660 @@
+//! Polis CSV exports: `votes.csv`, `comments.csv` and the `participants-votes.csv` matrix.
+//!
+//! Columns are looked up by header name (trimmed, case-insensitive, `_` read as `-`), so that
+//! the column sets of different Polis versions all read. Rows are read into one reused
+//! [`csv::ByteRecord`] and parsed from bytes: the only per-row allocation is a string id
+//! ([`Id::Str`]), which keeps a 50-million-row `votes.csv` within reach.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use csv::ByteRecord;
+
+use super::{
+    add_statement, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, tally, timestamp_ms,
+    ConversationData, InputFormat, SignDetection, SourceInfo,
+};
+use crate::error::{Error, Location, Result};
+use crate::votes::{Id, ModerationStatus, Statement, Vote, VoteEvent};
+
+/// Reads a Polis export folder: `votes.csv`, or, without it, `participants-votes.csv`; and
+/// `comments.csv` when present. Detects and normalises the vote sign and timestamp unit (see the
+/// [module docs](crate::io)).
+pub fn read_polis_export(dir: &Path) -> Result<ConversationData> {
+    let votes_path = dir.join("votes.csv");
+    let matrix_path = dir.join("participants-votes.csv");
+    let comments_path = dir.join("comments.csv");
+    let mut notes = Vec::new();
+    if !votes_path.is_file() && !matrix_path.is_file() {
+        return Err(Error::UnknownFormat {
+            path: dir.to_path_buf(),
+            message: "not a Polis export folder: it has neither votes.csv nor participants-votes.csv".into(),
+        });
+    }
+
+    let comments = if comments_path.is_file() {
+        let comments = parse_comments_csv(open(&comments_path)?, &comments_path)?;
+        notes.extend(seconds_note("comments.csv", comments.seconds_converted));
+        Some(comments)
+    } else {
+        notes.push("no comments.csv: statements made from the ids the votes use, without text or moderation".into());
+        None
+    };
+    let known: Option<HashSet<Id>> = comments.as_ref().map(|c| c.statements.iter().map(|s| s.id.clone()).collect());
+
+    let (format, mut votes, counted) = if votes_path.is_file() {
+        let parsed = parse_votes_csv(open(&votes_path)?, &votes_path, known.as_ref())?;
+        notes.extend(seconds_note("votes.csv", parsed.seconds_converted));
+        (InputFormat::PolisExport, parsed.events, "every vote event in votes.csv (as Polis's tallies count them)")
+    } else {
+        notes.push(
+            "no votes.csv: read participants-votes.csv (the latest vote per participant and statement, without timestamps)"
+                .into(),
+        );
+        let events = parse_participants_votes_csv(open(&matrix_path)?, &matrix_path, known.as_ref())?;
+        (InputFormat::PolisExportMatrix, events, "the latest votes in participants-votes.csv")
+    };
+    require_votes(dir, &votes)?;
+
+    let tallies = comments.as_ref().and_then(|c| c.tallies.as_ref()).filter(|t| !t.is_empty());
+    let sign = match tallies {
+        Some(reported) => {
+            let evidence = sign_evidence(&tally(&votes), reported);
+            let what = format!("+1/-1 counted over {counted} vs comments.csv agrees/disagrees");
+            let (sign, note) = settle_sign(&mut votes, &evidence, &what, SignDetection::ExportConvention);
+            notes.push(note);
+            sign
+        }
+        None => {
+            notes.push(
+                "sign: no agrees/disagrees tallies to check against; the export convention agree = +1 is taken".into(),
+            );
+            SignDetection::ExportConvention
+        }
+    };
+
+    let mut statements = match comments {
+        Some(c) => c.statements,
+        None => statements_from_votes(&votes),
+    };
+    statements.sort_by(|a, b| a.id.cmp(&b.id));
+
+    Ok(ConversationData { votes, statements, source: SourceInfo { path: dir.to_path_buf(), format, sign, notes } })
+}
+
+/// Reads a Polis `votes.csv` (`timestamp,datetime,comment-id,voter-id,vote`; only `comment-id`,
+/// `voter-id` and `vote` are required). Returns every row as an event, in file order, with the
+/// file's sign (exports: 1 = agree) and timestamps in epoch ms (seconds converted). A header-only
+/// file gives no events. `file` is used only in error messages.
+pub fn read_votes_csv<R: Read>(reader: R, file: &Path) -> Result<Vec<VoteEvent>> {
+    Ok(parse_votes_csv(reader, file, None)?.events)
+}
+
+/// Reads a Polis `comments.csv` (`comment-id` required; `comment-body`, `author-id`, `timestamp`,
+/// `moderated`, `is-meta` used when present). Statements are returned in file order; an exact
+/// duplicate row is dropped, a conflicting one is [`Error::ConflictingStatement`].
+pub fn read_comments_csv<R: Read>(reader: R, file: &Path) -> Result<Vec<Statement>> {
+    Ok(parse_comments_csv(reader, file)?.statements)
+}
+
+/// Reads a Polis `participants-votes.csv` matrix
+/// (`participant,[xid,]group-id,n-comments,n-votes,n-agree,n-disagree,<comment ids...>`): every
+/// non-blank cell after the `n-disagree` column is a vote. Events have no timestamp and come in
+/// row order, then column order.
+pub fn read_participants_votes_csv<R: Read>(reader: R, file: &Path) -> Result<Vec<VoteEvent>> {
+    parse_participants_votes_csv(reader, file, None)
+}
+
+pub(crate) struct VotesCsv {
+    pub events: Vec<VoteEvent>,
+    pub seconds_converted: u64,
+}
+
+pub(crate) struct CommentsCsv {
+    /// In file order, duplicates removed.
+    pub statements: Vec<Statement>,
+    /// Polis's stored (agrees, disagrees) per statement, when the file has both columns.
+    pub tallies: Option<HashMap<Id, (u64, u64)>>,
+    pub seconds_converted: u64,
+}
+
+/// `known`: when given, a vote on a statement outside it is [`Error::UnknownStatement`].
+pub(crate) fn parse_votes_csv<R: Read>(reader: R, file: &Path, known: Option<&HashSet<Id>>) -> Result<VotesCsv> {
+    let mut rows = CsvRows::new(reader, file, "timestamp,datetime,comment-id,voter-id,vote")?;
+    let header = &rows.header;
+    let statement_col = header.require("comment-id", file)?;
+    let participant_col = header.require("voter-id", file)?;
+    let vote_col = header.require("vote", file)?;
+    let time_col = header.find("timestamp");
+
+    let mut events = Vec::new();
+    let mut seconds_converted = 0;
+    let mut record = ByteRecord::new();
+    while let Some(line) = rows.next(&mut record)? {
+        let participant = required_id(&record, participant_col, "voter-id", file, line)?;
+        let statement = required_id(&record, statement_col, "comment-id", file, line)?;
+        if let Some(known) = known {
+            if !known.contains(&statement) {
+                return Err(Error::UnknownStatement { location: Location::new(file, Some(line)), statement });
+            }
+        }
+        let raw_vote = field(&record, vote_col);
+        let vote = parse_vote(raw_vote).ok_or_else(|| Error::InvalidVote {
+            location: Location::new(file, Some(line)),
+            value: String::from_utf8_lossy(raw_vote).into_owned(),
+        })?;
+        let timestamp = match time_col {
+            Some(c) => timestamp_field(&record, c, "timestamp", file, line)?.map(|t| {
+                let (ms, converted) = timestamp_ms(t);
+                seconds_converted += converted as u64;
+                ms
+            }),
+            None => None,
+        };
+        events.push(VoteEvent { participant, statement, vote, timestamp });
+    }
+    Ok(VotesCsv { events, seconds_converted })
+}
+
+pub(crate) fn parse_comments_csv<R: Read>(reader: R, file: &Path) -> Result<CommentsCsv> {
+    let mut rows =
+        CsvRows::new(reader, file, "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body")?;
+    let header = &rows.header;
+    let id_col = header.require("comment-id", file)?;
+    let body_col = header.find("comment-body");
+    let author_col = header.find("author-id");
+    let time_col = header.find("timestamp");
+    let moderated_col = header.find("moderated");
+    let meta_col = header.find("is-meta");
+    let tally_cols = header.find("agrees").zip(header.find("disagrees"));
+
+    let mut statements = Vec::new();
+    let mut index = HashMap::new();
+    let mut tallies = tally_cols.map(|_| HashMap::new());
+    let mut seconds_converted = 0;
+    let mut record = ByteRecord::new();
+    while let Some(line) = rows.next(&mut record)? {
+        let at = || Location::new(file, Some(line));
+        let id = required_id(&record, id_col, "comment-id", file, line)?;
+        let mut statement = Statement::new(id.clone());
+        if let Some(c) = body_col {
+            let body = field(&record, c);
+            statement.text = (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned());
+        }
+        if let Some(c) = author_col {
+            statement.author = parse_id(field(&record, c));
+        }
+        if let Some(c) = time_col {
+            statement.created = timestamp_field(&record, c, "timestamp", file, line)?.map(|t| {
+                let (ms, converted) = timestamp_ms(t);
+                seconds_converted += converted as u64;
+                ms
+            });
+        }
+        if let Some(c) = moderated_col {
+            let raw = trim(field(&record, c));
+            if !raw.is_empty() {
+                statement.moderation =
+                    parse_int(raw).and_then(ModerationStatus::from_value).ok_or_else(|| Error::Parse {
+                        location: at(),
+                        message: format!(
+                            "moderated value {:?} is not -1 (moderated out), 0 (unmoderated) or 1 (accepted)",
+                            String::from_utf8_lossy(raw)
+                        ),
+                    })?;
+            }
+        }
+        if let Some(c) = meta_col {
+            let raw = field(&record, c);
+            statement.is_meta = parse_bool(raw).ok_or_else(|| Error::Parse {
+                location: at(),
+                message: format!("is-meta value {:?} is not true/false or 1/0", String::from_utf8_lossy(raw)),
+            })?;
+        }
+        if let (Some((agrees_col, disagrees_col)), Some(tallies)) = (tally_cols, tallies.as_mut()) {
+            let agrees = count_field(&record, agrees_col, "agrees", file, line)?;
+            let disagrees = count_field(&record, disagrees_col, "disagrees", file, line)?;
+            if let (Some(a), Some(d)) = (agrees, disagrees) {
+                tallies.entry(id).or_insert((a, d));
+            }
+        }
+        add_statement(&mut statements, &mut index, statement, at)?;
+    }
+    Ok(CommentsCsv { statements, tallies, seconds_converted })
+}
+
+pub(crate) fn parse_participants_votes_csv<R: Read>(
+    reader: R,
+    file: &Path,
+    known: Option<&HashSet<Id>>,
+) -> Result<Vec<VoteEvent>> {
+    let mut rows =
+        CsvRows::new(reader, file, "participant,[xid,]group-id,n-comments,n-votes,n-agree,n-disagree,<comment ids>")?;
+    let header = &rows.header;
+    let participant_col = header.require("participant", file)?;
+    let first_statement_col = header.require("n-disagree", file)? + 1;
+    let header_line = || Location::new(file, Some(1));
+
+    let mut statements: Vec<(usize, Id)> = Vec::new();
+    let mut seen = HashSet::new();
+    for (col, raw) in header.raw.iter().enumerate().skip(first_statement_col) {
+        let id = parse_id(raw.as_bytes()).ok_or_else(|| Error::Parse {
+            location: header_line(),
+            message: format!("column {} after n-disagree has an empty comment id", col + 1),
+        })?;
+        if !seen.insert(id.clone()) {
+            return Err(Error::Parse {
+                location: header_line(),
+                message: format!("comment id {id} is a column twice"),
+            });
+        }
+        if let Some(known) = known {
+            if !known.contains(&id) {
+                return Err(Error::UnknownStatement { location: header_line(), statement: id });
+            }
+        }
+        statements.push((col, id));
+    }
+
+    let mut events = Vec::new();
+    let mut record = ByteRecord::new();
+    while let Some(line) = rows.next(&mut record)? {
+        let participant = required_id(&record, participant_col, "participant", file, line)?;
+        for (col, statement) in &statements {
+            let raw = field(&record, *col);
+            if trim(raw).is_empty() {
+                continue;
+            }
+            let vote = parse_vote(raw).ok_or_else(|| Error::InvalidVote {
+                location: Location::new(file, Some(line)),
+                value: String::from_utf8_lossy(raw).into_owned(),
+            })?;
+            events.push(VoteEvent {
+                participant: participant.clone(),
+                statement: statement.clone(),
+                vote,
+                timestamp: None,
+            });
+        }
+    }
+    Ok(events)
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+}
+
+/// A CSV file being read: the reader, the file name for errors, the header, and the line count.
+struct CsvRows<'f, R: Read> {
+    reader: csv::Reader<LineCounter<R>>,
+    file: &'f Path,
+    header: Header,
+}
+
+impl<'f, R: Read> CsvRows<'f, R> {
+    /// Opens the reader and reads the header; `expected` describes the header in errors.
+    fn new(reader: R, file: &'f Path, expected: &'static str) -> Result<Self> {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .buffer_capacity(1 << 20)
+            .from_reader(LineCounter::new(reader));
+        let mut rows = CsvRows { reader, file, header: Header { raw: Vec::new(), normalised: Vec::new(), expected } };
+        let record = match rows.reader.byte_headers() {
+            Ok(record) => record.clone(),
+            Err(e) => return Err(rows.error(e)),
+        };
+        let mut raw: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        if let Some(first) = raw.first_mut() {
+            if let Some(rest) = first.strip_prefix('\u{feff}') {
+                *first = rest.to_string();
+            }
+        }
+        if raw.iter().all(|f| f.trim().is_empty()) {
+            return Err(Error::Parse {
+                location: Location::new(file, Some(1)),
+                message: format!("the file is empty: expected a header line {expected}"),
+            });
+        }
+        rows.header.normalised = raw.iter().map(|f| f.trim().to_ascii_lowercase().replace('_', "-")).collect();
+        rows.header.raw = raw;
+        Ok(rows)
+    }
+
+    /// Reads the next record into `record`; returns the line it starts on, or `None` at the end.
+    fn next(&mut self, record: &mut ByteRecord) -> Result<Option<u64>> {
+        match self.reader.read_byte_record(record) {
+            Ok(true) => {
+                let byte = record.position().map_or(0, |p| p.byte());
+                Ok(Some(self.reader.get_mut().line_at(byte)))
+            }
+            Ok(false) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    fn error(&mut self, err: csv::Error) -> Error {
+        let file = self.file;
+        let line = err.position().map(|p| self.reader.get_mut().line_at(p.byte()));
+        let message = err.to_string();
+        match err.into_kind() {
+            csv::ErrorKind::Io(source) => Error::Io { path: file.to_path_buf(), source },
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::Parse {
+                location: Location::new(file, line),
+                message: format!(
+                    "this row has {len} fields but the header has {expected_len} (a stray comma or quote?)"
+                ),
+            },
+            _ => Error::Parse { location: Location::new(file, line), message },
+        }
+    }
+}
+
+/// A CSV header: the raw names (comment ids in the matrix are names too) and their normalised form.
+struct Header {
+    raw: Vec<String>,
+    normalised: Vec<String>,
+    expected: &'static str,
+}
+
+impl Header {
+    fn find(&self, name: &str) -> Option<usize> {
+        self.normalised.iter().position(|n| n == name)
+    }
+    fn require(&self, name: &str, file: &Path) -> Result<usize> {
+        self.find(name).ok_or_else(|| Error::Parse {
+            location: Location::new(file, Some(1)),
+            message: format!(
+                "the header has no {name:?} column (found: {}; expected: {})",
+                self.raw.join(","),
+                self.expected
+            ),
+        })
+    }
+}
+
+/// Counts lines under the CSV reader, because the `csv` crate's own line numbers drift after
+/// blank lines and on CRLF files (csv 1.4 reports the first data row of a CRLF file as line 1).
+/// The reader gives each record's start byte reliably, up to the blank lines it skipped before
+/// it; this wrapper remembers the offsets of the line-break bytes read but not yet passed, so that
+/// [`LineCounter::line_at`] can count the line breaks before a record. Memory is bounded by the
+/// csv reader's read-ahead buffer.
+struct LineCounter<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    /// Offsets of `\r` and `\n` bytes not yet passed (`true` for `\n`).
+    breaks: VecDeque<(u64, bool)>,
+    /// `\n` bytes passed.
+    newlines: u64,
+}
+
+impl<R> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        LineCounter { inner, offset: 0, breaks: VecDeque::new(), newlines: 0 }
+    }
+
+    /// The 1-based line of the record the csv reader placed at `byte`: `byte` may point at
+    /// blank lines the reader skipped before the record, which are passed too. Calls must come
+    /// in increasing `byte` order (records are read in order).
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut cursor = byte;
+        while let Some(&(at, is_newline)) = self.breaks.front() {
+            if at < byte || at == cursor {
+                cursor = cursor.max(at + 1);
+                self.newlines += is_newline as u64;
+                self.breaks.pop_front();
+            } else {
+                break;
+            }
+        }
+        self.newlines + 1
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n.min(buf.len())];
+        // Eight bytes at a time: most words hold no line break and are skipped whole.
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let has_zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS != 0;
+        let mut i = 0;
+        while i < chunk.len() {
+            if let Some(word) = chunk.get(i..i + 8) {
+                let w = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+                if !has_zero_byte(w ^ (ONES * u64::from(b'\n'))) && !has_zero_byte(w ^ (ONES * u64::from(b'\r'))) {
+                    i += 8;
+                    continue;
+                }
+            }
+            let end = (i + 8).min(chunk.len());
+            for (j, &b) in chunk[i..end].iter().enumerate() {
+                if b == b'\n' || b == b'\r' {
+                    self.breaks.push_back((self.offset + (i + j) as u64, b == b'\n'));
+                }
+            }
+            i = end;
+        }
+        self.offset += chunk.len() as u64;
+        Ok(n)
+    }
+}
+
+fn field(record: &ByteRecord, col: usize) -> &[u8] {
+    record.get(col).unwrap_or(b"")
+}
+
+fn trim(raw: &[u8]) -> &[u8] {
+    raw.trim_ascii()
+}
+
+/// A plain run of ASCII digits with an optional minus sign, parsed without UTF-8 checks: the
+/// common case of every id and timestamp, read 50 million times on big exports. `None` for
+/// anything else (which then takes the general path).
+fn plain_int(raw: &[u8]) -> Option<i64> {
+    let (negative, digits) = match raw {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(if negative { -n } else { n })
+}
+
+/// An id field: an integer when it is one, else the trimmed text; `None` when blank.
+pub(crate) fn parse_id(raw: &[u8]) -> Option<Id> {
+    if let Some(n) = plain_int(raw) {
+        return Some(Id::Int(n));
+    }
+    let text = String::from_utf8_lossy(raw); // borrowed, no allocation, when valid UTF-8
+    let text = text.trim();
+    (!text.is_empty()).then(|| Id::parse(text))
+}
+
+fn required_id(record: &ByteRecord, col: usize, name: &str, file: &Path, line: u64) -> Result<Id> {
+    parse_id(field(record, col))
+        .ok_or_else(|| Error::Parse { location: Location::new(file, Some(line)), message: format!("empty {name}") })
+}
+
+/// Exports write votes as integers; some tools as floats. Nothing else is a vote.
+pub(crate) fn parse_vote(raw: &[u8]) -> Option<Vote> {
+    match trim(raw) {
+        b"1" | b"1.0" => Some(Vote::Agree),
+        b"0" | b"0.0" => Some(Vote::Pass),
+        b"-1" | b"-1.0" => Some(Vote::Disagree),
+        _ => None,
+    }
+}
+
+/// An integer, also written as an integral float (`"3.0"`).
+pub(crate) fn parse_int(raw: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(trim(raw)).ok()?;
+    if let Ok(n) = text.parse::<i64>() {
+        return Some(n);
+    }
+    let x: f64 = text.parse().ok()?;
+    (x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e18).then_some(x as i64)
+}
+
+fn parse_bool(raw: &[u8]) -> Option<bool> {
+    match trim(raw).to_ascii_lowercase().as_slice() {
+        b"true" | b"t" | b"1" => Some(true),
+        b"false" | b"f" | b"0" | b"" => Some(false),
+        _ => None,
+    }
+}
+
+/// A timestamp field as written (unit not yet normalised); `None` when blank.
+fn timestamp_field(record: &ByteRecord, col: usize, name: &str, file: &Path, line: u64) -> Result<Option<i64>> {
+    let raw = field(record, col);
+    if let Some(n) = plain_int(raw) {
+        return Ok(Some(n));
+    }
+    let raw = trim(raw);
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(raw).ok();
+    let value = text.and_then(|t| t.parse::<i64>().ok()).or_else(|| {
+        let x: f64 = text?.parse().ok()?;
+        (x.is_finite() && x.abs() < 9.0e18).then(|| x.round() as i64)
+    });
+    value.map(Some).ok_or_else(|| Error::Parse {
+        location: Location::new(file, Some(line)),
+        message: format!("{name} {:?} is not an epoch time in milliseconds or seconds", String::from_utf8_lossy(raw)),
+    })
+}
+
+fn count_field(record: &ByteRecord, col: usize, name: &str, file: &Path, line: u64) -> Result<Option<u64>> {
+    let raw = trim(field(record, col));
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match parse_int(raw) {
+        Some(n) if n >= 0 => Ok(Some(n as u64)),
+        _ => Err(Error::Parse {
+            location: Location::new(file, Some(line)),
+            message: format!("{name} {:?} is not a vote count", String::from_utf8_lossy(raw)),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn votes(text: &str) -> Result<Vec<VoteEvent>> {
+        read_votes_csv(text.as_bytes(), Path::new("votes.csv"))
+    }
+
+    #[test]
+    fn votes_are_read_by_column_name_in_any_order() {
+        let v = votes("vote,voter-id,comment-id\n1,7,3\n-1.0,x9,4\n").unwrap();
+        assert_eq!(v, vec![VoteEvent::new(7, 3, Vote::Agree), VoteEvent::new(Id::Str("x9".into()), 4, Vote::Disagree)]);
+    }
+
+    #[test]
+    fn blank_lines_do_not_shift_line_numbers() {
+        let err = votes("comment-id,voter-id,vote\n1,1,1\n\n1,2,7\n").unwrap_err();
+        assert!(err.to_string().starts_with("votes.csv:4:"), "{err}");
+    }
+
+    #[test]
+    fn line_numbers_count_crlf_and_multi_line_fields() {
+        let err = votes("comment-id,voter-id,vote\r\n1,1,1\r\n1,2,x\r\n").unwrap_err();
+        assert!(err.to_string().starts_with("votes.csv:3:"), "{err}");
+        let text = "comment-id,comment-body,moderated\n1,\"two\nlines\",1\n\n\n2,ok,5\n";
+        let err = read_comments_csv(text.as_bytes(), Path::new("comments.csv")).unwrap_err();
+        assert!(err.to_string().starts_with("comments.csv:6:"), "{err}");
+        let err = votes("comment-id,voter-id,vote\r\n1,1,1\r\n\r\n1,2\r\n").unwrap_err();
+        assert!(matches!(err, Error::Parse { .. }) && err.to_string().starts_with("votes.csv:4:"), "{err}");
+    }
+
+    #[test]
+    fn ids_parse_as_id_parse_does() {
+        for text in ["0", "42", "-7", "007", " 5 ", "+3", "x9", "999999999999999999", "9999999999999999999", "1e3", "é"]
+        {
+            assert_eq!(parse_id(text.as_bytes()), Some(Id::parse(text)), "{text:?}");
+        }
+        assert_eq!(parse_id(b"  "), None);
+        assert_eq!(plain_int(b"-"), None);
+    }
+
+    #[test]
+    fn line_breaks_are_found_at_every_position_of_a_word() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut text = vec![b'a'; len];
+                text[at] = b'\n';
+                let mut counter = LineCounter::new(text.as_slice());
+                let mut sink = Vec::new();
+                counter.read_to_end(&mut sink).unwrap();
+                assert_eq!(counter.breaks.iter().copied().collect::<Vec<_>>(), vec![(at as u64, true)]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_header_with_a_byte_order_mark_reads() {
+        let v = votes("\u{feff}timestamp,comment-id,voter-id,vote\n1435654192085,0,0,1\n").unwrap();
+        assert_eq!(v[0].timestamp, Some(1435654192085));
+    }
+
+    #[test]
+    fn an_empty_file_is_an_error_naming_the_expected_header() {
+        let err = votes("").unwrap_err();
+        assert!(matches!(err, Error::Parse { .. }));
+        assert!(err.to_string().contains("votes.csv:1"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_required_column_is_named() {
+        let err = votes("timestamp,comment-id,vote\n1,1,1\n").unwrap_err();
+        assert!(err.to_string().contains("\"voter-id\""), "{err}");
+    }
+
+    #[test]
+    fn an_empty_id_is_a_parse_error() {
+        let err = votes("comment-id,voter-id,vote\n1, ,1\n").unwrap_err();
+        assert!(matches!(err, Error::Parse { .. }) && err.to_string().contains("votes.csv:2"), "{err}");
+    }
+
+    #[test]
+    fn matrix_cells_are_votes_and_blanks_are_not() {
+        let text =
+            "participant,xid,group-id,n-comments,n-votes,n-agree,n-disagree,0,2\n5,,0,1,2,1,1,1,-1\n6,,,0,1,0,0,,0\n";
+        let v = read_participants_votes_csv(text.as_bytes(), Path::new("pv.csv")).unwrap();
+        assert_eq!(
+            v,
+            vec![
+                VoteEvent::new(5, 0, Vote::Agree),
+                VoteEvent::new(5, 2, Vote::Disagree),
+                VoteEvent::new(6, 2, Vote::Pass)
+            ]
+        );
+    }
+
+    #[test]
+    fn comment_fields_map_to_the_statement() {
+        let text = "timestamp,comment-id,author-id,agrees,disagrees,moderated,is-meta,comment-body\n\
+                    1732029245,4,14,3,1,-1,true,\"a, b\"\n";
+        let c = parse_comments_csv(text.as_bytes(), Path::new("comments.csv")).unwrap();
+        let s = &c.statements[0];
+        assert_eq!((s.id.clone(), s.text.as_deref(), s.author.clone()), (Id::Int(4), Some("a, b"), Some(Id::Int(14))));
+        assert_eq!((s.moderation, s.is_meta, s.created), (ModerationStatus::Rejected, true, Some(1732029245000)));
+        assert_eq!(c.seconds_converted, 1);
+        assert_eq!(c.tallies.unwrap()[&Id::Int(4)], (3, 1));
+    }
+}
