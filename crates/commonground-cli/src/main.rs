@@ -1,1 +1,151 @@
-fn main() {}
+//! `commonground`: the command-line tool. It parses arguments, calls the library and prints; it
+//! computes nothing itself.
+//!
+//! Exit codes: 0 on success, 2 on bad input or bad arguments (with a one-line error naming the
+//! file, line and problem), 1 when the output cannot be written.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use commonground::io::{self, PolisMath};
+use commonground::{Batching, Conversation, Params};
+
+/// Finds the opinion groups in a deliberation and the statements that bridge them (the Pol.is
+/// math, faithful, fast and reproducible).
+#[derive(Parser)]
+#[command(name = "commonground", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse a conversation: a Polis export folder (votes.csv + comments.csv, or
+    /// participants-votes.csv) or a Polis API dump folder (votes.json + comments.json).
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(clap::Args)]
+struct AnalyzeArgs {
+    /// The conversation folder. Defaults to the bundled vTaiwan example.
+    path: Option<PathBuf>,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = Format::Summary)]
+    format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Seed of every random choice (the Polis pipeline itself is deterministic).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Feed the votes through the analysis in time order, batch by batch, as the Polis worker saw
+    /// them, instead of all at once (needs vote timestamps).
+    #[arg(long)]
+    replay: bool,
+    /// Print the wall time of each stage on standard error.
+    #[arg(long)]
+    timings: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Groups, what each stands for, consensus and common ground, for people.
+    Summary,
+    /// commonground's full analysis as JSON.
+    Json,
+    /// The Polis math JSON (the shape of Polis's math-pca2), readable by Polis clients.
+    Polis,
+}
+
+/// The bundled example, when the binary runs from the repository (`cargo run`).
+fn bundled_example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/vtaiwan.uberx")
+}
+
+enum Failure {
+    Input(commonground::Error),
+    Output(String),
+}
+
+fn run(args: AnalyzeArgs) -> Result<(), Failure> {
+    let path = args.path.unwrap_or_else(bundled_example);
+    let params = Params { seed: args.seed, ..Params::default() };
+
+    let start = Instant::now();
+    let data = io::load(&path).map_err(Failure::Input)?;
+    let load = start.elapsed();
+
+    let conv = if args.replay {
+        if data.votes.iter().all(|v| v.timestamp.is_none()) {
+            return Err(Failure::Input(commonground::Error::UnknownFormat {
+                path: path.clone(),
+                message: "--replay needs vote timestamps, and these votes have none (a participants-votes.csv matrix)"
+                    .into(),
+            }));
+        }
+        Conversation::replay(params, data.statements.clone(), &data.votes, &Batching::default())
+    } else {
+        let mut conv = Conversation::new(params).map_err(Failure::Input)?;
+        conv.set_statements(data.statements.clone());
+        conv.update(&data.votes).map(|_| ()).map(|()| conv)
+    }
+    .map_err(Failure::Input)?;
+    let analysis = conv.analysis().expect("an update ran");
+
+    let start = Instant::now();
+    let title = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+    let mut text = match args.format {
+        Format::Summary => io::summary(analysis, &title, Some(&format!("{}; {}", data.source.format, data.source.sign))),
+        Format::Json => analysis.to_json(),
+        Format::Polis => PolisMath::from_analysis(analysis).to_json(),
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    match &args.output {
+        Some(file) => std::fs::write(file, &text).map_err(|e| Failure::Output(format!("{}: {e}", file.display())))?,
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    let output = start.elapsed();
+
+    if args.timings {
+        let t = conv.timings();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "timings (ms){}: load {:.1}  matrix {:.1}  pca {:.1}  clustering {:.1}  statistics {:.1}  output {:.1}",
+            if args.replay { " of the last update" } else { "" },
+            ms(load),
+            ms(t.matrix),
+            ms(t.pca),
+            ms(t.clustering),
+            ms(t.statistics),
+            ms(output)
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Analyze(args) => match run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(Failure::Input(e)) => {
+                eprintln!("commonground: error: {e}");
+                ExitCode::from(2)
+            }
+            Err(Failure::Output(e)) => {
+                eprintln!("commonground: error writing output: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}

@@ -104,9 +104,9 @@ mod tests {
 
     #[test]
     fn small_maps_keep_insertion_order_large_maps_follow_the_trie() {
-        let small: Vec<u32> = (0..8).map(|i| hash_long(i)).collect();
+        let small: Vec<u32> = (0..8).map(hash_long).collect();
         assert_eq!(map_order(&small), (0..8).collect::<Vec<_>>());
-        let large: Vec<u32> = (0..9).map(|i| hash_long(i)).collect();
+        let large: Vec<u32> = (0..9).map(hash_long).collect();
         let order = map_order(&large);
         // (keys (into {} (map vector (range 9) (range 9)))) => (0 7 1 4 6 3 2 5 8) in Clojure 1.10.
         assert_eq!(order, vec![0, 7, 1, 4, 6, 3, 2, 5, 8]);

@@ -10,6 +10,7 @@
 //! stable across updates.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
 use crate::analysis::{
     Analysis, BaseCluster, Consensus, Group, KSelection, ModerationSets, ParticipantResult, PcaResult, StatementResult,
@@ -59,6 +60,21 @@ pub struct Conversation {
     state: WarmState,
     tick: u64,
     analysis: Option<Analysis>,
+    timings: StageTimings,
+}
+
+/// Wall time of each stage of the last update. Not part of the [`Analysis`], so that its JSON
+/// stays byte-identical from run to run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimings {
+    /// Applying the batch to the sparse matrix.
+    pub matrix: Duration,
+    /// PCA and projections.
+    pub pca: Duration,
+    /// Base clusters, group clusterings, silhouettes.
+    pub clustering: Duration,
+    /// Counts, repness, consensus, priorities, and assembling the result.
+    pub statistics: Duration,
 }
 
 impl Conversation {
@@ -73,6 +89,7 @@ impl Conversation {
             state: WarmState::default(),
             tick: 0,
             analysis: None,
+            timings: StageTimings::default(),
         })
     }
 
@@ -101,6 +118,10 @@ impl Conversation {
     pub fn analysis(&self) -> Option<&Analysis> {
         self.analysis.as_ref()
     }
+    /// Wall time of each stage of the last update.
+    pub fn timings(&self) -> StageTimings {
+        self.timings
+    }
 
     /// Applies one batch of votes and recomputes the analysis with warm starts. The batch is
     /// validated first: on error nothing changes. An empty batch recomputes (as a Polis tick does
@@ -114,7 +135,9 @@ impl Conversation {
                 });
             }
         }
+        let start = Instant::now();
         let matrix = self.matrix.with_votes(votes);
+        self.timings.matrix = start.elapsed();
         if matrix.n_votes() == 0 {
             return Err(Error::EmptyConversation("no votes to analyse".into()));
         }
@@ -251,11 +274,15 @@ impl Conversation {
         self.update_in_conv(&vote_counts);
 
         // PCA over every participant, warm-started. O(votes) per iteration.
+        let start = Instant::now();
         let pca = Pca::fit(&self.matrix, &moderated_out, self.state.comps.as_ref(), &params.pca());
         let projections = participant_projections(&self.matrix, &moderated_out, &pca);
         let (statement_projections, extremity) = comment_projections(&pca);
 
+        self.timings.pca = start.elapsed();
+
         // Base clusters over in-conversation participants, in row order. O(in-conv x k) per step.
+        let start = Instant::now();
         let in_rows: Vec<usize> = (0..n).filter(|&r| self.state.in_conv[r]).collect();
         let points = Points::new(in_rows.clone(), in_rows.iter().map(|&r| projections[r]).collect(), None);
         let previous_base = (!self.state.base_clusters.is_empty()).then_some(self.state.base_clusters.as_slice());
@@ -271,7 +298,10 @@ impl Conversation {
         let k = self.state.smoother.update(&silhouettes, params.group_k_buffer);
         let groups: Vec<Cluster> = k.and_then(|k| clusterings.get(&k)).map(|(c, _)| c.clone()).unwrap_or_default();
 
+        self.timings.clustering = start.elapsed();
+
         // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
+        let start = Instant::now();
         let mut bucket_of: Vec<Option<u32>> = vec![None; n];
         let base_position: HashMap<u32, usize> = base.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
         for (i, c) in base.iter().enumerate() {
@@ -329,7 +359,7 @@ impl Conversation {
         self.state.base_clusters = base.clone();
         self.state.group_clusterings = clusterings.iter().map(|(&k, (c, _))| (k, c.clone())).collect();
 
-        self.assemble(AssembleInput {
+        let analysis = self.assemble(AssembleInput {
             pca,
             projections,
             statement_projections,
@@ -347,7 +377,9 @@ impl Conversation {
             meta,
             vote_counts,
             selection: KSelection { silhouettes, best_k: best_k.map(|(k, _)| k), k },
-        })
+        });
+        self.timings.statistics = start.elapsed();
+        analysis
     }
 
     fn assemble(&self, a: AssembleInput) -> Analysis {

@@ -26,6 +26,9 @@
 //! assert_eq!(top.id, 0.into());
 //! ```
 
+// Numeric loops over parallel arrays (centre, components, counts) read more clearly with an index.
+#![allow(clippy::needless_range_loop)]
+
 pub mod analysis;
 mod clojure;
 pub mod cluster;
@@ -38,7 +41,7 @@ pub mod stats;
 pub mod votes;
 
 pub use analysis::Analysis;
-pub use conversation::{analyze, Batching, Conversation};
+pub use conversation::{analyze, Batching, Conversation, StageTimings};
 pub use error::{Error, Location, Result};
 pub use params::Params;
 pub use votes::{Id, ModerationStatus, Statement, Vote, VoteEvent, VoteMatrix};

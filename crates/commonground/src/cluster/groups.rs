@@ -19,28 +19,33 @@ pub fn max_group_k(n_base_clusters: usize, max_k: usize) -> usize {
 /// O(base clusters²), at most 100² here. Where Polis would divide 0 by 0 (coincident centres) or
 /// find no other group, the member scores 0 instead of NaN or a crash.
 pub fn silhouette(names: &[usize], centers: &[[f64; 2]], groups: &[Cluster]) -> f64 {
-    let pos = |name: usize| names.iter().position(|&n| n == name).map(|i| centers[i]);
+    let row_of: std::collections::HashMap<usize, usize> = names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let n = names.len();
+    // The distance matrix over base clusters (Polis's `bucket-dists`), computed once.
+    let dist: Vec<f64> = (0..n * n).map(|k| distance(centers[k / n], centers[k % n])).collect();
+    let rows_of: Vec<Vec<usize>> =
+        groups.iter().map(|g| g.members.iter().filter_map(|m| row_of.get(m).copied()).collect()).collect();
     // Scores are averaged in base-cluster order, as Polis averages over the distance matrix's rows.
     let mut scores: Vec<(usize, f64)> = Vec::new();
-    for g in groups {
-        for &member in &g.members {
-            let Some(row) = names.iter().position(|&n| n == member) else { continue };
-            let p = centers[row];
+    for (gi, rows) in rows_of.iter().enumerate() {
+        for &row in rows {
             let mut a = None;
             let mut b: Option<f64> = None;
             let mut singleton = false;
-            for h in groups {
-                let own = h.id == g.id;
-                let others: Vec<[f64; 2]> =
-                    h.members.iter().filter(|&&m| m != member).filter_map(|&m| pos(m)).collect();
-                if own && others.is_empty() {
+            for (hi, others) in rows_of.iter().enumerate() {
+                let own = hi == gi;
+                let (sum, count) = others
+                    .iter()
+                    .filter(|&&o| o != row)
+                    .fold((0.0, 0usize), |(s, c), &o| (s + dist[row * n + o], c + 1));
+                if own && count == 0 {
                     singleton = true;
                     break;
                 }
-                if others.is_empty() {
+                if count == 0 {
                     continue;
                 }
-                let mean = others.iter().map(|&q| distance(p, q)).sum::<f64>() * (1.0 / others.len() as f64);
+                let mean = sum * (1.0 / count as f64);
                 if own {
                     a = Some(mean);
                 } else {

@@ -4,6 +4,9 @@ use rayon::prelude::*;
 
 use crate::clojure::{hash_long, map_order};
 
+/// Smallest share of points a parallel job gets (see `pca::MIN_ROWS_PER_JOB`).
+const MIN_POINTS_PER_JOB: usize = 8192;
+
 /// A cluster: its id (stable across updates; Polis ids only grow), its members (names of data
 /// points: participant rows for base clusters, base-cluster ids for groups), and its centre.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -120,6 +123,7 @@ fn cluster_step(points: &Points, clusters: &[Cluster]) -> Vec<Cluster> {
     let nearest: Vec<usize> = points
         .positions
         .par_iter()
+        .with_min_len(MIN_POINTS_PER_JOB)
         .map(|&p| {
             let mut best = 0;
             let mut best_d = f64::INFINITY;
@@ -212,6 +216,7 @@ fn clean_start(points: &Points, previous: &[Cluster], k: usize) -> Vec<Cluster> 
         let nearest: Vec<f64> = points
             .positions
             .par_iter()
+            .with_min_len(MIN_POINTS_PER_JOB)
             .map(|&p| clusters.iter().map(|c| distance(p, c.center)).fold(f64::INFINITY, f64::min))
             .collect();
         let mut far = 0;

@@ -14,6 +14,8 @@
 
 mod groups;
 mod kmeans;
+mod metrics;
 
 pub use groups::{group_clusterings, max_group_k, silhouette, GroupKSmoother};
 pub use kmeans::{kmeans, Cluster, Points};
+pub use metrics::adjusted_rand_index;

@@ -38,6 +38,10 @@ pub struct Pca {
     pub iterations: [usize; 2],
 }
 
+/// Smallest share of rows a parallel job gets: below this, waking another thread costs more than
+/// the work (a replay runs thousands of small updates).
+const MIN_ROWS_PER_JOB: usize = 8192;
+
 /// Rows per chunk in the parallel products: fixed, so that sums do not depend on the thread count.
 fn chunk_rows(n_rows: usize) -> usize {
     // At most ~64 partial vectors (64 x statements floats of scratch), at least 1024 rows each.
@@ -55,7 +59,7 @@ impl Centered<'_> {
     /// `X v` (one entry per participant). O(votes).
     fn times(&self, v: &[f64], out: &mut [f64]) {
         let m = self.matrix;
-        out.par_iter_mut().enumerate().for_each(|(row, o)| {
+        out.par_iter_mut().enumerate().with_min_len(MIN_ROWS_PER_JOB).for_each(|(row, o)| {
             let (cols, vals) = m.row(row);
             let mut s = 0.0;
             for (&c, &x) in cols.iter().zip(vals) {
@@ -233,6 +237,7 @@ pub fn participant_projections(matrix: &VoteMatrix, moderated_out: &[bool], pca:
     let n_out = moderated_out.iter().filter(|&&m| m).count();
     (0..matrix.n_participants())
         .into_par_iter()
+        .with_min_len(MIN_ROWS_PER_JOB)
         .map(|row| {
             let (cols, vals) = matrix.row(row);
             let (mut p1, mut p2) = (0.0, 0.0);

@@ -1,0 +1,140 @@
+//! The human summary of an analysis: what a facilitator reads first. Groups and their sizes, what
+//! each group stands for (its representative statements, with text and the group's agree share),
+//! what everyone agrees on (consensus), and the statements every group agrees on
+//! (group-aware consensus).
+
+use std::fmt::Write;
+
+use crate::analysis::{Analysis, StatementResult};
+use crate::stats::{RepfulFor, VoteCounts};
+use crate::votes::Id;
+
+/// Longest statement text shown, in characters; longer texts are cut with an ellipsis.
+const TEXT_WIDTH: usize = 110;
+
+fn short(text: Option<&str>) -> String {
+    let t = text.unwrap_or("(no text)").split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.chars().count() > TEXT_WIDTH {
+        let cut: String = t.chars().take(TEXT_WIDTH - 1).collect();
+        format!("{cut}…")
+    } else {
+        t
+    }
+}
+
+fn share(n: u32, of: u32) -> String {
+    if of == 0 {
+        "  — ".to_string()
+    } else {
+        format!("{:>3.0}%", 100.0 * n as f64 / of as f64)
+    }
+}
+
+fn id_label(id: &Id) -> String {
+    match id {
+        Id::Int(n) => format!("#{n}"),
+        Id::Str(s) => format!("#{s}"),
+    }
+}
+
+/// Renders the summary. `title` names the conversation (e.g. its folder); `source` says how the
+/// input was read (format, vote sign), when known.
+pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
+    let mut out = String::new();
+    let statement = |id: &Id| -> Option<&StatementResult> { a.statements.iter().find(|s| &s.id == id) };
+    let in_conv = a.participants.iter().filter(|p| p.in_conv).count();
+    let _ = writeln!(out, "commonground: {title}");
+    if let Some(src) = source {
+        let _ = writeln!(out, "  read as {src}");
+    }
+    let _ = writeln!(
+        out,
+        "  {} participants ({} in conversation), {} statements, {} votes",
+        a.n_participants, in_conv, a.n_statements, a.n_votes
+    );
+    let sil: Vec<String> = a.k_selection.silhouettes.iter().map(|(k, s)| format!("k={k}: {s:.3}")).collect();
+    let _ = writeln!(
+        out,
+        "  {} opinion groups (silhouette {}{})",
+        a.groups.len(),
+        sil.join(", "),
+        match (a.k_selection.best_k, a.k_selection.k) {
+            (Some(b), Some(k)) if b != k => format!("; best now k={b}, held at k={k} by the smoother"),
+            _ => String::new(),
+        }
+    );
+
+    for (g, reps) in a.groups.iter().zip(&a.repness) {
+        let _ = writeln!(out, "\nGroup {} — {} participants", g.id, g.n_members);
+        if reps.is_empty() {
+            let _ = writeln!(out, "  (no representative statement)");
+        }
+        for r in reps {
+            let counts: VoteCounts = a
+                .statements
+                .iter()
+                .position(|s| s.id == r.statement)
+                .map(|j| g.votes[j])
+                .unwrap_or_default();
+            let (verb, n) = match r.repful_for {
+                RepfulFor::Agree => ("agree", counts.agree),
+                RepfulFor::Disagree => ("disagree", counts.disagree),
+            };
+            let _ = writeln!(
+                out,
+                "  {} {:<8} of {:>4} voted  {:>6}  {}",
+                share(n, counts.seen),
+                verb,
+                counts.seen,
+                id_label(&r.statement),
+                short(statement(&r.statement).and_then(|s| s.text.as_deref()))
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\nConsensus — what most participants agree on:");
+    if a.consensus.agree.is_empty() {
+        let _ = writeln!(out, "  (none significant)");
+    }
+    for c in &a.consensus.agree {
+        let _ = writeln!(
+            out,
+            "  {} agree  of {:>4} voted  {:>6}  {}",
+            share(c.n_success, c.n_trials),
+            c.n_trials,
+            id_label(&c.statement),
+            short(statement(&c.statement).and_then(|s| s.text.as_deref()))
+        );
+    }
+    if !a.consensus.disagree.is_empty() {
+        let _ = writeln!(out, "Consensus — what most participants reject:");
+        for c in &a.consensus.disagree {
+            let _ = writeln!(
+                out,
+                "  {} disagree of {:>4} voted  {:>6}  {}",
+                share(c.n_success, c.n_trials),
+                c.n_trials,
+                id_label(&c.statement),
+                short(statement(&c.statement).and_then(|s| s.text.as_deref()))
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\nCommon ground — top statements by group-aware consensus (every group agrees):");
+    let mut ranked: Vec<(usize, &StatementResult)> =
+        a.statements.iter().enumerate().filter(|(_, s)| !s.moderated_out).collect();
+    ranked.sort_by(|x, y| y.1.group_aware_consensus.total_cmp(&x.1.group_aware_consensus));
+    for (j, s) in ranked.into_iter().take(10) {
+        let per_group: Vec<String> =
+            a.groups.iter().map(|g| format!("g{} {}", g.id, share(g.votes[j].agree, g.votes[j].seen).trim())).collect();
+        let _ = writeln!(
+            out,
+            "  {:.3}  {:>6}  [{}]  {}",
+            s.group_aware_consensus,
+            id_label(&s.id),
+            per_group.join(", "),
+            short(s.text.as_deref())
+        );
+    }
+    out
+}
