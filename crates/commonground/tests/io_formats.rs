@@ -10,17 +10,8 @@ use std::path::{Path, PathBuf};
 use commonground::io::{self, InputFormat, SignDetection};
 use commonground::{Error, Id, ModerationStatus, Vote, VoteEvent, VoteMatrix};
 
-const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
-
-fn shared_data() -> Option<PathBuf> {
-    let path = PathBuf::from(SHARED_DATA);
-    if path.is_dir() {
-        Some(path)
-    } else {
-        println!("skipping: shared reference data not found at {SHARED_DATA}");
-        None
-    }
-}
+mod common;
+use common::shared_data;
 
 /// The openData conversations: folder, vote events (votes.csv rows), statements (comments.csv rows).
 const OPENDATA: [(&str, usize, usize); 9] = [
