@@ -1,0 +1,168 @@
+//! The `commonground` command-line contract (other tools depend on it): arguments, formats, exit
+//! codes, and one-line errors that name the file, the line and the problem.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_commonground"))
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/vtaiwan.uberx")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A scratch folder, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("commonground-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn file(&self, name: &str, text: &str) -> &Scratch {
+        std::fs::write(self.0.join(name), text).unwrap();
+        self
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn summary_of_the_bundled_example_names_groups_consensus_and_common_ground() {
+    let o = run(&["analyze", example().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    for needle in ["1921 participants", "Group 0", "Group 1", "Consensus", "Common ground", "#40"] {
+        assert!(s.contains(needle), "summary lacks {needle:?}:\n{s}");
+    }
+}
+
+#[test]
+fn analyze_defaults_to_the_bundled_example() {
+    let o = run(&["analyze"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("vtaiwan.uberx"));
+}
+
+#[test]
+fn polis_format_is_the_polis_math_blob_and_json_is_the_full_analysis() {
+    let o = run(&["analyze", example().to_str().unwrap(), "--format", "polis"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in ["pca", "base-clusters", "group-clusters", "repness", "consensus", "group-aware-consensus",
+                "comment-priorities", "votes-base", "group-votes", "in-conv", "user-vote-counts", "tids", "n", "n-cmts"] {
+        assert!(v.get(key).is_some(), "Polis blob lacks {key}");
+    }
+    assert_eq!(v["n"], 1921);
+    let o = run(&["analyze", example().to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["participants"].as_array().unwrap().len(), 1921);
+}
+
+#[test]
+fn output_file_and_seed_give_byte_identical_results() {
+    let dir = Scratch::new("output");
+    let a = format!("{}/a.json", dir.path());
+    let b = format!("{}/b.json", dir.path());
+    for file in [&a, &b] {
+        let o = run(&["analyze", example().to_str().unwrap(), "--format", "polis", "--seed", "7", "--output", file]);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(o.stdout.is_empty());
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
+fn timings_go_to_stderr_by_stage() {
+    let o = run(&["analyze", example().to_str().unwrap(), "--timings", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let e = stderr(&o);
+    for stage in ["load", "matrix", "pca", "clustering", "statistics", "output"] {
+        assert!(e.contains(stage), "timings lack {stage}: {e}");
+    }
+    serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("stdout stays pure JSON");
+}
+
+#[test]
+fn replay_runs_the_votes_in_time_order() {
+    let o = run(&["analyze", example().to_str().unwrap(), "--replay", "--format", "polis"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["math_tick"].as_u64().unwrap() > 100, "many updates");
+}
+
+fn assert_input_error(o: &Output, needles: &[&str]) {
+    assert_eq!(o.status.code(), Some(2), "stdout: {} stderr: {}", stdout(o), stderr(o));
+    let e = stderr(o);
+    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
+    for n in needles {
+        assert!(e.contains(n), "error lacks {n:?}: {e}");
+    }
+}
+
+#[test]
+fn a_malformed_csv_row_is_a_one_line_error_with_file_and_line() {
+    let dir = Scratch::new("malformed");
+    dir.file("votes.csv", "timestamp,datetime,comment-id,voter-id,vote\n1,x,0,1,1\n2,x,0,2\n");
+    assert_input_error(&run(&["analyze", dir.path()]), &["votes.csv:3"]);
+}
+
+#[test]
+fn a_vote_outside_minus_one_zero_one_is_rejected_with_its_line() {
+    let dir = Scratch::new("badvote");
+    dir.file("votes.csv", "timestamp,datetime,comment-id,voter-id,vote\n1,x,0,1,1\n2,x,0,2,5\n");
+    assert_input_error(&run(&["analyze", dir.path()]), &["votes.csv:3", "5"]);
+}
+
+#[test]
+fn a_vote_on_an_unknown_statement_is_rejected() {
+    let dir = Scratch::new("unknown");
+    dir.file("votes.csv", "timestamp,datetime,comment-id,voter-id,vote\n1,x,0,1,1\n2,x,8,2,1\n").file(
+        "comments.csv",
+        "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n1,x,0,1,1,0,1,hello\n",
+    );
+    assert_input_error(&run(&["analyze", dir.path()]), &["votes.csv:3", "8"]);
+}
+
+#[test]
+fn an_empty_conversation_and_a_missing_folder_are_input_errors() {
+    let dir = Scratch::new("empty");
+    dir.file("votes.csv", "timestamp,datetime,comment-id,voter-id,vote\n");
+    assert_input_error(&run(&["analyze", dir.path()]), &["empty"]);
+    assert_input_error(&run(&["analyze", "/nonexistent/conversation"]), &["/nonexistent/conversation"]);
+}
+
+#[test]
+fn replay_without_timestamps_is_an_input_error() {
+    let dir = Scratch::new("notime");
+    dir.file("participants-votes.csv", "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\n0,,0,2,1,1,1,-1\n1,,0,2,1,1,-1,1\n");
+    assert_input_error(&run(&["analyze", dir.path(), "--replay"]), &["--replay needs vote timestamps"]);
+}
+
+#[test]
+fn bad_arguments_exit_with_code_two() {
+    assert_eq!(run(&["analyze", "--format", "xml"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+}
