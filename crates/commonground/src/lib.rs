@@ -45,3 +45,8 @@ pub use conversation::{analyze, Batching, Conversation, StageTimings};
 pub use error::{Error, Location, Result};
 pub use params::Params;
 pub use votes::{Id, ModerationStatus, Statement, Vote, VoteEvent, VoteMatrix};
+
+/// The README's code examples, compiled as doctests so that the README cannot drift from the API.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -167,7 +167,7 @@ fn a_conversation_large_enough_to_run_in_parallel_is_identical_with_one_thread_a
         let camp = p % 3;
         for _ in 0..(3 + next() % 12) {
             let s = (next() % 60) as i64;
-            let leaning = if (s % 3) as i64 == camp { 2 } else { 0 };
+            let leaning = if s % 3 == camp { 2 } else { 0 };
             let v = match (next() % 4) as i64 + leaning {
                 0 => Vote::Disagree,
                 1 => Vote::Pass,

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of commonground: the Rust workspace (unit, integration, doc tests) and the
+# Python package's pytest suite. This is the README's test command, and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== Rust: lints and tests"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+# One ndarray in the build: linfa and numpy must share it (docs: dependencies trap 1).
+if [ "$(cargo tree --workspace -e normal -i ndarray --depth 0 2>/dev/null | grep -c '^ndarray')" -gt 1 ]; then
+  echo "Cargo.lock holds two ndarray versions" >&2
+  exit 1
+fi
+cargo test --workspace --locked
