@@ -26,6 +26,30 @@ enum Command {
     /// Analyse a conversation: a Polis export folder (votes.csv + comments.csv, or
     /// participants-votes.csv) or a Polis API dump folder (votes.json + comments.json).
     Analyze(AnalyzeArgs),
+    /// Write a synthetic deliberation with planted opinion groups and bridging statements: a Polis
+    /// export folder (votes.csv + comments.csv) plus truth.json with the planted answer.
+    Generate(GenerateArgs),
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    #[arg(long, default_value_t = 1000)]
+    participants: usize,
+    #[arg(long, default_value_t = 100)]
+    statements: usize,
+    /// Target total number of votes (passes included).
+    #[arg(long, default_value_t = 20_000)]
+    votes: usize,
+    #[arg(long, default_value_t = 3)]
+    groups: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Planted bridging statements (default: one in twenty).
+    #[arg(long)]
+    bridging: Option<usize>,
+    /// The folder to write.
+    #[arg(long)]
+    output: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -133,19 +157,35 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn generate(args: GenerateArgs) -> Result<(), Failure> {
+    let params = commonground::generate::SyntheticParams {
+        participants: args.participants,
+        statements: args.statements,
+        votes: args.votes,
+        groups: args.groups,
+        seed: args.seed,
+        bridging: args.bridging,
+        ..Default::default()
+    };
+    let synthetic = commonground::generate::Synthetic::new(params).map_err(Failure::Input)?;
+    synthetic.write_polis_export(&args.output).map_err(|e| Failure::Output(e.to_string()))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Analyze(args) => match run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(Failure::Input(e)) => {
-                eprintln!("commonground: error: {e}");
-                ExitCode::from(2)
-            }
-            Err(Failure::Output(e)) => {
-                eprintln!("commonground: error writing output: {e}");
-                ExitCode::from(1)
-            }
-        },
+    let result = match cli.command {
+        Command::Analyze(args) => run(args),
+        Command::Generate(args) => generate(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(e)) => {
+            eprintln!("commonground: error: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Output(e)) => {
+            eprintln!("commonground: error writing output: {e}");
+            ExitCode::from(1)
+        }
     }
 }

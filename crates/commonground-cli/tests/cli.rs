@@ -166,3 +166,20 @@ fn bad_arguments_exit_with_code_two() {
     assert_eq!(run(&["analyze", "--format", "xml"]).status.code(), Some(2));
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
 }
+
+#[test]
+fn generate_writes_an_export_that_analyze_reads_back_with_the_planted_groups() {
+    let dir = Scratch::new("generate");
+    let out = format!("{}/conv", dir.path());
+    let o = run(&["generate", "--participants", "600", "--statements", "40", "--votes", "12000", "--groups", "2", "--seed", "3", "--output", &out]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(format!("{out}/truth.json")).unwrap()).unwrap();
+    assert_eq!(truth["participant_group"].as_array().unwrap().len(), 600);
+    let o = run(&["analyze", &out, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let a: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(a["groups"].as_array().unwrap().len(), 2, "two planted groups found");
+    let bad = run(&["generate", "--participants", "10", "--statements", "5", "--votes", "100", "--output", &out]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("votes"));
+}
