@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use super::{Id, Vote, VoteEvent};
 
 /// A sparse participant x statement matrix of votes (agree = +1, disagree = -1, pass = 0).
@@ -39,8 +41,13 @@ impl VoteMatrix {
     /// A new matrix with `batch` applied on top of this one, as the Polis worker applies one poll
     /// of votes: new participants and statements are appended in first-appearance order under
     /// the sort (statement, participant, timestamp); a vote on a cell that already holds one
-    /// replaces it (arrival order wins across batches). Cost: O(votes) for the merge plus
-    /// O(batch log batch) for the sort; existing rows are copied, not re-sorted.
+    /// replaces it (arrival order wins across batches; within a batch the latest timestamp, then
+    /// the later event).
+    ///
+    /// Cost: O(existing votes + batch) plus a sort of each participant's few batch votes. The
+    /// first-appearance order is derived without sorting the batch: new statements appear in
+    /// ascending id, and a new participant first appears at the smallest statement id it voted on,
+    /// ties broken by participant id.
     pub fn with_votes(&self, batch: &[VoteEvent]) -> VoteMatrix {
         let mut out = VoteMatrix {
             participants: self.participants.clone(),
@@ -53,71 +60,135 @@ impl VoteMatrix {
             last_timestamp: self.last_timestamp,
         };
         if batch.is_empty() {
-            out.indptr = self.indptr.clone();
+            out.indptr = if self.indptr.is_empty() { vec![0] } else { self.indptr.clone() };
             out.indices = self.indices.clone();
             out.values = self.values.clone();
-            if out.indptr.is_empty() {
-                out.indptr.push(0);
-            }
             return out;
         }
-        // Polis's batch order: tid, pid, created; a stable sort keeps input order among equal keys.
-        let mut order: Vec<usize> = (0..batch.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (ea, eb) = (&batch[a], &batch[b]);
-            ea.statement
-                .cmp(&eb.statement)
-                .then_with(|| ea.participant.cmp(&eb.participant))
-                .then_with(|| ea.timestamp.unwrap_or(i64::MIN).cmp(&eb.timestamp.unwrap_or(i64::MIN)))
-        });
-        // Map ids to dense indices (appending new ones) and keep the last event per cell.
-        let mut cells: Vec<(u32, u32, i8)> = Vec::with_capacity(batch.len());
-        for &i in &order {
-            let e = &batch[i];
-            let col = index_of(&mut out.statements, &mut out.statement_index, &e.statement);
-            let row = index_of(&mut out.participants, &mut out.participant_index, &e.participant);
-            if let Some(ts) = e.timestamp {
-                out.last_timestamp = Some(out.last_timestamp.map_or(ts, |t| t.max(ts)));
-            }
-            match cells.last_mut() {
-                Some(last) if last.0 == row && last.1 == col => last.2 = e.vote.value(),
-                _ => cells.push((row, col, e.vote.value())),
+        if let Some(t) = batch.iter().filter_map(|e| e.timestamp).max() {
+            out.last_timestamp = Some(out.last_timestamp.map_or(t, |l| l.max(t)));
+        }
+
+        // Intern the batch's statements and participants (dense local ids, input order). O(batch).
+        let mut local_statement: FxHashMap<&Id, u32> = FxHashMap::default();
+        let mut local_participant: FxHashMap<&Id, u32> = FxHashMap::default();
+        let mut statement_ids: Vec<&Id> = Vec::new();
+        let mut participant_ids: Vec<&Id> = Vec::new();
+        let mut cell: Vec<(u32, u32)> = Vec::with_capacity(batch.len());
+        for e in batch {
+            let s = *local_statement.entry(&e.statement).or_insert_with(|| {
+                statement_ids.push(&e.statement);
+                statement_ids.len() as u32 - 1
+            });
+            let p = *local_participant.entry(&e.participant).or_insert_with(|| {
+                participant_ids.push(&e.participant);
+                participant_ids.len() as u32 - 1
+            });
+            cell.push((p, s));
+        }
+
+        // Statements: rank by id (the batch sort order); new ones become columns in that order.
+        let mut by_id: Vec<u32> = (0..statement_ids.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| statement_ids[a as usize].cmp(statement_ids[b as usize]));
+        let mut rank = vec![0u32; statement_ids.len()];
+        for (r, &s) in by_id.iter().enumerate() {
+            rank[s as usize] = r as u32;
+        }
+        let mut column = vec![0u32; statement_ids.len()];
+        for &s in &by_id {
+            let id = statement_ids[s as usize];
+            column[s as usize] = index_of(&mut out.statements, &mut out.statement_index, id);
+        }
+
+        // Participants: new ones in order of (smallest statement rank voted on, participant id).
+        let mut first_rank = vec![u32::MAX; participant_ids.len()];
+        for &(p, s) in &cell {
+            first_rank[p as usize] = first_rank[p as usize].min(rank[s as usize]);
+        }
+        let mut row = vec![0u32; participant_ids.len()];
+        let mut new_participants: Vec<u32> = Vec::new();
+        for (p, id) in participant_ids.iter().enumerate() {
+            match out.participant_index.get(*id) {
+                Some(&r) => row[p] = r,
+                None => new_participants.push(p as u32),
             }
         }
-        cells.sort_unstable_by_key(|&(r, c, _)| (r, c));
+        new_participants.sort_unstable_by(|&a, &b| {
+            first_rank[a as usize]
+                .cmp(&first_rank[b as usize])
+                .then_with(|| participant_ids[a as usize].cmp(participant_ids[b as usize]))
+        });
+        for &p in &new_participants {
+            row[p as usize] = index_of(&mut out.participants, &mut out.participant_index, participant_ids[p as usize]);
+        }
+
+        // Bucket the batch by row (counting sort), then per row order by column and keep the
+        // latest event per cell: by timestamp, then by position in the batch.
+        let n_rows = out.participants.len();
+        let mut start = vec![0usize; n_rows + 1];
+        for &(p, _) in &cell {
+            start[row[p as usize] as usize + 1] += 1;
+        }
+        for r in 0..n_rows {
+            start[r + 1] += start[r];
+        }
+        let mut fill = start.clone();
+        let mut bucket = vec![0u32; batch.len()];
+        for (i, &(p, _)) in cell.iter().enumerate() {
+            let r = row[p as usize] as usize;
+            bucket[fill[r]] = i as u32;
+            fill[r] += 1;
+        }
+        let new_cells = |r: usize| -> Vec<(u32, i8)> {
+            let mut entries: Vec<(u32, i64, u32)> = bucket[start[r]..start[r + 1]]
+                .iter()
+                .map(|&i| (column[cell[i as usize].1 as usize], batch[i as usize].timestamp.unwrap_or(i64::MIN), i))
+                .collect();
+            entries.sort_unstable();
+            let mut cells: Vec<(u32, i8)> = Vec::with_capacity(entries.len());
+            for (c, _, i) in entries {
+                let v = batch[i as usize].vote.value();
+                match cells.last_mut() {
+                    Some(last) if last.0 == c => last.1 = v,
+                    _ => cells.push((c, v)),
+                }
+            }
+            cells
+        };
 
         // Merge the old rows with the new cells, row by row.
-        let n_rows = out.participants.len();
         let old_rows = self.indptr.len().saturating_sub(1);
         out.indptr.reserve(n_rows + 1);
-        out.indices.reserve(self.indices.len() + cells.len());
-        out.values.reserve(self.values.len() + cells.len());
+        out.indices.reserve(self.indices.len() + batch.len());
+        out.values.reserve(self.values.len() + batch.len());
         out.indptr.push(0);
-        let mut k = 0;
-        for row in 0..n_rows {
-            let (old_cols, old_vals): (&[u32], &[i8]) = if row < old_rows {
-                let r = self.indptr[row]..self.indptr[row + 1];
-                (&self.indices[r.clone()], &self.values[r])
+        for r in 0..n_rows {
+            let (old_cols, old_vals): (&[u32], &[i8]) = if r < old_rows {
+                let range = self.indptr[r]..self.indptr[r + 1];
+                (&self.indices[range.clone()], &self.values[range])
             } else {
                 (&[], &[])
             };
-            let mut j = 0;
-            while k < cells.len() && cells[k].0 as usize == row {
-                let (_, col, val) = cells[k];
-                while j < old_cols.len() && old_cols[j] < col {
-                    out.indices.push(old_cols[j]);
-                    out.values.push(old_vals[j]);
-                    j += 1;
+            if start[r] == start[r + 1] {
+                out.indices.extend_from_slice(old_cols);
+                out.values.extend_from_slice(old_vals);
+            } else {
+                let mut j = 0;
+                for (col, val) in new_cells(r) {
+                    while j < old_cols.len() && old_cols[j] < col {
+                        out.indices.push(old_cols[j]);
+                        out.values.push(old_vals[j]);
+                        j += 1;
+                    }
+                    if j < old_cols.len() && old_cols[j] == col {
+                        j += 1; // replaced by the newer vote
+                    }
+                    out.indices.push(col);
+                    out.values.push(val);
                 }
-                if j < old_cols.len() && old_cols[j] == col {
-                    j += 1; // replaced by the newer vote
-                }
-                out.indices.push(col);
-                out.values.push(val);
-                k += 1;
+                out.indices.extend_from_slice(&old_cols[j..]);
+                out.values.extend_from_slice(&old_vals[j..]);
             }
-            out.indices.extend_from_slice(&old_cols[j..]);
-            out.values.extend_from_slice(&old_vals[j..]);
             out.indptr.push(out.indices.len());
         }
         out
