@@ -114,33 +114,121 @@ fn n_distinct(points: &Points) -> usize {
     points.positions.iter().map(|p| [(p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits()]).collect::<HashSet<_>>().len()
 }
 
+/// Accurate Euclidean distance, for the bounds (Polis's rule itself uses [`distance`]).
+fn true_distance(a: [f64; 2], b: [f64; 2]) -> f64 {
+    ((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1])).sqrt()
+}
+
+/// Safety margin of the bounds: a point keeps its centre without a scan only when every other
+/// centre is provably farther by more than this, so rounding in Polis's distance formula can never
+/// make the skipped scan choose differently (ties included).
+const BOUND_MARGIN: f64 = 1e-6;
+
+/// Hamerly's bounds between steps of one k-means run: per point, its slot, an upper bound on the
+/// distance to its centre and a lower bound on the distance to every other centre.
+#[derive(Default)]
+struct Bounds {
+    ids: Vec<u32>,
+    centers: Vec<[f64; 2]>,
+    slot: Vec<usize>,
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+}
+
+/// Scans every centre for one point: Polis's choice (the last minimum of [`distance`] in slot
+/// order), and the accurate distance to it and to the nearest other centre.
+///
+/// Squared distances are compared, and a square root is taken only where two candidates are so
+/// close that rounding the root could turn them into the tie Polis's `<=` would see: the choice is
+/// exactly Polis's, without a root per centre.
+fn scan(p: [f64; 2], centers: &[[f64; 2]]) -> (usize, f64, f64) {
+    const NEAR: f64 = 1e-12;
+    let pp = p[0] * p[0] + p[1] * p[1];
+    let mut best = 0;
+    let mut best_q = f64::INFINITY;
+    let mut best_d = f64::INFINITY;
+    let (mut m1, mut m1_slot, mut m2) = (f64::INFINITY, usize::MAX, f64::INFINITY);
+    for (i, &c) in centers.iter().enumerate() {
+        // Polis's formula, squared: |a|² + |b|² - 2 a·b, clamped at 0.
+        let q = (pp + (c[0] * c[0] + c[1] * c[1]) - 2.0 * (p[0] * c[0] + p[1] * c[1])).max(0.0);
+        if q < best_q * (1.0 - NEAR) {
+            best = i;
+            best_q = q;
+            best_d = f64::NAN; // computed on demand
+        } else if q <= best_q * (1.0 + NEAR) {
+            if best_d.is_nan() {
+                best_d = best_q.sqrt();
+            }
+            let d = q.sqrt();
+            if d <= best_d {
+                best = i;
+                best_q = q;
+                best_d = d;
+            }
+        }
+        let t = (p[0] - c[0]) * (p[0] - c[0]) + (p[1] - c[1]) * (p[1] - c[1]);
+        if t < m1 {
+            m2 = m1;
+            m1 = t;
+            m1_slot = i;
+        } else if t < m2 {
+            m2 = t;
+        }
+    }
+    let (upper, lower) = if best == m1_slot { (m1.sqrt(), m2.sqrt()) } else { (true_distance(p, centers[best]), m1.sqrt()) };
+    (best, upper, lower)
+}
+
 /// One k-means step (`cluster-step`): every point joins its nearest centre, ties going to the
 /// **last** cluster in Clojure map order; empty clusters are dropped; centres become the
-/// (weighted) mean of their members. Parallel over points; O(points x clusters).
-fn cluster_step(points: &Points, clusters: &[Cluster]) -> Vec<Cluster> {
+/// (weighted) mean of their members. Parallel over points. A full scan is O(points x clusters);
+/// with `bounds` from the previous step of the same run, only points whose bounds overlap are
+/// rescanned (Hamerly 2010), which gives the same assignment.
+fn cluster_step(points: &Points, clusters: &[Cluster], bounds: &mut Bounds) -> Vec<Cluster> {
     let order = map_order(&clusters.iter().map(|c| hash_long(c.id as i64)).collect::<Vec<_>>());
     let centers: Vec<[f64; 2]> = order.iter().map(|&i| clusters[i].center).collect();
-    let nearest: Vec<usize> = points
-        .positions
-        .par_iter()
-        .with_min_len(MIN_POINTS_PER_JOB)
-        .map(|&p| {
-            let mut best = 0;
-            let mut best_d = f64::INFINITY;
-            for (i, &c) in centers.iter().enumerate() {
-                let d = distance(p, c);
-                if d <= best_d {
-                    best = i;
-                    best_d = d;
-                }
+    let ids: Vec<u32> = order.iter().map(|&i| clusters[i].id).collect();
+    let assigned: Vec<(usize, f64, f64)> = if bounds.ids == ids && bounds.slot.len() == points.len() {
+        let moved: Vec<f64> = bounds.centers.iter().zip(&centers).map(|(&a, &b)| true_distance(a, b)).collect();
+        // The largest movement among the *other* centres bounds how much closer they came.
+        let (mut top, mut top_slot, mut second) = (0.0f64, usize::MAX, 0.0f64);
+        for (slot, &m) in moved.iter().enumerate() {
+            if m > top {
+                second = top;
+                top = m;
+                top_slot = slot;
+            } else if m > second {
+                second = m;
             }
-            best
-        })
-        .collect();
+        }
+        (0..points.len())
+            .into_par_iter()
+            .with_min_len(MIN_POINTS_PER_JOB)
+            .map(|i| {
+                let slot = bounds.slot[i];
+                let upper = bounds.upper[i] + moved[slot];
+                let lower = bounds.lower[i] - if slot == top_slot { second } else { top };
+                if upper < lower - BOUND_MARGIN {
+                    (slot, upper, lower)
+                } else {
+                    scan(points.positions[i], &centers)
+                }
+            })
+            .collect()
+    } else {
+        points.positions.par_iter().with_min_len(MIN_POINTS_PER_JOB).map(|&p| scan(p, &centers)).collect()
+    };
     let mut rows: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
-    for (row, &slot) in nearest.iter().enumerate() {
+    for (row, &(slot, _, _)) in assigned.iter().enumerate() {
         rows[slot].push(row);
     }
+    *bounds = Bounds {
+        ids,
+        centers,
+        slot: assigned.iter().map(|a| a.0).collect(),
+        upper: assigned.iter().map(|a| a.1).collect(),
+        lower: assigned.iter().map(|a| a.2).collect(),
+    };
     order
         .iter()
         .enumerate()
@@ -249,8 +337,9 @@ pub fn kmeans(points: &Points, k: usize, previous: Option<&[Cluster]>, max_iters
         None => init_clusters(points, k),
     };
     let mut iter = max_iters;
+    let mut bounds = Bounds::default();
     loop {
-        let next = cluster_step(points, &clusters);
+        let next = cluster_step(points, &clusters, &mut bounds);
         if iter == 0 || same_clustering(&clusters, &next) {
             clusters = next;
             break;
@@ -310,11 +399,41 @@ mod tests {
         // The point (1,0) is equidistant from centres (0,0) id 0 and (2,0) id 1; with two clusters
         // (an array map) the later one, id 1, wins.
         let p = pts(&[[0.0, 0.0], [2.0, 0.0], [1.0, 0.0]]);
-        let step = cluster_step(&p, &[
-            Cluster { id: 0, members: vec![], center: [0.0, 0.0] },
-            Cluster { id: 1, members: vec![], center: [2.0, 0.0] },
-        ]);
+        let step = cluster_step(
+            &p,
+            &[Cluster { id: 0, members: vec![], center: [0.0, 0.0] }, Cluster { id: 1, members: vec![], center: [2.0, 0.0] }],
+            &mut Bounds::default(),
+        );
         assert_eq!(step[1].members, vec![1, 2]);
+    }
+
+    #[test]
+    fn bounded_steps_give_the_same_clustering_as_full_scans() {
+        // 5,000 points in blobs with exact duplicates, 100 clusters (hash-ordered ties).
+        let mut rng = crate::rng::Rng::new(9);
+        let positions: Vec<[f64; 2]> = (0..5000)
+            .map(|i| {
+                let c = (i % 7) as f64;
+                let q = [c * 1.5 + rng.uniform(), (c * 0.7).sin() * 3.0 + rng.uniform()];
+                if i % 10 == 0 { [(q[0] * 4.0).round() / 4.0, (q[1] * 4.0).round() / 4.0] } else { q }
+            })
+            .collect();
+        let p = pts(&positions);
+        let fast = kmeans(&p, 100, None, 100);
+        // Reference: the same loop, scanning every point at every step.
+        let mut clusters = init_clusters(&p, 100);
+        let mut iter = 100;
+        let slow = loop {
+            let next = cluster_step(&p, &clusters, &mut Bounds::default());
+            if iter == 0 || same_clustering(&clusters, &next) {
+                break next;
+            }
+            clusters = next;
+            iter -= 1;
+        };
+        let mut slow = slow;
+        slow.sort_by_key(|c| c.id);
+        assert_eq!(fast, slow);
     }
 
     #[test]
