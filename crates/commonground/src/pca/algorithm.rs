@@ -48,61 +48,81 @@ fn chunk_rows(n_rows: usize) -> usize {
     (n_rows / 64).max(1024)
 }
 
-/// The centred sparse matrix, implicit: values are `vote - mean` on cast, non-moderated cells.
+/// The centred sparse matrix, implicit: a cast vote `v` on statement `j` stands for
+/// `v - mean[j]`, or 0 when `j` is moderated out. Votes are only -1, 0 and 1, so the centred value
+/// is a lookup in a 3-entry table per statement, with no arithmetic or branch per vote.
 struct Centered<'a> {
     matrix: &'a VoteMatrix,
-    mean: &'a [f64],
-    moderated_out: &'a [bool],
+    /// `centred[3 j + v + 1]`.
+    centred: Vec<f64>,
 }
 
-impl Centered<'_> {
+impl<'a> Centered<'a> {
+    fn new(matrix: &'a VoteMatrix, mean: &[f64], moderated_out: &[bool]) -> Self {
+        let centred = mean
+            .iter()
+            .zip(moderated_out)
+            .flat_map(|(&mu, &out)| if out { [0.0; 3] } else { [-1.0 - mu, -mu, 1.0 - mu] })
+            .collect();
+        Centered { matrix, centred }
+    }
+
+    #[inline]
+    fn value(&self, col: u32, vote: i8) -> f64 {
+        self.centred[3 * col as usize + (vote + 1) as usize]
+    }
+
     /// `X v` (one entry per participant). O(votes).
     fn times(&self, v: &[f64], out: &mut [f64]) {
         let m = self.matrix;
         out.par_iter_mut().enumerate().with_min_len(MIN_ROWS_PER_JOB).for_each(|(row, o)| {
             let (cols, vals) = m.row(row);
-            let mut s = 0.0;
-            for (&c, &x) in cols.iter().zip(vals) {
-                let c = c as usize;
-                if !self.moderated_out[c] {
-                    s += (x as f64 - self.mean[c]) * v[c];
-                }
-            }
-            *o = s;
+            *o = cols.iter().zip(vals).map(|(&c, &x)| self.value(c, x) * v[c as usize]).sum();
         });
     }
 
-    /// `Xᵀ y` (one entry per statement). O(votes); partial sums per fixed row chunk, added in order.
-    fn transpose_times(&self, y: &[f64], out: &mut [f64]) {
+    /// One power-iteration product, `(X - u pcᵀ)ᵀ (X - u pcᵀ) v` with `deflate = (pc, u = X pc)`
+    /// or plain `XᵀX v`, in a single sweep over the votes: each row's `y_r = row · v` is used at
+    /// once for `Xᵀ y` while the row is in cache. Rows are cut into fixed chunks whose partial sums
+    /// are added in chunk order, so the result does not depend on the number of threads. O(votes).
+    fn gram_times(&self, v: &[f64], deflate: Option<(&[f64], &[f64])>, out: &mut [f64]) {
         let m = self.matrix;
-        let n_cols = m.n_statements();
         let n_rows = m.n_participants();
+        let n_cols = m.n_statements();
         let chunk = chunk_rows(n_rows);
-        let partials: Vec<Vec<f64>> = (0..n_rows.div_ceil(chunk))
+        let a = deflate.map_or(0.0, |(pc, _)| dot(pc, v));
+        let partials: Vec<(Vec<f64>, f64)> = (0..n_rows.div_ceil(chunk))
             .into_par_iter()
             .map(|ci| {
                 let mut acc = vec![0.0; n_cols];
+                let mut uy = 0.0;
                 for row in ci * chunk..((ci + 1) * chunk).min(n_rows) {
-                    let yr = y[row];
-                    if yr == 0.0 {
-                        continue;
-                    }
                     let (cols, vals) = m.row(row);
-                    for (&c, &x) in cols.iter().zip(vals) {
-                        let c = c as usize;
-                        if !self.moderated_out[c] {
-                            acc[c] += (x as f64 - self.mean[c]) * yr;
+                    let mut y: f64 = cols.iter().zip(vals).map(|(&c, &x)| self.value(c, x) * v[c as usize]).sum();
+                    if let Some((_, u)) = deflate {
+                        y -= u[row] * a;
+                        uy += u[row] * y;
+                    }
+                    if y != 0.0 {
+                        for (&c, &x) in cols.iter().zip(vals) {
+                            acc[c as usize] += self.value(c, x) * y;
                         }
                     }
                 }
-                acc
+                (acc, uy)
             })
             .collect();
         out.iter_mut().for_each(|o| *o = 0.0);
-        for p in partials {
-            for (o, v) in out.iter_mut().zip(p) {
-                *o += v;
+        let mut uy = 0.0;
+        for (p, partial_uy) in partials {
+            for (o, x) in out.iter_mut().zip(p) {
+                *o += x;
             }
+            uy += partial_uy;
+        }
+        if let Some((pc, _)) = deflate {
+            // (X - u pcᵀ)ᵀ y = Xᵀ y - pc (u · y)
+            out.iter_mut().zip(pc).for_each(|(o, c)| *o -= c * uy);
         }
     }
 }
@@ -141,26 +161,13 @@ fn power_iteration(
     iters: usize,
     tolerance: f64,
 ) -> (Vec<f64>, usize) {
-    let n_rows = x.matrix.n_participants();
     let mut v = start;
-    let mut xv = vec![0.0; n_rows];
     let mut product = vec![0.0; v.len()];
     let mut last_eig = 0.0;
     let mut budget = iters;
     let mut products = 0;
     loop {
-        x.times(&v, &mut xv);
-        if let Some((pc, xpc)) = deflate {
-            // (X - xpc pcᵀ) v = X v - xpc (pc · v)
-            let a = dot(pc, &v);
-            xv.iter_mut().zip(xpc).for_each(|(y, u)| *y -= u * a);
-        }
-        x.transpose_times(&xv, &mut product);
-        if let Some((pc, xpc)) = deflate {
-            // (X - xpc pcᵀ)ᵀ y = Xᵀ y - pc (xpc · y)
-            let b = dot(xpc, &xv);
-            product.iter_mut().zip(pc).for_each(|(p, c)| *p -= c * b);
-        }
+        x.gram_times(&v, deflate, &mut product);
         products += 1;
         let eig = norm(&product);
         // vectorz's normalise leaves a zero vector unchanged.
@@ -190,7 +197,7 @@ impl Pca {
     pub fn fit(matrix: &VoteMatrix, moderated_out: &[bool], warm: Option<&[Vec<f64>; 2]>, params: &PcaParams) -> Pca {
         let n_cols = matrix.n_statements();
         let mean = column_means(matrix, moderated_out);
-        let x = Centered { matrix, mean: &mean, moderated_out };
+        let x = Centered::new(matrix, &mean, moderated_out);
         let n_comps = 2.min(matrix.n_participants()).min(n_cols);
         let mut comps = [vec![0.0; n_cols], vec![0.0; n_cols]];
         let mut iterations = [0, 0];
