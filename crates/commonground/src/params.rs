@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::pca::PcaParams;
+use crate::pca::{ColdStart, PcaParams};
 
 /// Parameters of the analysis. See each field for the Polis setting it mirrors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,6 +19,8 @@ pub struct Params {
     pub pca_cold_iters: usize,
     /// Convergence threshold of a cold start; see [`PcaParams::cold_tolerance`].
     pub pca_cold_tolerance: f64,
+    /// How the first update finds its components; see [`ColdStart`].
+    pub pca_cold_start: ColdStart,
     /// Number of base clusters (`base-k = 100`).
     pub base_k: usize,
     /// k-means budget for base clusters (`base-iters = 100`).
@@ -50,6 +52,7 @@ impl Default for Params {
             pca_iters: pca.iters,
             pca_cold_iters: pca.cold_iters,
             pca_cold_tolerance: pca.cold_tolerance,
+            pca_cold_start: pca.cold_start,
             base_k: 100,
             base_iters: 100,
             max_k: 5,
@@ -83,7 +86,12 @@ impl Params {
     }
 
     pub(crate) fn pca(&self) -> PcaParams {
-        PcaParams { iters: self.pca_iters, cold_iters: self.pca_cold_iters, cold_tolerance: self.pca_cold_tolerance }
+        PcaParams {
+            iters: self.pca_iters,
+            cold_iters: self.pca_cold_iters,
+            cold_tolerance: self.pca_cold_tolerance,
+            cold_start: self.pca_cold_start,
+        }
     }
 }
 

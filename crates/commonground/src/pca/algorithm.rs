@@ -16,11 +16,25 @@ pub struct PcaParams {
     pub cold_iters: usize,
     /// A cold start has converged when no loading moves by more than this between two products.
     pub cold_tolerance: f64,
+    /// How components without a warm start are found.
+    pub cold_start: ColdStart,
+}
+
+/// How the PCA finds components that have no warm start (the first update of a conversation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColdStart {
+    /// Lanczos iteration for both components, then Polis's power iteration from there: the same
+    /// components in far fewer products.
+    #[default]
+    Lanczos,
+    /// Power iteration from the all-ones vector until the component settles (`cold_tolerance`).
+    PowerIteration,
 }
 
 impl Default for PcaParams {
     fn default() -> Self {
-        PcaParams { iters: 100, cold_iters: 5_000, cold_tolerance: 1e-12 }
+        PcaParams { iters: 100, cold_iters: 5_000, cold_tolerance: 1e-12, cold_start: ColdStart::Lanczos }
     }
 }
 
@@ -202,8 +216,20 @@ impl Pca {
         let mut comps = [vec![0.0; n_cols], vec![0.0; n_cols]];
         let mut iterations = [0, 0];
         let mut xpc1 = Vec::new();
+        let all_cold = (0..n_comps).all(|c| warm.map(|w| &w[c]).is_none_or(|p| p.iter().all(|&x| x == 0.0)));
+        let mut lanczos_starts: Vec<Vec<f64>> = Vec::new();
+        if all_cold && n_comps > 0 && params.cold_start == ColdStart::Lanczos {
+            let (found, used) = super::lanczos::top_eigenvectors(n_cols, n_comps, params.cold_iters.max(1), 1e-10, |v, out| {
+                x.gram_times(v, None, out)
+            });
+            iterations[0] += used;
+            lanczos_starts = found;
+        }
         for c in 0..n_comps {
-            let previous = warm.map(|w| &w[c]).filter(|p| p.iter().any(|&x| x != 0.0));
+            let previous = warm
+                .map(|w| &w[c])
+                .filter(|p| p.iter().any(|&x| x != 0.0))
+                .or(lanczos_starts.get(c));
             let (start, iters, tolerance) = match previous {
                 Some(p) => {
                     let mut s: Vec<f64> = p.iter().copied().take(n_cols).collect();
@@ -219,7 +245,7 @@ impl Pca {
             };
             let (pc, used) = power_iteration(&x, deflate, start, iters, tolerance);
             comps[c] = pc;
-            iterations[c] = used;
+            iterations[c] += used;
             if c == 0 {
                 xpc1 = vec![0.0; matrix.n_participants()];
                 x.times(&comps[0], &mut xpc1);

@@ -16,5 +16,6 @@
 //! thread or many.
 
 mod algorithm;
+mod lanczos;
 
-pub use algorithm::{comment_projections, participant_projections, Pca, PcaParams};
+pub use algorithm::{comment_projections, participant_projections, ColdStart, Pca, PcaParams};
