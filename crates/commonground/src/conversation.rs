@@ -111,6 +111,10 @@ impl Conversation {
     pub fn params(&self) -> &Params {
         &self.params
     }
+    /// The statements known to the conversation, in the order they were first set.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
     pub fn matrix(&self) -> &VoteMatrix {
         &self.matrix
     }
@@ -461,6 +465,10 @@ impl Conversation {
                 moderation.meta.push(s.id.clone());
             }
         }
+        // By id, whatever order the statements were given in.
+        moderation.moderated_out.sort();
+        moderation.moderated_in.sort();
+        moderation.meta.sort();
         Analysis {
             tick: self.tick,
             n_participants: self.matrix.n_participants(),

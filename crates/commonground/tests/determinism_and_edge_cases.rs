@@ -179,3 +179,20 @@ fn a_conversation_large_enough_to_run_in_parallel_is_identical_with_one_thread_a
     let run = |threads| in_pool(threads, || analyze(&events, &[], &Params::default()).unwrap().to_json());
     assert_eq!(run(1), run(4));
 }
+
+#[test]
+fn two_exactly_opposite_camps_are_found_although_all_ones_is_orthogonal_to_the_data() {
+    // Every participant agrees with half the statements and disagrees with the other half, so each
+    // centred row sums to zero: a PCA started from all ones alone would see nothing.
+    let rows: Vec<(i64, i64, Vote)> = (0..40)
+        .flat_map(|p| (0..8).map(move |s| (p, s, if (p < 20) == (s < 4) { Vote::Agree } else { Vote::Disagree })))
+        .collect();
+    let a = analyze(&votes(&rows), &[], &Params::default()).unwrap();
+    assert_eq!(a.groups.len(), 2, "two camps");
+    let camp_of = |id: &commonground::Id| matches!(id, commonground::Id::Int(p) if *p < 20);
+    for g in &a.groups {
+        let members: Vec<bool> = a.participants.iter().filter(|p| p.group == Some(g.id)).map(|p| camp_of(&p.id)).collect();
+        assert!(members.iter().all(|&c| c == members[0]), "a group mixes the camps");
+    }
+    assert_all_finite(&a);
+}

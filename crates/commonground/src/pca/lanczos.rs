@@ -5,6 +5,12 @@
 //! Only the start changes: the Ritz vectors are oriented as power iteration from the all-ones
 //! vector would orient them (non-negative dot product with all ones) and then polished by Polis's
 //! own power iteration, so the components are the ones Polis converges to.
+//!
+//! The Krylov space starts from all ones plus a small fixed pseudo-random perturbation. All ones
+//! alone fails on balanced conversations: when two camps vote exactly opposite, every
+//! participant's centred votes sum to zero, all ones is orthogonal to the data, and the components
+//! would come out zero (Polis starts from an unseeded random vector, which does not have this
+//! problem but is not reproducible).
 
 /// Eigen-decomposition of a small symmetric matrix (row-major, `n x n`) by cyclic Jacobi
 /// rotations. Returns eigenvalues and eigenvectors (as columns of the returned row-major matrix).
@@ -65,7 +71,10 @@ pub(crate) fn top_eigenvectors(
     let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
     let mut basis: Vec<Vec<f64>> = Vec::new();
     let (mut alpha, mut beta) = (Vec::<f64>::new(), Vec::<f64>::new());
-    let mut q = vec![1.0 / (dim as f64).sqrt(); dim];
+    let mut rng = crate::rng::Rng::new(0x5eed_c0de);
+    let mut q: Vec<f64> = (0..dim).map(|_| 1.0 + 0.01 * (2.0 * rng.uniform() - 1.0)).collect();
+    let n0 = dot(&q, &q).sqrt();
+    q.iter_mut().for_each(|x| *x /= n0);
     let mut w = vec![0.0; dim];
     let mut products = 0;
     let max_steps = max_steps.min(dim).max(1);
@@ -114,7 +123,15 @@ pub(crate) fn top_eigenvectors(
                             y.iter_mut().zip(qj).for_each(|(x, q)| *x += s * q);
                         }
                         let n = dot(&y, &y).sqrt();
-                        let sign = if y.iter().sum::<f64>() < 0.0 { -1.0 } else { 1.0 };
+                        // As power iteration from all ones orients it; when the vector is
+                        // orthogonal to all ones, its largest loading is made positive.
+                        let sum: f64 = y.iter().sum();
+                        let sign = if sum.abs() > 1e-9 * n * (dim as f64).sqrt() {
+                            sum.signum()
+                        } else {
+                            let largest = y.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+                            if largest < 0.0 { -1.0 } else { 1.0 }
+                        };
                         y.iter_mut().for_each(|x| *x *= sign / n);
                         y
                     })
