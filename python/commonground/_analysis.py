@@ -250,16 +250,27 @@ class Analysis:
         ax: Optional["Axes"] = None,
         *,
         statements: bool = False,
-        n_statements: int = 12,
+        n_statements: int = 4,
+        statement_labels: str = "id",
         title: Optional[str] = None,
         show_ungrouped: bool = True,
     ) -> "Axes":
-        """Draws the opinion map: participants coloured by opinion group, group centres, and with
-        ``statements=True`` the ``n_statements`` most extreme statement projections. Needs
-        matplotlib (``pip install 'commonground[plot]'``). Returns the Axes."""
+        """Draws the opinion map: participants coloured by opinion group (grey: not clustered),
+        numbered group centres, and with ``statements=True`` arrows to the projections of each
+        group's ``n_statements`` first representative statements that it agrees with, labelled by id (``statement_labels="text"`` adds their
+        text). Draws on ``ax`` or a new figure; returns the Axes. Needs matplotlib
+        (``pip install 'commonground[plot]'``)."""
         from ._plot import plot_opinion_map
 
-        return plot_opinion_map(self, ax=ax, statements=statements, n_statements=n_statements, title=title, show_ungrouped=show_ungrouped)
+        return plot_opinion_map(
+            self,
+            ax=ax,
+            statements=statements,
+            n_statements=n_statements,
+            statement_labels=statement_labels,
+            title=title,
+            show_ungrouped=show_ungrouped,
+        )
 
     def to_anndata(self, *, sparse: bool = False) -> "anndata.AnnData":
         """The votes and the analysis as an AnnData (the scverse / valency-anndata layout):

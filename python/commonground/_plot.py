@@ -32,10 +32,13 @@ def plot_opinion_map(
     ax: Optional["Axes"] = None,
     *,
     statements: bool = False,
-    n_statements: int = 12,
+    n_statements: int = 4,
+    statement_labels: str = "id",
     title: Optional[str] = None,
     show_ungrouped: bool = True,
 ) -> "Axes":
+    if statement_labels not in ("id", "text"):
+        raise ValueError(f"statement_labels must be 'id' or 'text', not {statement_labels!r}")
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 7))
@@ -77,19 +80,26 @@ def plot_opinion_map(
             zorder=5,
         )
     if statements and len(analysis.statements):
-        s = analysis.statements
-        keep = ~s["moderated_out"].to_numpy(dtype=bool)
-        shown = s[keep].sort_values("extremity", ascending=False, kind="stable").head(n_statements)
-        # Statement projections live on a smaller scale than participants: stretch them to the
-        # participants' spread so that directions can be read.
+        # Each group's representative statements that it agrees with: their projections point
+        # towards the group. Projections live on a smaller scale than participants, so they are
+        # stretched to the participants' spread; their directions are what reads.
+        s = analysis.statements.set_index("id")
+        reps = analysis.repness
+        reps = reps[reps["repful_for"] == "agree"].groupby("group", sort=True).head(n_statements)
         spread = float(np.nanmax(np.abs(analysis.projections))) if analysis.n_participants else 1.0
-        reach = float(shown["extremity"].max()) if len(shown) else 1.0
-        scale = spread / reach if reach > 0 else 1.0
-        for row in shown.itertuples(index=False):
-            x, y = row.x * scale, row.y * scale
-            ax.annotate("", xy=(x, y), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "#555555", "lw": 0.8}, zorder=3)
-            label = f"#{row.id}" if row.text is None or (isinstance(row.text, float)) else f"#{row.id} " + textwrap.shorten(str(row.text), 40, placeholder="…")
-            ax.annotate(label, (x, y), fontsize=7, color="#333333", zorder=3)
+        reach = float(s.loc[reps["statement"].tolist(), "extremity"].max()) if len(reps) else 0.0
+        scale = 0.85 * spread / reach if reach > 0 else 1.0
+        colour_of = {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups["group"].tolist())}
+        for rep in reps.itertuples(index=False):
+            row = s.loc[rep.statement]
+            x, y = float(row["x"]) * scale, float(row["y"]) * scale
+            colour = colour_of.get(rep.group, "#555555")
+            ax.annotate("", xy=(x, y), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.0}, zorder=3)
+            label = f"#{rep.statement}"
+            if statement_labels == "text" and isinstance(row["text"], str):
+                label += " " + textwrap.shorten(row["text"], 40, placeholder="…")
+            ax.annotate(label, (x, y), fontsize=8, color="#222222", zorder=6,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour, "alpha": 0.8})
     ax.axhline(0, color="#dddddd", lw=0.8, zorder=0)
     ax.axvline(0, color="#dddddd", lw=0.8, zorder=0)
     ax.set_xlabel("PC 1")

@@ -117,7 +117,7 @@ pub fn vote_events(
         .collect())
 }
 
-/// Statements from parallel columns, in order. A statement listed twice must carry the same
+/// Statements from parallel columns, sorted by id. A statement listed twice must carry the same
 /// metadata both times (an exact repeat is dropped), as the file readers require.
 pub fn statements_from_py(
     py: Python<'_>,
@@ -159,6 +159,9 @@ pub fn statements_from_py(
         index.insert(statement.id.clone(), statements.len());
         statements.push(statement);
     }
+    // The core lists moderated statements (Polis's mod-out, mod-in) in the order statements were
+    // given; the file readers give them sorted by id, so sort here too, for the same output.
+    statements.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(statements)
 }
 
