@@ -2,25 +2,39 @@
 python/tests/test_stubs.py)."""
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, final
 
 import numpy as np
 import numpy.typing as npt
 
 __version__: str
+__all__ = [
+    "__version__",
+    "Conversation",
+    "Analysis",
+    "default_params",
+    "InputError",
+    "ParseError",
+    "InvalidVoteError",
+    "UnknownStatementError",
+    "ConflictingStatementError",
+    "UnknownFormatError",
+    "EmptyConversationError",
+    "InvalidParameterError",
+]
 
-Id = Union[int, str]
+_Id = Union[int, str]
 #: An id column: int64 array, or a sequence of ints and strs.
-IdColumn = Union[npt.NDArray[np.int64], Sequence[Any]]
+_IdColumn = Union[npt.NDArray[np.int64], Sequence[Any]]
 #: A vote column: float64 or int64 array, or a sequence of numbers (1 agree, -1 disagree, 0 pass).
-VoteColumn = Union[npt.NDArray[np.float64], npt.NDArray[np.int64], Sequence[Any]]
+_VoteColumn = Union[npt.NDArray[np.float64], npt.NDArray[np.int64], Sequence[Any]]
 #: Nullable integers: (values, valid mask).
-NullableInts = Tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]
+_NullableInts = Tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]
 
 class InputError(ValueError):
     file: Optional[str]
     line: Optional[int]
-    statement: Optional[Id]
+    statement: Optional[_Id]
     value: Optional[str]
     field: Optional[str]
 
@@ -36,18 +50,19 @@ class InvalidParameterError(ValueError):
 
 def default_params() -> Dict[str, Any]: ...
 
+@final
 class Conversation:
     def __init__(self) -> None: ...
     @staticmethod
     def read_polis(path: Union[str, os.PathLike[str]]) -> Conversation: ...
     def set_statements(
-        self, ids: IdColumn, texts: Sequence[Optional[str]], moderation: Sequence[int], is_meta: Sequence[bool]
+        self, ids: _IdColumn, texts: Sequence[Optional[str]], moderation: Sequence[int], is_meta: Sequence[bool]
     ) -> None: ...
     def add_votes(
         self,
-        participants: IdColumn,
-        statements: IdColumn,
-        votes: VoteColumn,
+        participants: _IdColumn,
+        statements: _IdColumn,
+        votes: _VoteColumn,
         timestamps: Optional[npt.NDArray[np.int64]] = None,
     ) -> None: ...
     def analyze(
@@ -56,7 +71,7 @@ class Conversation:
         seed: int = 0,
         replay: bool = False,
         window_ms: int = 1000,
-        max_updates: Optional[int] = 2000,
+        max_updates: Optional[int] = ...,  # 2000
         pca_iters: Optional[int] = None,
         pca_cold_iters: Optional[int] = None,
         pca_cold_tolerance: Optional[float] = None,
@@ -71,9 +86,9 @@ class Conversation:
     ) -> Analysis: ...
     def update(
         self,
-        participants: IdColumn,
-        statements: IdColumn,
-        votes: VoteColumn,
+        participants: _IdColumn,
+        statements: _IdColumn,
+        votes: _VoteColumn,
         timestamps: Optional[npt.NDArray[np.int64]] = None,
     ) -> Analysis: ...
     @property
@@ -91,6 +106,7 @@ class Conversation:
     def vote_columns(self) -> Dict[str, Any]: ...
     def statement_columns(self) -> Dict[str, Any]: ...
 
+@final
 class Analysis:
     @property
     def tick(self) -> int: ...
@@ -124,7 +140,7 @@ class Analysis:
     def votes_base(self) -> npt.NDArray[np.int64]: ...
     def vote_matrix(
         self,
-    ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.int8], Union[npt.NDArray[np.int64], List[Id]], Union[npt.NDArray[np.int64], List[Id]]]: ...
+    ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.int8], Union[npt.NDArray[np.int64], List[_Id]], Union[npt.NDArray[np.int64], List[_Id]]]: ...
     def to_json(self) -> str: ...
     def to_polis_json(self) -> str: ...
     def summary(self, title: str, source: Optional[str] = None) -> str: ...

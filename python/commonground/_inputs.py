@@ -35,16 +35,22 @@ NO_TIMESTAMP = np.iinfo(np.int64).min
 VoteColumns = Tuple[Any, Any, np.ndarray, Optional[np.ndarray]]
 
 
-def _pick(columns: Sequence[str], names: Sequence[str], what: str, required: bool = True) -> str | None:
+def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
+    """The first of ``names`` among ``columns``."""
     for name in names:
         if name in columns:
             return name
-    if required:
+    return None
+
+
+def _require(columns: Sequence[str], names: Sequence[str], what: str) -> str:
+    name = _find(columns, names)
+    if name is None:
         raise ValueError(
             f"no {what} column: expected one of {', '.join(repr(n) for n in names)}; "
             f"found {', '.join(repr(str(c)) for c in columns) or 'no columns'}"
         )
-    return None
+    return name
 
 
 def _ids(values: Any) -> Any:
@@ -138,10 +144,10 @@ def vote_columns(votes: Any, agree: int = 1) -> VoteColumns:
             "(participants, statements, votes[, timestamps]) or a list of vote dicts; "
             f"got {type(votes).__name__}"
         )
-    p = _pick(columns, PARTICIPANT_COLUMNS, "participant")
-    s = _pick(columns, STATEMENT_COLUMNS, "statement")
-    v = _pick(columns, VOTE_COLUMNS, "vote")
-    t = _pick(columns, TIMESTAMP_COLUMNS, "timestamp", required=False)
+    p = _require(columns, PARTICIPANT_COLUMNS, "participant")
+    s = _require(columns, STATEMENT_COLUMNS, "statement")
+    v = _require(columns, VOTE_COLUMNS, "vote")
+    t = _find(columns, TIMESTAMP_COLUMNS)
     return (
         _ids(frame[p]),
         _ids(frame[s]),
@@ -173,10 +179,10 @@ def statement_columns(statements: Any) -> tuple[Any, list[str | None], list[int]
             f"a dict id -> text; or a list of texts; got {type(statements).__name__}"
         )
     columns = [str(c) for c in frame.columns]
-    id_column = _pick(columns, STATEMENT_ID_COLUMNS, "statement id")
-    text_column = _pick(columns, TEXT_COLUMNS, "text", required=False)
-    moderated_column = _pick(columns, MODERATED_COLUMNS, "moderated", required=False)
-    meta_column = _pick(columns, META_COLUMNS, "is_meta", required=False)
+    id_column = _require(columns, STATEMENT_ID_COLUMNS, "statement id")
+    text_column = _find(columns, TEXT_COLUMNS)
+    moderated_column = _find(columns, MODERATED_COLUMNS)
+    meta_column = _find(columns, META_COLUMNS)
     n = len(frame)
     texts: list[str | None] = (
         [None if pd.isna(t) else str(t) for t in frame[text_column]] if text_column else [None] * n
