@@ -7,6 +7,7 @@ different conversations analyse in parallel (the GIL is released while Rust work
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 from typing import Any, Dict, Optional, Union
@@ -19,6 +20,16 @@ from ._analysis import Analysis, _frame
 from ._inputs import statement_columns, vote_columns
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _is_count(value: Any) -> bool:
+    """A whole number >= 0 (a Python or numpy integer, not a bool)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        return operator.index(value) >= 0
+    except TypeError:
+        return False
 
 
 class Conversation:
@@ -167,6 +178,17 @@ class Conversation:
 
         The result becomes the conversation's state: :meth:`update` continues from it.
         """
+        counts = {
+            "seed": seed, "window_ms": window_ms, "max_updates": max_updates, "pca_iters": pca_iters,
+            "pca_cold_iters": pca_cold_iters, "base_k": base_k, "base_iters": base_iters, "max_k": max_k,
+            "group_iters": group_iters, "group_k_buffer": group_k_buffer, "min_votes_in_conv": min_votes_in_conv,
+            "min_in_conv": min_in_conv,
+        }
+        for name, value in counts.items():
+            if value is not None and not _is_count(value):
+                error = InvalidParameterError(f"invalid parameter {name}: must be a whole number >= 0, not {value!r}")
+                error.parameter = name
+                raise error
         if replay and not self._core.has_timestamps:
             raise InvalidParameterError("replay=True needs vote timestamps, and these votes have none")
         with self._lock:

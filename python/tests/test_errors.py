@@ -96,6 +96,11 @@ def test_a_parameter_out_of_range_is_an_invalid_parameter_error():
     assert caught.value.parameter == "max_k"
     with pytest.raises(cg.InvalidParameterError, match="pca_cold_tolerance"):
         conversation.analyze(pca_cold_tolerance=float("nan"))
+    with pytest.raises(cg.InvalidParameterError, match="seed") as caught:
+        conversation.analyze(seed=-1)
+    assert caught.value.parameter == "seed"
+    with pytest.raises(cg.InvalidParameterError, match="base_k"):
+        conversation.analyze(base_k=2.5)  # type: ignore[arg-type]
     with pytest.raises(cg.InvalidParameterError, match="timestamps"):
         conversation.analyze(replay=True)
     with pytest.raises(ValueError):
