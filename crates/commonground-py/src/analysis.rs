@@ -1,0 +1,302 @@
+//! `_core.Analysis`: a read-only view of one [`commonground::Analysis`], handed to Python column by
+//! column (numpy arrays and lists) for the pandas helpers in `commonground/_frames.py`.
+//!
+//! It shares the conversation that produced it (an `Arc`), so handing it out copies nothing; when
+//! the conversation is updated while an `Analysis` is still alive, the conversation is copied on
+//! write and this view keeps showing the state it was made from.
+
+use std::sync::Arc;
+
+use commonground::io::{summary, PolisMath};
+use commonground::stats::{RepfulFor, VoteCounts};
+use commonground::{Conversation, StageTimings};
+use numpy::{PyArray2, PyArray3};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use pyo3::IntoPyObjectExt;
+
+use crate::convert::{array, ids_to_py, optional_ints};
+
+#[pyclass(module = "commonground._core", name = "Analysis", frozen)]
+pub struct PyAnalysis {
+    conversation: Arc<Conversation>,
+    timings: StageTimings,
+}
+
+impl PyAnalysis {
+    /// Only made from a conversation on which an update has run.
+    pub fn new(conversation: Arc<Conversation>) -> PyResult<PyAnalysis> {
+        if conversation.analysis().is_none() {
+            return Err(PyRuntimeError::new_err("internal: a conversation without an analysis"));
+        }
+        let timings = conversation.timings();
+        Ok(PyAnalysis { conversation, timings })
+    }
+
+    fn get(&self) -> &commonground::Analysis {
+        // Checked in `new`; the conversation behind the Arc is never mutated.
+        match self.conversation.analysis() {
+            Some(a) => a,
+            None => unreachable!("PyAnalysis::new checks that an analysis exists"),
+        }
+    }
+}
+
+fn counts_array<'py>(py: Python<'py>, rows: &[Vec<VoteCounts>]) -> PyResult<Bound<'py, PyAny>> {
+    let m = rows.first().map_or(0, |r| r.len());
+    let nested: Vec<Vec<Vec<i64>>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| vec![c.agree as i64, c.disagree as i64, c.seen as i64]).collect())
+        .collect();
+    if nested.is_empty() {
+        return Ok(PyArray3::<i64>::zeros(py, [0, m, 3], false).into_any());
+    }
+    Ok(PyArray3::from_vec3(py, &nested).map_err(|e| PyRuntimeError::new_err(e.to_string()))?.into_any())
+}
+
+#[pymethods]
+impl PyAnalysis {
+    /// How many updates the conversation has had, this one included (Polis's `math_tick`).
+    #[getter]
+    fn tick(&self) -> u64 {
+        self.get().tick
+    }
+    #[getter]
+    fn n_participants(&self) -> usize {
+        self.get().n_participants
+    }
+    #[getter]
+    fn n_statements(&self) -> usize {
+        self.get().n_statements
+    }
+    #[getter]
+    fn n_votes(&self) -> usize {
+        self.get().n_votes
+    }
+    /// Latest vote timestamp (epoch ms), when votes carried timestamps.
+    #[getter]
+    fn last_vote_timestamp(&self) -> Option<i64> {
+        self.get().last_vote_timestamp
+    }
+    /// The number of groups used (after Polis's smoother).
+    #[getter]
+    fn k(&self) -> Option<usize> {
+        self.get().k_selection.k
+    }
+    /// The number of groups with the best silhouette in this update.
+    #[getter]
+    fn best_k(&self) -> Option<usize> {
+        self.get().k_selection.best_k
+    }
+    /// Silhouette of the group clustering for each number of groups tried.
+    #[getter]
+    fn silhouettes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (k, s) in &self.get().k_selection.silhouettes {
+            d.set_item(k, s)?;
+        }
+        Ok(d)
+    }
+    /// Power-iteration products per component in this update.
+    #[getter]
+    fn pca_iterations(&self) -> (usize, usize) {
+        let [a, b] = self.get().pca.iterations;
+        (a, b)
+    }
+    /// Wall time in seconds of each stage of the update that made this analysis.
+    #[getter]
+    fn timings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("matrix", self.timings.matrix.as_secs_f64())?;
+        d.set_item("pca", self.timings.pca.as_secs_f64())?;
+        d.set_item("clustering", self.timings.clustering.as_secs_f64())?;
+        d.set_item("statistics", self.timings.statistics.as_secs_f64())?;
+        Ok(d)
+    }
+
+    /// Per-participant columns, in vote-matrix row order.
+    fn participant_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let p = &self.get().participants;
+        let d = PyDict::new(py);
+        d.set_item("id", ids_to_py(py, p.iter().map(|p| &p.id))?)?;
+        d.set_item("x", array(py, p.iter().map(|p| p.x).collect()))?;
+        d.set_item("y", array(py, p.iter().map(|p| p.y).collect()))?;
+        d.set_item("group", optional_ints(py, p.iter().map(|p| p.group.map(i64::from)))?)?;
+        d.set_item("base_cluster", optional_ints(py, p.iter().map(|p| p.base_cluster.map(i64::from)))?)?;
+        d.set_item("in_conv", array(py, p.iter().map(|p| p.in_conv).collect()))?;
+        d.set_item("n_votes", array(py, p.iter().map(|p| p.n_votes as i64).collect()))?;
+        Ok(d)
+    }
+
+    /// Per-statement columns, in vote-matrix column order (ascending id).
+    fn statement_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = &self.get().statements;
+        let d = PyDict::new(py);
+        d.set_item("id", ids_to_py(py, s.iter().map(|s| &s.id))?)?;
+        d.set_item("text", PyList::new(py, s.iter().map(|s| s.text.as_deref()))?)?;
+        d.set_item("n_agree", array(py, s.iter().map(|s| s.n_agree as i64).collect()))?;
+        d.set_item("n_disagree", array(py, s.iter().map(|s| s.n_disagree as i64).collect()))?;
+        d.set_item("n_pass", array(py, s.iter().map(|s| s.n_pass as i64).collect()))?;
+        d.set_item("group_aware_consensus", array(py, s.iter().map(|s| s.group_aware_consensus).collect()))?;
+        d.set_item("extremity", array(py, s.iter().map(|s| s.extremity).collect()))?;
+        d.set_item("priority", array(py, s.iter().map(|s| s.priority).collect()))?;
+        d.set_item("moderated_out", array(py, s.iter().map(|s| s.moderated_out).collect()))?;
+        d.set_item("is_meta", array(py, s.iter().map(|s| s.is_meta).collect()))?;
+        d.set_item("mean", array(py, s.iter().map(|s| s.mean).collect()))?;
+        d.set_item("x", array(py, s.iter().map(|s| s.projection[0]).collect()))?;
+        d.set_item("y", array(py, s.iter().map(|s| s.projection[1]).collect()))?;
+        Ok(d)
+    }
+
+    /// Per-group columns, sorted by group id.
+    fn group_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let g = &self.get().groups;
+        let d = PyDict::new(py);
+        d.set_item("group", array(py, g.iter().map(|g| g.id as i64).collect()))?;
+        d.set_item("n_members", array(py, g.iter().map(|g| g.n_members as i64).collect()))?;
+        d.set_item("x", array(py, g.iter().map(|g| g.center[0]).collect()))?;
+        d.set_item("y", array(py, g.iter().map(|g| g.center[1]).collect()))?;
+        d.set_item("base_clusters", PyList::new(py, g.iter().map(|g| g.base_clusters.clone()))?)?;
+        Ok(d)
+    }
+
+    /// Per-base-cluster columns, sorted by base-cluster id.
+    fn base_cluster_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let b = &self.get().base_clusters;
+        let d = PyDict::new(py);
+        d.set_item("base_cluster", array(py, b.iter().map(|c| c.id as i64).collect()))?;
+        d.set_item("n_members", array(py, b.iter().map(|c| c.members.len() as i64).collect()))?;
+        d.set_item("x", array(py, b.iter().map(|c| c.center[0]).collect()))?;
+        d.set_item("y", array(py, b.iter().map(|c| c.center[1]).collect()))?;
+        let members = PyList::empty(py);
+        for c in b {
+            members.append(ids_to_py(py, c.members.iter())?)?;
+        }
+        d.set_item("members", members)?;
+        Ok(d)
+    }
+
+    /// Representative statements: one row per (group, statement), in Polis's order within a group.
+    fn repness_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let a = self.get();
+        let rows: Vec<(u32, usize, &commonground::stats::RepnessEntry<commonground::Id>)> = a
+            .groups
+            .iter()
+            .zip(&a.repness)
+            .flat_map(|(g, entries)| entries.iter().enumerate().map(move |(rank, e)| (g.id, rank, e)))
+            .collect();
+        let d = PyDict::new(py);
+        d.set_item("group", array(py, rows.iter().map(|r| r.0 as i64).collect()))?;
+        d.set_item("rank", array(py, rows.iter().map(|r| r.1 as i64).collect()))?;
+        d.set_item("statement", ids_to_py(py, rows.iter().map(|r| &r.2.statement))?)?;
+        let repful: Vec<&str> = rows
+            .iter()
+            .map(|r| match r.2.repful_for {
+                RepfulFor::Agree => "agree",
+                RepfulFor::Disagree => "disagree",
+            })
+            .collect();
+        d.set_item("repful_for", PyList::new(py, repful)?)?;
+        d.set_item("n_success", array(py, rows.iter().map(|r| r.2.n_success as i64).collect()))?;
+        d.set_item("n_trials", array(py, rows.iter().map(|r| r.2.n_trials as i64).collect()))?;
+        d.set_item("p_success", array(py, rows.iter().map(|r| r.2.p_success).collect()))?;
+        d.set_item("p_test", array(py, rows.iter().map(|r| r.2.p_test).collect()))?;
+        d.set_item("repness", array(py, rows.iter().map(|r| r.2.repness).collect()))?;
+        d.set_item("repness_test", array(py, rows.iter().map(|r| r.2.repness_test as f64).collect()))?;
+        d.set_item("best_agree", array(py, rows.iter().map(|r| r.2.best_agree).collect()))?;
+        d.set_item("n_agree", optional_ints(py, rows.iter().map(|r| r.2.n_agree.map(i64::from)))?)?;
+        Ok(d)
+    }
+
+    /// Consensus statements: the agreed ones first, then the rejected ones, each in Polis's order.
+    fn consensus_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = &self.get().consensus;
+        let rows: Vec<(&str, usize, &commonground::stats::ConsensusEntry<commonground::Id>)> = c
+            .agree
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ("agree", i, e))
+            .chain(c.disagree.iter().enumerate().map(|(i, e)| ("disagree", i, e)))
+            .collect();
+        let d = PyDict::new(py);
+        d.set_item("direction", PyList::new(py, rows.iter().map(|r| r.0))?)?;
+        d.set_item("rank", array(py, rows.iter().map(|r| r.1 as i64).collect()))?;
+        d.set_item("statement", ids_to_py(py, rows.iter().map(|r| &r.2.statement))?)?;
+        d.set_item("n_success", array(py, rows.iter().map(|r| r.2.n_success as i64).collect()))?;
+        d.set_item("n_trials", array(py, rows.iter().map(|r| r.2.n_trials as i64).collect()))?;
+        d.set_item("p_success", array(py, rows.iter().map(|r| r.2.p_success).collect()))?;
+        d.set_item("p_test", array(py, rows.iter().map(|r| r.2.p_test).collect()))?;
+        Ok(d)
+    }
+
+    /// The PCA centre: mean vote per statement (agree = +1), in statement order.
+    fn center<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        array(py, self.get().pca.center.clone())
+    }
+
+    /// The two principal components, shape (2, statements), agree = +1.
+    fn components<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let comps = &self.get().pca.comps;
+        Ok(PyArray2::from_vec2(py, &[comps[0].clone(), comps[1].clone()])
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+            .into_any())
+    }
+
+    /// Vote counts per group and statement, shape (groups, statements, 3): agree, disagree, seen.
+    fn group_votes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let rows: Vec<Vec<VoteCounts>> = self.get().groups.iter().map(|g| g.votes.clone()).collect();
+        counts_array(py, &rows)
+    }
+
+    /// Vote counts per base cluster and statement (Polis's `votes-base`), shape (base clusters,
+    /// statements, 3): agree, disagree, seen.
+    fn votes_base<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        counts_array(py, &self.get().votes_base)
+    }
+
+    /// The vote matrix the analysis ran on, as CSR arrays (indptr, statement indices, votes), with
+    /// the participant ids of its rows and the statement ids of its columns.
+    fn vote_matrix<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.conversation.matrix();
+        let (indptr, indices, values) = m.csr();
+        (
+            array(py, indptr.iter().map(|&i| i as i64).collect()),
+            array(py, indices.to_vec()),
+            array(py, values.to_vec()),
+            ids_to_py(py, m.participants().iter())?,
+            ids_to_py(py, m.statements().iter())?,
+        )
+            .into_bound_py_any(py)
+    }
+
+    /// commonground's own JSON, as the CLI's `--format json` writes it.
+    fn to_json(&self, py: Python<'_>) -> String {
+        let a = self.get();
+        py.detach(|| a.to_json())
+    }
+
+    /// The Polis math JSON (math-pca2), as the CLI's `--format polis` writes it.
+    fn to_polis_json(&self, py: Python<'_>) -> String {
+        let a = self.get();
+        py.detach(|| PolisMath::from_analysis(a).to_json())
+    }
+
+    /// The human summary, as the CLI's `--format summary` prints it.
+    #[pyo3(signature = (title, source=None))]
+    fn summary(&self, title: &str, source: Option<&str>) -> String {
+        summary(self.get(), title, source)
+    }
+
+    fn __repr__(&self) -> String {
+        let a = self.get();
+        format!(
+            "<commonground._core.Analysis tick={} participants={} statements={} votes={} groups={}>",
+            a.tick,
+            a.n_participants,
+            a.n_statements,
+            a.n_votes,
+            a.groups.len()
+        )
+    }
+}

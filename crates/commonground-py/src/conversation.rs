@@ -1,0 +1,373 @@
+//! `_core.Conversation`: every vote event and statement given so far, plus the live
+//! [`commonground::Conversation`] that `update` advances with Polis's warm starts.
+//!
+//! The GIL is released while the core works (reading files, analysing), so Python threads can
+//! analyse different conversations at once. One conversation is not meant to be shared between
+//! threads: the Python wrapper serialises calls on it with a lock.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use commonground::io::{self, ConversationData};
+use commonground::{Batching, Conversation, Id, Params, Statement, VoteEvent};
+use numpy::PyReadonlyArray1;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::analysis::PyAnalysis;
+use crate::convert::{array, ids_to_py, optional_ints, statements_from_py, vote_events};
+use crate::errors::to_py;
+
+#[pyclass(module = "commonground._core", name = "Conversation")]
+pub struct PyConversation {
+    /// Every vote event so far, in the order given (agree = +1).
+    votes: Vec<VoteEvent>,
+    statements: Vec<Statement>,
+    statement_index: HashMap<Id, usize>,
+    /// How the votes were read, for a conversation read from disk.
+    source: Option<io::SourceInfo>,
+    /// The conversation that `update` advances; made by `analyze` or by the first `update`.
+    live: Option<Arc<Conversation>>,
+}
+
+impl PyConversation {
+    fn set_statements_inner(&mut self, statements: Vec<Statement>) {
+        for s in statements {
+            match self.statement_index.get(&s.id) {
+                Some(&i) => self.statements[i] = s,
+                None => {
+                    self.statement_index.insert(s.id.clone(), self.statements.len());
+                    self.statements.push(s);
+                }
+            }
+        }
+    }
+}
+
+/// The parameters of one analysis: Polis's defaults, with the given overrides.
+#[allow(clippy::too_many_arguments)]
+fn params(
+    seed: u64,
+    pca_iters: Option<usize>,
+    pca_cold_iters: Option<usize>,
+    pca_cold_tolerance: Option<f64>,
+    base_k: Option<usize>,
+    base_iters: Option<usize>,
+    max_k: Option<usize>,
+    group_iters: Option<usize>,
+    group_k_buffer: Option<usize>,
+    min_votes_in_conv: Option<usize>,
+    min_in_conv: Option<usize>,
+    polis_all_priorities_49: bool,
+) -> Params {
+    let d = Params::default();
+    Params {
+        seed,
+        pca_iters: pca_iters.unwrap_or(d.pca_iters),
+        pca_cold_iters: pca_cold_iters.unwrap_or(d.pca_cold_iters),
+        pca_cold_tolerance: pca_cold_tolerance.unwrap_or(d.pca_cold_tolerance),
+        base_k: base_k.unwrap_or(d.base_k),
+        base_iters: base_iters.unwrap_or(d.base_iters),
+        max_k: max_k.unwrap_or(d.max_k),
+        group_iters: group_iters.unwrap_or(d.group_iters),
+        group_k_buffer: group_k_buffer.unwrap_or(d.group_k_buffer),
+        min_votes_in_conv: min_votes_in_conv.unwrap_or(d.min_votes_in_conv),
+        min_in_conv: min_in_conv.unwrap_or(d.min_in_conv),
+        polis_all_priorities_49,
+    }
+}
+
+fn params_dict<'py>(py: Python<'py>, p: &Params) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("seed", p.seed)?;
+    d.set_item("pca_iters", p.pca_iters)?;
+    d.set_item("pca_cold_iters", p.pca_cold_iters)?;
+    d.set_item("pca_cold_tolerance", p.pca_cold_tolerance)?;
+    d.set_item("base_k", p.base_k)?;
+    d.set_item("base_iters", p.base_iters)?;
+    d.set_item("max_k", p.max_k)?;
+    d.set_item("group_iters", p.group_iters)?;
+    d.set_item("group_k_buffer", p.group_k_buffer)?;
+    d.set_item("min_votes_in_conv", p.min_votes_in_conv)?;
+    d.set_item("min_in_conv", p.min_in_conv)?;
+    d.set_item("polis_all_priorities_49", p.polis_all_priorities_49)?;
+    Ok(d)
+}
+
+/// Polis's default parameters, as a dict.
+#[pyfunction]
+pub fn default_params(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    params_dict(py, &Params::default())
+}
+
+#[pymethods]
+impl PyConversation {
+    /// An empty conversation.
+    #[new]
+    fn new() -> Self {
+        PyConversation { votes: Vec::new(), statements: Vec::new(), statement_index: HashMap::new(), source: None, live: None }
+    }
+
+    /// Reads a Polis export folder or API dump folder (or one of its vote files).
+    #[staticmethod]
+    fn read_polis(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let ConversationData { votes, statements, source } = py.detach(|| io::load(&path)).map_err(|e| to_py(py, e))?;
+        let mut conversation = PyConversation::new();
+        conversation.votes = votes;
+        conversation.set_statements_inner(statements);
+        conversation.source = Some(source);
+        Ok(conversation)
+    }
+
+    /// Adds or replaces statement metadata. Columns: ids, texts (or None), moderation (-1
+    /// rejected, 0 unmoderated, 1 accepted), is_meta. Takes effect at the next analysis.
+    fn set_statements(
+        &mut self,
+        py: Python<'_>,
+        ids: &Bound<'_, PyAny>,
+        texts: Vec<Option<String>>,
+        moderation: Vec<i64>,
+        is_meta: Vec<bool>,
+    ) -> PyResult<()> {
+        let statements = statements_from_py(py, ids, texts, moderation, is_meta)?;
+        if let Some(live) = self.live.as_mut() {
+            Arc::make_mut(live).set_statements(statements.clone());
+        }
+        self.set_statements_inner(statements);
+        Ok(())
+    }
+
+    /// Adds vote events without analysing. Timestamps are epoch ms, with i64 minimum for none.
+    /// The batch is checked first (vote values, ids, and statements when a statement list is
+    /// known); on error nothing is added.
+    #[pyo3(signature = (participants, statements, votes, timestamps=None))]
+    fn add_votes(
+        &mut self,
+        py: Python<'_>,
+        participants: &Bound<'_, PyAny>,
+        statements: &Bound<'_, PyAny>,
+        votes: &Bound<'_, PyAny>,
+        timestamps: Option<PyReadonlyArray1<'_, i64>>,
+    ) -> PyResult<()> {
+        let events = vote_events(py, participants, statements, votes, timestamps)?;
+        self.check_statements(py, &events)?;
+        self.votes.extend(events);
+        Ok(())
+    }
+
+    /// Analyses every vote so far from a cold start (or, with `replay`, batch by batch in time
+    /// order as Polis's worker saw them), and makes the result the state that `update` continues.
+    #[pyo3(signature = (
+        *, seed=0, replay=false, window_ms=1000, max_updates=Some(2000),
+        pca_iters=None, pca_cold_iters=None, pca_cold_tolerance=None, base_k=None, base_iters=None,
+        max_k=None, group_iters=None, group_k_buffer=None, min_votes_in_conv=None, min_in_conv=None,
+        polis_all_priorities_49=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn analyze(
+        &mut self,
+        py: Python<'_>,
+        seed: u64,
+        replay: bool,
+        window_ms: i64,
+        max_updates: Option<usize>,
+        pca_iters: Option<usize>,
+        pca_cold_iters: Option<usize>,
+        pca_cold_tolerance: Option<f64>,
+        base_k: Option<usize>,
+        base_iters: Option<usize>,
+        max_k: Option<usize>,
+        group_iters: Option<usize>,
+        group_k_buffer: Option<usize>,
+        min_votes_in_conv: Option<usize>,
+        min_in_conv: Option<usize>,
+        polis_all_priorities_49: bool,
+    ) -> PyResult<PyAnalysis> {
+        let params = params(
+            seed,
+            pca_iters,
+            pca_cold_iters,
+            pca_cold_tolerance,
+            base_k,
+            base_iters,
+            max_k,
+            group_iters,
+            group_k_buffer,
+            min_votes_in_conv,
+            min_in_conv,
+            polis_all_priorities_49,
+        );
+        let (votes, statements) = (&self.votes, &self.statements);
+        let conversation = py
+            .detach(|| {
+                if replay {
+                    Conversation::replay(params, statements.clone(), votes, &Batching { window_ms, max_updates })
+                } else {
+                    let mut conversation = Conversation::new(params)?;
+                    conversation.set_statements(statements.iter().cloned());
+                    conversation.update(votes)?;
+                    Ok(conversation)
+                }
+            })
+            .map_err(|e| to_py(py, e))?;
+        let conversation = Arc::new(conversation);
+        self.live = Some(conversation.clone());
+        PyAnalysis::new(conversation)
+    }
+
+    /// Adds a batch of votes and updates the analysis with Polis's warm starts. Before any
+    /// analysis, the first update analyses every vote so far with Polis's default parameters.
+    #[pyo3(signature = (participants, statements, votes, timestamps=None))]
+    fn update(
+        &mut self,
+        py: Python<'_>,
+        participants: &Bound<'_, PyAny>,
+        statements: &Bound<'_, PyAny>,
+        votes: &Bound<'_, PyAny>,
+        timestamps: Option<PyReadonlyArray1<'_, i64>>,
+    ) -> PyResult<PyAnalysis> {
+        let events = vote_events(py, participants, statements, votes, timestamps)?;
+        self.check_statements(py, &events)?;
+        let live = self.live.take();
+        let (all_votes, statement_list) = (&self.votes, &self.statements);
+        let result = py.detach(move || match live {
+            Some(mut live) => {
+                // Copied only when an Analysis still shares it.
+                let result = Arc::make_mut(&mut live).update(&events).map(|_| ());
+                (result, Some(live), events)
+            }
+            None => {
+                let first = Conversation::new(Params::default()).and_then(|mut c| {
+                    c.set_statements(statement_list.iter().cloned());
+                    let all: Vec<VoteEvent> = all_votes.iter().chain(&events).cloned().collect();
+                    c.update(&all)?;
+                    Ok(c)
+                });
+                match first {
+                    Ok(c) => (Ok(()), Some(Arc::new(c)), events),
+                    Err(e) => (Err(e), None, events),
+                }
+            }
+        });
+        let (outcome, live, events) = result;
+        self.live = live;
+        outcome.map_err(|e| to_py(py, e))?;
+        self.votes.extend(events);
+        match &self.live {
+            Some(live) => PyAnalysis::new(live.clone()),
+            None => Err(pyo3::exceptions::PyRuntimeError::new_err("internal: no conversation after an update")),
+        }
+    }
+
+    /// The latest analysis (from `analyze` or `update`), if any.
+    #[getter]
+    fn analysis(&self) -> PyResult<Option<PyAnalysis>> {
+        self.live.as_ref().filter(|l| l.analysis().is_some()).map(|l| PyAnalysis::new(l.clone())).transpose()
+    }
+
+    /// The parameters of the live conversation (the last `analyze`, or the first `update`).
+    #[getter]
+    fn params<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.live.as_ref().map(|l| params_dict(py, l.params())).transpose()
+    }
+
+    /// Number of vote events so far (superseded votes included).
+    #[getter]
+    fn n_votes(&self) -> usize {
+        self.votes.len()
+    }
+
+    /// Number of statements with metadata.
+    #[getter]
+    fn n_statements(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Whether any vote carries a timestamp (needed by `replay`).
+    #[getter]
+    fn has_timestamps(&self) -> bool {
+        self.votes.iter().any(|v| v.timestamp.is_some())
+    }
+
+    /// How a conversation read from disk was read: path, format, sign, notes.
+    #[getter]
+    fn source<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(s) = &self.source else { return Ok(None) };
+        let d = PyDict::new(py);
+        d.set_item("path", s.path.to_string_lossy().into_owned())?;
+        d.set_item("format", s.format.to_string())?;
+        d.set_item("sign", s.sign.to_string())?;
+        d.set_item("notes", PyList::new(py, &s.notes)?)?;
+        Ok(Some(d))
+    }
+
+    /// Every vote event so far as columns: participant, statement, vote, timestamp (values, mask).
+    fn vote_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let v = &self.votes;
+        let d = PyDict::new(py);
+        d.set_item("participant", ids_to_py(py, v.iter().map(|e| &e.participant))?)?;
+        d.set_item("statement", ids_to_py(py, v.iter().map(|e| &e.statement))?)?;
+        d.set_item("vote", array(py, v.iter().map(|e| e.vote.value()).collect()))?;
+        d.set_item("timestamp", optional_ints(py, v.iter().map(|e| e.timestamp))?)?;
+        Ok(d)
+    }
+
+    /// The statements as columns: id, text, moderated (-1, 0, 1), is_meta, author (values or
+    /// None), created (values, mask).
+    fn statement_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = &self.statements;
+        let d = PyDict::new(py);
+        d.set_item("id", ids_to_py(py, s.iter().map(|s| &s.id))?)?;
+        d.set_item("text", PyList::new(py, s.iter().map(|s| s.text.as_deref()))?)?;
+        let moderated: Vec<i64> = s
+            .iter()
+            .map(|s| match s.moderation {
+                commonground::ModerationStatus::Rejected => -1,
+                commonground::ModerationStatus::Unmoderated => 0,
+                commonground::ModerationStatus::Accepted => 1,
+            })
+            .collect();
+        d.set_item("moderated", array(py, moderated))?;
+        d.set_item("is_meta", array(py, s.iter().map(|s| s.is_meta).collect()))?;
+        let authors = PyList::empty(py);
+        for st in s {
+            match &st.author {
+                Some(a) => authors.append(crate::errors::id_to_py(py, a)?)?,
+                None => authors.append(py.None())?,
+            }
+        }
+        d.set_item("author", authors)?;
+        d.set_item("created", optional_ints(py, s.iter().map(|s| s.created))?)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<commonground._core.Conversation votes={} statements={} analysed={}>",
+            self.votes.len(),
+            self.statements.len(),
+            self.live.is_some()
+        )
+    }
+}
+
+impl PyConversation {
+    /// With a statement list, a vote on a statement not in it is an error (as the core's update
+    /// checks), raised here when the votes are given rather than at the next analysis.
+    fn check_statements(&self, py: Python<'_>, events: &[VoteEvent]) -> PyResult<()> {
+        if self.statements.is_empty() {
+            return Ok(());
+        }
+        if let Some((i, e)) = events.iter().enumerate().find(|(_, e)| !self.statement_index.contains_key(&e.statement)) {
+            return Err(to_py(
+                py,
+                commonground::Error::UnknownStatement {
+                    location: commonground::Location { file: None, line: Some(i as u64 + 1) },
+                    statement: e.statement.clone(),
+                },
+            ));
+        }
+        Ok(())
+    }
+}

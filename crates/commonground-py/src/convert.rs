@@ -1,0 +1,192 @@
+//! Python values <-> commonground's types. Columns come in as numpy arrays when they are numeric
+//! (read without copying through Python objects) or as sequences of Python objects otherwise, and
+//! go out as numpy arrays (numbers) or lists (ids that are not all integers, texts).
+//!
+//! Bad values become the core's own errors ([`Error::Parse`], [`Error::InvalidVote`], ...) with the
+//! 1-based record number, so that they read like every other input error.
+
+use std::collections::HashMap;
+
+use commonground::{Error, Id, Location, ModerationStatus, Statement, Vote, VoteEvent};
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyList, PyString};
+use pyo3::IntoPyObjectExt;
+
+use crate::errors::{id_to_py, to_py};
+
+fn record(i: usize) -> Location {
+    Location { file: None, line: Some(i as u64 + 1) }
+}
+
+fn repr(value: &Bound<'_, PyAny>) -> String {
+    value.repr().map(|r| r.to_string()).unwrap_or_else(|_| "<unprintable>".to_string())
+}
+
+/// One id: an `int` (or an integral float, as pandas makes of an int column with gaps), or a `str`.
+fn id_from_py(value: &Bound<'_, PyAny>, i: usize, what: &str) -> Result<Id, Error> {
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(Id::Str(s.to_string()));
+    }
+    if !value.is_instance_of::<PyBool>() {
+        if let Ok(n) = value.extract::<i64>() {
+            return Ok(Id::Int(n));
+        }
+        if let Ok(f) = value.extract::<f64>() {
+            if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
+                return Ok(Id::Int(f as i64));
+            }
+        }
+    }
+    Err(Error::Parse { location: record(i), message: format!("{what} id {} is not an integer or a string", repr(value)) })
+}
+
+/// A column of ids: an int64 numpy array, or any sequence of ints and strs.
+pub fn ids_from_py(py: Python<'_>, column: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Id>> {
+    if let Ok(array) = column.extract::<PyReadonlyArray1<'_, i64>>() {
+        return Ok(array.as_array().iter().map(|&n| Id::Int(n)).collect());
+    }
+    let mut ids = Vec::with_capacity(column.len().unwrap_or(0));
+    for (i, value) in column.try_iter()?.enumerate() {
+        ids.push(id_from_py(&value?, i, what).map_err(|e| to_py(py, e))?);
+    }
+    Ok(ids)
+}
+
+/// A column of votes (agree = +1): a float64 or int64 numpy array, or any sequence of numbers.
+pub fn votes_from_py(py: Python<'_>, column: &Bound<'_, PyAny>) -> PyResult<Vec<Vote>> {
+    let invalid = |i: usize, value: String| to_py(py, Error::InvalidVote { location: record(i), value });
+    if let Ok(array) = column.extract::<PyReadonlyArray1<'_, f64>>() {
+        return array
+            .as_array()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| Vote::from_f64(v).ok_or_else(|| invalid(i, v.to_string())))
+            .collect();
+    }
+    if let Ok(array) = column.extract::<PyReadonlyArray1<'_, i64>>() {
+        return array
+            .as_array()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| Vote::from_value(v).ok_or_else(|| invalid(i, v.to_string())))
+            .collect();
+    }
+    let mut votes = Vec::with_capacity(column.len().unwrap_or(0));
+    for (i, value) in column.try_iter()?.enumerate() {
+        let value = value?;
+        let vote = if value.is_instance_of::<PyBool>() { None } else { value.extract::<f64>().ok().and_then(Vote::from_f64) };
+        votes.push(vote.ok_or_else(|| invalid(i, repr(&value)))?);
+    }
+    Ok(votes)
+}
+
+/// Vote events from parallel columns. Timestamps are epoch ms, `i64::MIN` for none.
+pub fn vote_events(
+    py: Python<'_>,
+    participants: &Bound<'_, PyAny>,
+    statements: &Bound<'_, PyAny>,
+    votes: &Bound<'_, PyAny>,
+    timestamps: Option<PyReadonlyArray1<'_, i64>>,
+) -> PyResult<Vec<VoteEvent>> {
+    let participants = ids_from_py(py, participants, "participant")?;
+    let statements = ids_from_py(py, statements, "statement")?;
+    let votes = votes_from_py(py, votes)?;
+    let timestamps = timestamps.as_ref().map(|t| t.as_array());
+    let n = participants.len();
+    if statements.len() != n || votes.len() != n || timestamps.as_ref().is_some_and(|t| t.len() != n) {
+        return Err(PyValueError::new_err(format!(
+            "vote columns differ in length: {n} participants, {} statements, {} votes{}",
+            statements.len(),
+            votes.len(),
+            timestamps.as_ref().map(|t| format!(", {} timestamps", t.len())).unwrap_or_default()
+        )));
+    }
+    Ok(participants
+        .into_iter()
+        .zip(statements)
+        .zip(votes)
+        .enumerate()
+        .map(|(i, ((participant, statement), vote))| VoteEvent {
+            participant,
+            statement,
+            vote,
+            timestamp: timestamps.as_ref().map(|t| t[i]).filter(|&t| t != i64::MIN),
+        })
+        .collect())
+}
+
+/// Statements from parallel columns, sorted by id. A statement listed twice must carry the same
+/// metadata both times (an exact repeat is dropped), as the file readers require.
+pub fn statements_from_py(
+    py: Python<'_>,
+    ids: &Bound<'_, PyAny>,
+    texts: Vec<Option<String>>,
+    moderation: Vec<i64>,
+    is_meta: Vec<bool>,
+) -> PyResult<Vec<Statement>> {
+    let ids = ids_from_py(py, ids, "statement")?;
+    let n = ids.len();
+    if texts.len() != n || moderation.len() != n || is_meta.len() != n {
+        return Err(PyValueError::new_err(format!(
+            "statement columns differ in length: {n} ids, {} texts, {} moderation, {} is_meta",
+            texts.len(),
+            moderation.len(),
+            is_meta.len()
+        )));
+    }
+    let mut statements: Vec<Statement> = Vec::with_capacity(n);
+    let mut index: HashMap<Id, usize> = HashMap::with_capacity(n);
+    for (i, (((id, text), moderated), meta)) in ids.into_iter().zip(texts).zip(moderation).zip(is_meta).enumerate() {
+        let moderation = ModerationStatus::from_value(moderated).ok_or_else(|| {
+            to_py(py, Error::Parse { location: record(i), message: format!("moderated {moderated} is not -1, 0 or 1") })
+        })?;
+        let statement = Statement { id, text, moderation, is_meta: meta, author: None, created: None };
+        if let Some(&first) = index.get(&statement.id) {
+            let first = &statements[first];
+            let field = if first.text != statement.text {
+                "text"
+            } else if first.moderation != statement.moderation {
+                "moderation"
+            } else if first.is_meta != statement.is_meta {
+                "is_meta"
+            } else {
+                continue;
+            };
+            return Err(to_py(py, Error::ConflictingStatement { location: record(i), statement: statement.id, field }));
+        }
+        index.insert(statement.id.clone(), statements.len());
+        statements.push(statement);
+    }
+    // The core lists moderated statements (Polis's mod-out, mod-in) in the order statements were
+    // given; the file readers give them sorted by id, so sort here too, for the same output.
+    statements.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(statements)
+}
+
+/// A column of ids for Python: an int64 array when every id is an integer, else a list of ints
+/// and strs.
+pub fn ids_to_py<'py, 'a>(py: Python<'py>, ids: impl ExactSizeIterator<Item = &'a Id> + Clone) -> PyResult<Bound<'py, PyAny>> {
+    if ids.clone().all(|id| matches!(id, Id::Int(_))) {
+        let ints: Vec<i64> = ids.map(|id| if let Id::Int(n) = id { *n } else { 0 }).collect();
+        return Ok(PyArray1::from_vec(py, ints).into_any());
+    }
+    let list = PyList::empty(py);
+    for id in ids {
+        list.append(id_to_py(py, id)?)?;
+    }
+    Ok(list.into_any())
+}
+
+/// A numeric column for Python.
+pub fn array<'py, T: numpy::Element>(py: Python<'py>, values: Vec<T>) -> Bound<'py, PyAny> {
+    PyArray1::from_vec(py, values).into_any()
+}
+
+/// A column of optional integers for Python: values (with 0 where missing) and a validity mask,
+/// which the Python side turns into a nullable pandas column.
+pub fn optional_ints<'py>(py: Python<'py>, values: impl Iterator<Item = Option<i64>>) -> PyResult<Bound<'py, PyAny>> {
+    let (values, valid): (Vec<i64>, Vec<bool>) = values.map(|v| (v.unwrap_or(0), v.is_some())).unzip();
+    (array(py, values), array(py, valid)).into_bound_py_any(py)
+}

@@ -1,0 +1,83 @@
+"""Analyses the bundled vTaiwan conversation (regulating Uber, 2015) as a researcher would: who the
+opinion groups are, what each group believes, and the common ground between them; then saves the
+opinion map as a PNG.
+
+    pip install '.[plot]'
+    python examples/analyze_vtaiwan.py [OUTPUT.png]
+
+Data: the Computational Democracy Project's openData (CC BY 4.0), see
+examples/data/vtaiwan.uberx/ATTRIBUTION.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import commonground as cg
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data" / "vtaiwan.uberx"
+
+
+def short(text: object, width: int = 70) -> str:
+    return textwrap.shorten(str(text), width, placeholder="…") if isinstance(text, str) else "(no text)"
+
+
+def main(output: Path) -> None:
+    start = time.perf_counter()
+    conversation = cg.read_polis(DATA)
+    analysis = conversation.analyze(seed=0)
+    elapsed = time.perf_counter() - start
+
+    participants = analysis.participants
+    print(f"vTaiwan (Uber): {analysis.n_participants} participants, {analysis.n_statements} statements, "
+          f"{analysis.n_votes} votes; read and analysed in {elapsed * 1000:.0f} ms")
+    print(f"{int(participants['in_conv'].sum())} participants voted enough to be placed in a group; "
+          f"{analysis.k} opinion groups (silhouettes: "
+          + ", ".join(f"k={k} {s:.2f}" for k, s in analysis.silhouettes.items()) + ")")
+
+    # What each group believes: Polis's representative statements, with the group's vote share
+    # against everyone else's.
+    statements = analysis.statements.set_index("id")
+    seen = statements["n_agree"] + statements["n_disagree"] + statements["n_pass"]
+    everyone = {"agree": statements["n_agree"] / seen, "disagree": statements["n_disagree"] / seen}
+    for group in analysis.groups.itertuples(index=False):
+        print(f"\nGroup {group.group} ({group.n_members} participants) stands out on:")
+        reps = analysis.repness[analysis.repness["group"] == group.group]
+        for rep in reps.itertuples(index=False):
+            print(f"  {rep.p_success:4.0%} {rep.repful_for:<8} (everyone: {everyone[rep.repful_for][rep.statement]:4.0%})  "
+                  f"#{rep.statement:<4} {short(rep.text)}")
+
+    # The common ground: statements that every group agrees with (Polis's group-aware consensus).
+    print("\nCommon ground (every group agrees):")
+    common = analysis.common_ground(5)
+    share_columns = [c for c in common.columns if c.startswith("agree_share_group_")]
+    for row in common.itertuples(index=False):
+        shares = ", ".join(f"group {c.rsplit('_', 1)[1]} {getattr(row, c):.0%}" for c in share_columns)
+        print(f"  {row.group_aware_consensus:.2f}  [{shares}]  #{row.id:<4} {short(row.text)}")
+
+    print("\nConsensus (most participants agree):")
+    for row in analysis.consensus[analysis.consensus["direction"] == "agree"].itertuples(index=False):
+        print(f"  {row.p_success:4.0%} of {row.n_trials} voters  #{row.statement:<4} {short(row.text)}")
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("\n(matplotlib is not installed: pip install 'commonground[plot]' to save the opinion map)")
+        return
+    fig, ax = plt.subplots(figsize=(8, 7))
+    analysis.plot(ax=ax, statements=True, title="vTaiwan: regulating Uber — opinion map")
+    fig.tight_layout()
+    fig.savefig(output, dpi=120)
+    plt.close(fig)
+    print(f"\nOpinion map saved to {output}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("vtaiwan_opinion_map.png"))

@@ -1,0 +1,320 @@
+"""The result of an analysis, as pandas DataFrames and numpy arrays.
+
+Everything here only reshapes what ``_core.Analysis`` hands over column by column; the numbers are
+the Rust core's, the same that the CLI writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+
+if TYPE_CHECKING:  # pragma: no cover
+    import anndata
+    from matplotlib.axes import Axes
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _column(value: Any) -> Any:
+    """A column from ``_core``: an array, a list (ids that are not all integers, texts, nested
+    lists), or (values, valid) for a nullable integer column."""
+    if isinstance(value, tuple):
+        values, valid = value
+        return pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), ~np.asarray(valid, dtype=bool))
+    if isinstance(value, list):
+        column = np.empty(len(value), dtype=object)
+        for i, item in enumerate(value):  # item by item: nested lists must not become a 2-D array
+            column[i] = item
+        return column
+    return value
+
+
+def _frame(columns: Dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame({name: _column(value) for name, value in columns.items()})
+
+
+class Analysis:
+    """One analysis of a conversation: the opinion map, groups, representative statements,
+    consensus and group-aware consensus, all as Polis computes them.
+
+    DataFrames (built on first access, then cached):
+
+    - ``participants``: id, x, y, group, base_cluster, in_conv, n_votes
+    - ``statements``: id, text, n_agree, n_disagree, n_pass, group_aware_consensus, extremity,
+      priority, moderated_out, is_meta, mean, x, y
+    - ``groups``: group, n_members, x, y, base_clusters
+    - ``repness``: group, rank, statement, repful_for, n_success, n_trials, p_success, p_test,
+      repness, repness_test, best_agree, n_agree, text
+    - ``consensus``: direction, rank, statement, n_success, n_trials, p_success, p_test, text
+    - ``base_clusters``: base_cluster, n_members, x, y, members
+
+    Votes use agree = +1, disagree = -1, pass = 0 throughout.
+    """
+
+    def __init__(self, core: _core.Analysis) -> None:
+        self._core = core
+
+    # -- scalars ---------------------------------------------------------------------------
+
+    @property
+    def tick(self) -> int:
+        """How many updates the conversation has had, this one included (Polis's ``math_tick``)."""
+        return self._core.tick
+
+    @property
+    def n_participants(self) -> int:
+        return self._core.n_participants
+
+    @property
+    def n_statements(self) -> int:
+        return self._core.n_statements
+
+    @property
+    def n_votes(self) -> int:
+        """Votes in the matrix: the latest per (participant, statement)."""
+        return self._core.n_votes
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups)
+
+    @property
+    def k(self) -> Optional[int]:
+        """The number of groups in use (after Polis's smoother)."""
+        return self._core.k
+
+    @property
+    def best_k(self) -> Optional[int]:
+        """The number of groups with the best silhouette in this update."""
+        return self._core.best_k
+
+    @property
+    def silhouettes(self) -> Dict[int, float]:
+        """Silhouette of the group clustering for each number of groups tried."""
+        return self._core.silhouettes
+
+    @property
+    def last_vote_timestamp(self) -> Optional[int]:
+        """Latest vote timestamp (epoch ms), when votes carried timestamps."""
+        return self._core.last_vote_timestamp
+
+    @property
+    def timings(self) -> Dict[str, float]:
+        """Wall time in seconds of each stage of the update that produced this analysis."""
+        return self._core.timings
+
+    # -- DataFrames ------------------------------------------------------------------------
+
+    @cached_property
+    def participants(self) -> pd.DataFrame:
+        """One row per participant (vote-matrix order): position on the opinion map (x, y),
+        opinion group and base cluster (<NA> when not clustered), in_conv, n_votes."""
+        return _frame(self._core.participant_columns())
+
+    @cached_property
+    def statements(self) -> pd.DataFrame:
+        """One row per statement (ascending id): text, vote counts, Polis's group-aware consensus,
+        extremity and priority, whether moderated out, and its projection (x, y) on the map."""
+        return _frame(self._core.statement_columns())
+
+    @cached_property
+    def groups(self) -> pd.DataFrame:
+        """One row per opinion group: size and centre on the opinion map."""
+        return _frame(self._core.group_columns())
+
+    @cached_property
+    def base_clusters(self) -> pd.DataFrame:
+        """One row per base cluster (Polis's up to 100 fine clusters): size, centre, members."""
+        return _frame(self._core.base_cluster_columns())
+
+    def _texts(self, ids: pd.Series) -> pd.Series:
+        texts = dict(zip(self.statements["id"].tolist(), self.statements["text"].tolist()))
+        return pd.Series([texts.get(i) for i in ids.tolist()], index=ids.index, dtype=object)
+
+    @cached_property
+    def repness(self) -> pd.DataFrame:
+        """What each group believes: its representative statements, in Polis's order (rank 0 is
+        shown first), with Polis's statistics: ``repful_for`` is "agree" or "disagree",
+        ``p_success`` the share of the group that voted that way, ``repness`` how much more than
+        the rest, ``p_test`` and ``repness_test`` their z-scores."""
+        frame = _frame(self._core.repness_columns())
+        frame["text"] = self._texts(frame["statement"])
+        return frame
+
+    @cached_property
+    def consensus(self) -> pd.DataFrame:
+        """Statements most participants agree on (direction "agree") or reject ("disagree"),
+        in Polis's order."""
+        frame = _frame(self._core.consensus_columns())
+        frame["text"] = self._texts(frame["statement"])
+        return frame
+
+    def common_ground(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` statements with the highest group-aware consensus (every group agrees), with
+        each group's agree share, moderated-out statements left out."""
+        statements = self.statements[~self.statements["moderated_out"].to_numpy(dtype=bool)]
+        top = statements.sort_values("group_aware_consensus", ascending=False, kind="stable").head(n)
+        columns = ["id", "text", "group_aware_consensus", "n_agree", "n_disagree", "n_pass"]
+        frame = top[columns].copy()
+        votes = self.group_votes
+        for g, group in enumerate(self.groups["group"].tolist()):
+            agree, seen = votes[g, top.index, 0], votes[g, top.index, 2]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                frame[f"agree_share_group_{group}"] = np.where(seen > 0, agree / np.maximum(seen, 1), np.nan)
+        return frame.reset_index(drop=True)
+
+    # -- arrays ----------------------------------------------------------------------------
+
+    @cached_property
+    def projections(self) -> np.ndarray:
+        """Participants' positions on the opinion map, shape (participants, 2)."""
+        p = self.participants
+        return np.column_stack([p["x"].to_numpy(), p["y"].to_numpy()])
+
+    @cached_property
+    def statement_projections(self) -> np.ndarray:
+        """Where a participant who agreed with only one statement would sit, shape (statements, 2)."""
+        s = self.statements
+        return np.column_stack([s["x"].to_numpy(), s["y"].to_numpy()])
+
+    @cached_property
+    def components(self) -> np.ndarray:
+        """The two principal components, shape (2, statements), agree = +1."""
+        return self._core.components()
+
+    @cached_property
+    def center(self) -> np.ndarray:
+        """Mean vote per statement (the PCA centre), agree = +1."""
+        return self._core.center()
+
+    @cached_property
+    def group_votes(self) -> np.ndarray:
+        """Vote counts per group and statement, shape (groups, statements, 3): agree, disagree,
+        seen (passes included)."""
+        return self._core.group_votes()
+
+    @cached_property
+    def votes_base(self) -> np.ndarray:
+        """Vote counts per base cluster and statement (Polis's ``votes-base``), shape
+        (base clusters, statements, 3): agree, disagree, seen."""
+        return self._core.votes_base()
+
+    def vote_matrix(self) -> pd.DataFrame:
+        """The votes analysed (the latest per participant and statement) as a dense
+        participants x statements DataFrame: 1 agree, -1 disagree, 0 pass, NaN not voted. Dense:
+        for large conversations use ``to_anndata(sparse=True)``."""
+        indptr, indices, values, participants, statements = self._core.vote_matrix()
+        dense = np.full((len(indptr) - 1, len(statements)), np.nan)
+        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        dense[rows, indices] = values
+        return pd.DataFrame(dense, index=pd.Index(participants, name="participant"), columns=pd.Index(statements, name="statement"))
+
+    # -- serialisation ---------------------------------------------------------------------
+
+    def to_json(self, path: Optional[PathLike] = None) -> Dict[str, Any]:
+        """commonground's full analysis as a dict (the CLI's ``--format json``); with ``path``,
+        also writes it there, byte for byte as the CLI does."""
+        text = self._core.to_json()
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text if text.endswith("\n") else text + "\n")
+        result: Dict[str, Any] = json.loads(text)
+        return result
+
+    def to_polis_json(self, path: Optional[PathLike] = None) -> Dict[str, Any]:
+        """The Polis math JSON (the shape of Polis's ``math-pca2``, Polis's agree = -1 sign) as a
+        dict, the same as the CLI's ``--format polis``; with ``path``, also writes it there."""
+        text = self._core.to_polis_json()
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text if text.endswith("\n") else text + "\n")
+        result: Dict[str, Any] = json.loads(text)
+        return result
+
+    def summary(self, title: str = "conversation") -> str:
+        """The human summary the CLI prints: groups, what each stands for, consensus, common ground."""
+        return self._core.summary(title)
+
+    # -- plotting and interop --------------------------------------------------------------
+
+    def plot(
+        self,
+        ax: Optional["Axes"] = None,
+        *,
+        statements: bool = False,
+        n_statements: int = 4,
+        statement_labels: str = "id",
+        title: Optional[str] = None,
+        show_ungrouped: bool = True,
+    ) -> "Axes":
+        """Draws the opinion map: participants coloured by opinion group (grey: not clustered),
+        numbered group centres, and with ``statements=True`` arrows to the projections of each
+        group's ``n_statements`` first representative statements that it agrees with, labelled by id (``statement_labels="text"`` adds their
+        text). Draws on ``ax`` or a new figure; returns the Axes. Needs matplotlib
+        (``pip install 'commonground[plot]'``)."""
+        from ._plot import plot_opinion_map
+
+        return plot_opinion_map(
+            self,
+            ax=ax,
+            statements=statements,
+            n_statements=n_statements,
+            statement_labels=statement_labels,
+            title=title,
+            show_ungrouped=show_ungrouped,
+        )
+
+    def to_anndata(self, *, sparse: bool = False) -> "anndata.AnnData":
+        """The votes and the analysis as an AnnData (the scverse / valency-anndata layout):
+        ``X`` the participants x statements votes (NaN not voted; with ``sparse=True`` a CSR
+        matrix where pass is a stored 0), ``obs`` the participants table, ``var`` the statements
+        table, ``obsm["X_pca_polis"]`` the projections, ``varm["PCs"]`` the components, ``uns``
+        groups, repness, consensus and k selection. Needs anndata (``pip install
+        'commonground[anndata]'``)."""
+        try:
+            import anndata
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "Analysis.to_anndata() needs the optional dependency anndata: "
+                "pip install 'commonground[anndata]' (or pip install anndata)"
+            ) from e
+        indptr, indices, values, participant_ids, statement_ids = self._core.vote_matrix()
+        shape = (len(indptr) - 1, len(statement_ids))
+        X: Any
+        if sparse:
+            from scipy.sparse import csr_matrix
+
+            X = csr_matrix((np.asarray(values, dtype=np.float32), indices, indptr), shape=shape)
+        else:
+            X = self.vote_matrix().to_numpy(dtype=np.float32)
+        obs = self.participants.copy()
+        obs.index = pd.Index([str(i) for i in obs["id"]], name="participant")
+        obs["group"] = obs["group"].astype("category")
+        var = self.statements.copy()
+        var.index = pd.Index([str(i) for i in var["id"]], name="statement")
+        adata = anndata.AnnData(X=X, obs=obs, var=var)
+        adata.obsm["X_pca_polis"] = self.projections
+        adata.varm["PCs"] = self.components.T.copy()
+        adata.uns["commonground"] = {
+            "k": -1 if self.k is None else self.k,
+            "silhouettes": {str(k): v for k, v in self.silhouettes.items()},
+            "tick": self.tick,
+        }
+        adata.uns["groups"] = self.groups.drop(columns=["base_clusters"])
+        adata.uns["repness"] = self.repness
+        adata.uns["consensus"] = self.consensus
+        return adata
+
+    def __repr__(self) -> str:
+        return (
+            f"<commonground.Analysis: {self.n_participants} participants, {self.n_statements} statements, "
+            f"{self.n_votes} votes, {len(self._core.group_columns()['group'])} groups, tick {self.tick}>"
+        )

@@ -1,0 +1,142 @@
+"""The Analysis tables: one row per participant / statement / group / representative statement,
+the documented columns and dtypes, external ids, and numbers that agree with the Polis JSON."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import commonground as cg
+
+PARTICIPANT_COLUMNS = ["id", "x", "y", "group", "base_cluster", "in_conv", "n_votes"]
+STATEMENT_COLUMNS = [
+    "id", "text", "n_agree", "n_disagree", "n_pass", "group_aware_consensus", "extremity", "priority",
+    "moderated_out", "is_meta", "mean", "x", "y",
+]
+REPNESS_COLUMNS = [
+    "group", "rank", "statement", "repful_for", "n_success", "n_trials", "p_success", "p_test", "repness",
+    "repness_test", "best_agree", "n_agree", "text",
+]
+CONSENSUS_COLUMNS = ["direction", "rank", "statement", "n_success", "n_trials", "p_success", "p_test", "text"]
+
+
+def test_participants_have_one_row_each_with_the_documented_dtypes(vtaiwan_analysis):
+    p = vtaiwan_analysis.participants
+    assert list(p.columns) == PARTICIPANT_COLUMNS
+    assert len(p) == vtaiwan_analysis.n_participants == 1921
+    assert p["id"].dtype == np.int64 and p["id"].is_unique
+    assert p["x"].dtype == np.float64 and p["y"].dtype == np.float64
+    assert str(p["group"].dtype) == "Int64" and str(p["base_cluster"].dtype) == "Int64"
+    assert p["in_conv"].dtype == bool and p["n_votes"].dtype == np.int64
+    # Exactly the clustered (in-conversation) participants have a group.
+    assert (p["group"].notna() == p["in_conv"]).all()
+
+
+def test_statements_have_one_row_each_sorted_by_id(vtaiwan_analysis):
+    s = vtaiwan_analysis.statements
+    assert list(s.columns) == STATEMENT_COLUMNS
+    assert len(s) == 197 and s["id"].dtype == np.int64 and s["id"].is_monotonic_increasing
+    for column in ["n_agree", "n_disagree", "n_pass"]:
+        assert s[column].dtype == np.int64
+    for column in ["group_aware_consensus", "extremity", "priority", "mean", "x", "y"]:
+        assert s[column].dtype == np.float64
+    assert s["moderated_out"].dtype == bool and s["moderated_out"].sum() > 0
+    assert s.loc[s["id"] == 0, "text"].item() == "我有用過 Uber 叫車。"
+    # Moderated-out statements never contribute to the map.
+    assert (s.loc[s["moderated_out"], ["x", "y", "mean"]] == 0).all().all()
+
+
+def test_groups_and_their_members_agree(vtaiwan_analysis):
+    groups, p = vtaiwan_analysis.groups, vtaiwan_analysis.participants
+    assert list(groups.columns) == ["group", "n_members", "x", "y", "base_clusters"]
+    assert len(groups) == vtaiwan_analysis.k == vtaiwan_analysis.n_groups == 2
+    counts = p["group"].value_counts()
+    for row in groups.itertuples(index=False):
+        assert counts[row.group] == row.n_members
+        assert set(p.loc[p["group"] == row.group, "base_cluster"].astype(int)) == set(row.base_clusters)
+
+
+def test_repness_matches_the_polis_json(vtaiwan_analysis):
+    r = vtaiwan_analysis.repness
+    assert list(r.columns) == REPNESS_COLUMNS
+    assert set(r["repful_for"]) <= {"agree", "disagree"}
+    assert str(r["n_agree"].dtype) == "Int64"
+    polis = vtaiwan_analysis.to_polis_json()["repness"]
+    for group, entries in polis.items():
+        rows = r[r["group"] == int(group)].sort_values("rank")
+        assert rows["statement"].tolist() == [e["tid"] for e in entries]
+        assert rows["repful_for"].tolist() == [e["repful-for"] for e in entries]
+        assert np.allclose(rows["p_success"], [e["p-success"] for e in entries])
+        assert np.allclose(rows["repness"], [e["repness"] for e in entries])
+
+
+def test_consensus_matches_the_polis_json(vtaiwan_analysis):
+    c = vtaiwan_analysis.consensus
+    assert list(c.columns) == CONSENSUS_COLUMNS
+    polis = vtaiwan_analysis.to_polis_json()["consensus"]
+    for direction in ["agree", "disagree"]:
+        assert c.loc[c["direction"] == direction, "statement"].tolist() == [e["tid"] for e in polis[direction]]
+    assert c["text"].notna().all()
+
+
+def test_arrays_have_the_documented_shapes(vtaiwan_analysis):
+    a = vtaiwan_analysis
+    n, m, g = a.n_participants, a.n_statements, a.n_groups
+    assert a.projections.shape == (n, 2)
+    assert a.statement_projections.shape == (m, 2)
+    assert a.components.shape == (2, m) and a.center.shape == (m,)
+    assert a.group_votes.shape == (g, m, 3)
+    assert a.votes_base.shape == (len(a.base_clusters), m, 3)
+    # Polis JSON is in Polis's sign (agree = -1): the components are negated there.
+    polis = a.to_polis_json()
+    assert np.allclose(a.components, -np.asarray(polis["pca"]["comps"]))
+    assert np.allclose(a.center, -np.asarray(polis["pca"]["center"]))
+    # Group vote counts are Polis's group-votes.
+    for i, group in enumerate(a.groups["group"]):
+        votes = polis["group-votes"][str(group)]["votes"]
+        assert [votes[str(t)]["A"] for t in a.statements["id"]] == a.group_votes[i, :, 0].tolist()
+
+
+def test_vote_matrix_is_the_latest_vote_per_cell(vtaiwan_analysis):
+    matrix = vtaiwan_analysis.vote_matrix()
+    assert matrix.shape == (1921, 197)
+    assert int(matrix.notna().sum().sum()) == vtaiwan_analysis.n_votes
+    s = vtaiwan_analysis.statements.set_index("id")
+    assert ((matrix == 1).sum(axis=0).to_numpy() == s["n_agree"].to_numpy()).all()
+
+
+def test_common_ground_ranks_by_group_aware_consensus(vtaiwan_analysis):
+    top = vtaiwan_analysis.common_ground(5)
+    assert len(top) == 5
+    assert top["group_aware_consensus"].is_monotonic_decreasing
+    assert [c for c in top.columns if c.startswith("agree_share_group_")] == ["agree_share_group_0", "agree_share_group_1"]
+    assert (top.filter(like="agree_share") > 0.5).all().all()
+
+
+def test_string_ids_come_back_as_python_strings():
+    # Two camps of 10 that disagree on statements s1-s5 and all agree on s0.
+    votes = pd.DataFrame(
+        [(f"p{p}", f"s{s}", 1 if s == 0 or (p < 10) == (s % 2 == 0) else -1) for p in range(20) for s in range(6)],
+        columns=["participant", "statement", "vote"],
+    )
+    a = cg.Conversation.from_votes(votes).analyze()
+    assert set(a.participants["id"]) == set(votes["participant"])
+    assert all(isinstance(i, str) for i in a.participants["id"])
+    assert a.statements["id"].tolist() == [f"s{s}" for s in range(6)]
+    assert all(isinstance(i, str) for i in a.repness["statement"])
+    assert a.n_groups == 2
+
+
+def test_an_analysis_without_groups_gives_empty_tables():
+    # Two participants: too few for groups (k needs more base clusters than 1).
+    a = cg.Conversation.from_votes({"participant": [0, 1], "statement": [0, 0], "vote": [1, -1]}).analyze()
+    assert len(a.participants) == 2
+    assert list(a.repness.columns) == REPNESS_COLUMNS
+    assert a.group_votes.shape[1:] == (1, 3)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_the_same_input_gives_the_same_analysis(seed):
+    conv = cg.read_polis(pytest.importorskip("conftest").EXAMPLE)
+    assert conv.analyze(seed=seed).to_json() == conv.analyze(seed=seed).to_json()

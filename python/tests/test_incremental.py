@@ -1,0 +1,106 @@
+"""`Conversation.update` is Polis's incremental worker: each batch is one update with warm starts,
+feeding the batches one by one equals the Rust replay, and earlier results stay as they were."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import commonground as cg
+from conftest import EXAMPLE
+
+DAY_MS = 86_400_000
+
+
+def _example():
+    votes = pd.read_csv(EXAMPLE / "votes.csv")
+    comments = pd.read_csv(EXAMPLE / "comments.csv")
+    return votes, comments
+
+
+def _daily_batches(votes: pd.DataFrame) -> list:
+    """Batches as the core's replay cuts them: in time order, a new batch once a vote is a
+    window or more after the batch's first vote."""
+    ordered = votes.sort_values("timestamp", kind="stable")
+    batches, start, current = [], None, []
+    for i, t in zip(ordered.index, ordered["timestamp"]):
+        if start is None or t - start >= DAY_MS:
+            if current:
+                batches.append(ordered.loc[current])
+            start, current = t, []
+        current.append(i)
+    batches.append(ordered.loc[current])
+    return batches
+
+
+def test_updating_batch_by_batch_equals_the_rust_replay():
+    votes, comments = _example()
+    batches = _daily_batches(votes)
+    assert len(batches) > 5
+    conversation = cg.Conversation.from_votes(batches[0], statements=comments)
+    analysis = conversation.analyze()
+    for batch in batches[1:]:
+        analysis = conversation.update(batch)
+    assert analysis.tick == len(batches)
+    replayed = cg.Conversation.from_votes(votes, statements=comments).analyze(replay=True, window_ms=DAY_MS, max_updates=None)
+    assert replayed.tick == len(batches)
+    assert analysis.to_json() == replayed.to_json()
+
+
+def test_the_first_update_analyses_everything_so_far():
+    votes, comments = _example()
+    half = len(votes) // 2
+    conversation = cg.Conversation.from_votes(votes.iloc[:half], statements=comments)
+    first = conversation.update(votes.iloc[half:])
+    assert first.tick == 1
+    assert first.to_json() == cg.Conversation.from_votes(votes, statements=comments).analyze().to_json()
+
+
+def test_earlier_analyses_are_unchanged_by_later_updates():
+    votes, comments = _example()
+    batches = _daily_batches(votes)
+    conversation = cg.Conversation.from_votes(batches[0], statements=comments)
+    first = conversation.analyze()
+    first_json = first.to_json()
+    first_participants = first.participants.copy()
+    later = conversation.update(pd.concat(batches[1:]))
+    assert later.tick == 2 and later.n_participants > first.n_participants
+    assert first.to_json() == first_json
+    assert first.participants.equals(first_participants)
+    assert conversation.analysis is not None and conversation.analysis.tick == 2
+
+
+def test_in_conversation_participants_stay_in_and_ticks_count_updates():
+    votes, comments = _example()
+    batches = _daily_batches(votes)
+    conversation = cg.Conversation.from_votes(batches[0], statements=comments)
+    previous = conversation.analyze()
+    for tick, batch in enumerate(batches[1:6], start=2):
+        current = conversation.update(batch)
+        assert current.tick == tick
+        was_in = set(previous.participants.loc[previous.participants["in_conv"], "id"])
+        now_in = set(current.participants.loc[current.participants["in_conv"], "id"])
+        assert was_in <= now_in
+        previous = current
+    assert conversation.n_votes == sum(len(b) for b in batches[:6])
+
+
+def test_update_can_add_statements_and_keeps_the_parameters_of_the_last_analyze():
+    votes = [{"participant": p, "statement": s, "vote": 1 if (p < 10) == (s % 2 == 0) or s == 0 else -1} for p in range(20) for s in range(4)]
+    conversation = cg.Conversation.from_votes(votes, statements=["a", "b", "c", "d"])
+    conversation.analyze(max_k=3, seed=3)
+    new_votes = [{"participant": p, "statement": 4, "vote": 1} for p in range(20)]
+    analysis = conversation.update(new_votes, statements=[{"id": 4, "text": "e"}])
+    assert analysis.statements["text"].tolist() == ["a", "b", "c", "d", "e"]
+    assert conversation.params is not None and conversation.params["max_k"] == 3 and conversation.params["seed"] == 3
+    assert set(analysis.silhouettes) <= {2, 3}
+
+
+def test_a_later_vote_replaces_an_earlier_one():
+    conversation = cg.Conversation.from_votes({"participant": [0, 1, 2], "statement": [0, 0, 0], "vote": [1, 1, 1]})
+    conversation.analyze()
+    analysis = conversation.update({"participant": [0], "statement": [0], "vote": [-1]})
+    s = analysis.statements
+    assert (int(s["n_agree"].iloc[0]), int(s["n_disagree"].iloc[0])) == (2, 1)
+    assert conversation.n_votes == 4 and analysis.n_votes == 3
+    assert np.array_equal(conversation.votes["vote"].to_numpy(), [1, 1, 1, -1])
