@@ -12,3 +12,9 @@ if [ "$(cargo tree --workspace -e normal -i ndarray --depth 0 2>/dev/null | grep
   exit 1
 fi
 cargo test --workspace --locked
+
+echo "== Python: build and install the package (abi3 wheel via maturin) in a venv, then pytest"
+python3 -m venv .venv-test
+.venv-test/bin/python -m pip install --quiet --upgrade pip
+.venv-test/bin/python -m pip install --quiet '.[test]'
+.venv-test/bin/python -m pytest python/tests -q

@@ -29,7 +29,7 @@ def synthetic(participants: int, statements: int, density: float, seed: int) -> 
 
 
 def test_the_gil_is_released_while_analysing():
-    conversation = synthetic(20_000, 200, 0.1, seed=1)
+    conversation = synthetic(80_000, 200, 0.1, seed=1)
     finished = threading.Event()
     durations = {}
 

@@ -75,6 +75,7 @@ fn params(
         min_votes_in_conv: min_votes_in_conv.unwrap_or(d.min_votes_in_conv),
         min_in_conv: min_in_conv.unwrap_or(d.min_in_conv),
         polis_all_priorities_49,
+        ..d
     }
 }
 
