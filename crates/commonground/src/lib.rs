@@ -36,6 +36,7 @@ mod conversation;
 pub mod error;
 pub mod io;
 mod params;
+mod rng;
 pub mod pca;
 pub mod stats;
 pub mod votes;
