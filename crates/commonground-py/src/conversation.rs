@@ -203,7 +203,7 @@ impl PyConversation {
         let conversation = py
             .detach(|| {
                 if replay {
-                    Conversation::replay(params, statements.clone(), votes, &Batching { window_ms, max_updates })
+                    Conversation::replay(params, statements.clone(), votes, &Batching { window_ms, max_updates, ..Batching::default() })
                 } else {
                     let mut conversation = Conversation::new(params)?;
                     conversation.set_statements(statements.iter().cloned());

@@ -16,7 +16,7 @@ use crate::analysis::{
     Analysis, BaseCluster, Consensus, Group, KSelection, ModerationSets, ParticipantResult, PcaResult, StatementResult,
 };
 use crate::clojure::{hasheq, map_order};
-use crate::cluster::{group_clusterings, kmeans, Cluster, GroupKSmoother, Points};
+use crate::cluster::{group_clusterings, kmeans, Cluster, MultiStart, GroupKSmoother, Points};
 use crate::error::{Error, Location, Result};
 use crate::params::Params;
 use crate::pca::{comment_projections, participant_projections, Pca};
@@ -215,8 +215,20 @@ impl Conversation {
         Ok(conv)
     }
 
+    /// Forgets what a Polis math worker keeps only in memory, as a worker restart does
+    /// (`load-or-init`, polis-math.md §8): the per-k group clusterings and the k smoother. The
+    /// persisted state (PCA components, base clusters, in-conversation set, last group votes)
+    /// stays. After a restart the next update clusters the groups cold, from the first k distinct
+    /// base-cluster centres, and takes that update's best k at once.
+    pub fn restart(&mut self) {
+        self.state.group_clusterings.clear();
+        self.state.smoother = GroupKSmoother::default();
+    }
+
     /// Feeds timestamped votes through the conversation in time order, in batches as Polis's
-    /// poller would have seen them, and returns the conversation after the last batch.
+    /// poller would have seen them, and returns the conversation after the last batch. With
+    /// [`Batching::restart_gap_ms`], a quiet spell longer than that between two batches restarts
+    /// the worker's memory first ([`Conversation::restart`]).
     pub fn replay(params: Params, statements: Vec<Statement>, votes: &[VoteEvent], batching: &Batching) -> Result<Conversation> {
         let mut conv = Conversation::new(params)?;
         conv.set_statements(statements);
@@ -224,7 +236,15 @@ impl Conversation {
         if batches.is_empty() {
             return Err(Error::EmptyConversation("no votes to replay".into()));
         }
+        let mut last_time: Option<i64> = None;
         for batch in batches {
+            let first = batch.iter().filter_map(|v| v.timestamp).min();
+            if let (Some(gap), Some(prev), Some(first)) = (batching.restart_gap_ms, last_time, first) {
+                if first.saturating_sub(prev) > gap {
+                    conv.restart();
+                }
+            }
+            last_time = batch.iter().filter_map(|v| v.timestamp).max().or(last_time);
             conv.update(&batch)?;
         }
         Ok(conv)
@@ -293,7 +313,8 @@ impl Conversation {
         let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
 
         // Groups: every k from 2 to max, warm-started per k; silhouette; smoother. O(k x 100²).
-        let clusterings = group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters);
+        let cold = MultiStart { starts: params.group_cold_starts, seed: params.seed };
+        let clusterings = group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters, cold);
         let silhouettes: BTreeMap<usize, f64> = clusterings.iter().map(|(&k, (_, s))| (k, *s)).collect();
         let best_k = silhouettes.iter().fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
             Some((_, bs)) if s < bs => best,
@@ -521,11 +542,16 @@ pub struct Batching {
     /// At most this many updates: when windows would make more, consecutive windows are merged
     /// into batches of about equal vote counts. Keeps replays of large conversations affordable.
     pub max_updates: Option<usize>,
+    /// When set, a gap of more than this many ms between two batches is taken as a restart of the
+    /// Polis math worker, which loses its in-memory group state ([`Conversation::restart`]).
+    /// Polis's worker restarts with every deployment and crash (polis-math.md §8), so a
+    /// conversation's straggler votes months or years later were clustered after a restart.
+    pub restart_gap_ms: Option<i64>,
 }
 
 impl Default for Batching {
     fn default() -> Self {
-        Batching { window_ms: 1000, max_updates: Some(2000) }
+        Batching { window_ms: 1000, max_updates: Some(2000), restart_gap_ms: None }
     }
 }
 
@@ -574,4 +600,61 @@ pub fn analyze(votes: &[VoteEvent], statements: &[Statement], params: &Params) -
     conv.set_statements(statements.iter().cloned());
     conv.update(votes)?;
     conv.analysis.take().ok_or_else(|| Error::EmptyConversation("no analysis".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::votes::Vote;
+
+    /// Two camps voting on 8 statements; participant p votes at time `t0 + p` ms.
+    fn camps(participants: std::ops::Range<i64>, t0: i64) -> Vec<VoteEvent> {
+        participants
+            .flat_map(|p| {
+                (0..8i64).map(move |s| {
+                    let camp = if (p + s / 4) % 3 == 0 { Vote::Agree } else { Vote::Disagree };
+                    VoteEvent::new(p, s, if s == 0 { Vote::Agree } else { camp }).at(t0 + p)
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn restart_forgets_only_what_polis_keeps_in_memory() {
+        let mut conv = Conversation::new(Params::default()).unwrap();
+        conv.update(&camps(0..40, 0)).unwrap();
+        assert!(!conv.state.group_clusterings.is_empty());
+        assert!(conv.state.smoother.smoothed_k.is_some());
+        let (base, comps, in_conv) = (conv.state.base_clusters.clone(), conv.state.comps.clone(), conv.state.in_conv.clone());
+        conv.restart();
+        assert!(conv.state.group_clusterings.is_empty());
+        assert_eq!(conv.state.smoother, GroupKSmoother::default());
+        assert_eq!((conv.state.base_clusters.clone(), conv.state.comps.clone(), conv.state.in_conv.clone()), (base, comps, in_conv));
+        assert!(conv.update(&[]).is_ok());
+    }
+
+    #[test]
+    fn replay_restarts_after_a_quiet_spell_longer_than_the_gap() {
+        let day = 86_400_000;
+        let mut votes = camps(0..30, 0);
+        votes.extend(camps(30..45, 3 * day));
+        let batching = Batching { window_ms: 10_000, max_updates: None, restart_gap_ms: Some(day) };
+        let batches = batching.split(&votes);
+        assert_eq!(batches.len(), 2);
+
+        let replayed = Conversation::replay(Params::default(), vec![], &votes, &batching).unwrap();
+        let mut manual = Conversation::new(Params::default()).unwrap();
+        manual.update(&batches[0]).unwrap();
+        manual.restart();
+        manual.update(&batches[1]).unwrap();
+        assert_eq!(replayed.analysis().unwrap().to_json(), manual.analysis().unwrap().to_json());
+        assert_eq!(replayed.state.group_clusterings, manual.state.group_clusterings);
+
+        // A gap no longer than restart_gap_ms keeps the warm state: same as no restarts at all.
+        let long = Batching { restart_gap_ms: Some(3 * day), ..batching.clone() };
+        let none = Batching { restart_gap_ms: None, ..batching };
+        let a = Conversation::replay(Params::default(), vec![], &votes, &long).unwrap();
+        let b = Conversation::replay(Params::default(), vec![], &votes, &none).unwrap();
+        assert_eq!(a.analysis().unwrap().to_json(), b.analysis().unwrap().to_json());
+    }
 }

@@ -17,7 +17,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use commonground::cluster::{adjusted_rand_index, group_clusterings, Cluster};
+use commonground::cluster::{adjusted_rand_index, group_clusterings, Cluster, MultiStart};
 use commonground::io::{self, ConversationData, PolisMath, PolisState};
 use commonground::{analyze, Analysis, Batching, Conversation, Params};
 use common::{rel, shared_data};
@@ -278,7 +278,7 @@ fn cold_group_clustering_of_polis_base_clusters_reproduces_polis_groups() {
             .iter()
             .map(|(id, members, center)| Cluster { id: *id, members: (0..members.len()).collect(), center: *center })
             .collect();
-        let clusterings = group_clusterings(&base, 5, &BTreeMap::new(), Params::default().group_iters);
+        let clusterings = group_clusterings(&base, 5, &BTreeMap::new(), Params::default().group_iters, MultiStart::POLIS);
         let best = clusterings.iter().fold((0, f64::NEG_INFINITY), |b, (&k, (_, s))| if *s >= b.1 { (k, *s) } else { b }).0;
         let gold: BTreeSet<BTreeSet<u32>> = f.state.group_clusters.iter().map(|(_, m, _)| m.iter().copied().collect()).collect();
         let ours: BTreeSet<BTreeSet<u32>> =

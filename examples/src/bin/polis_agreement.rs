@@ -5,7 +5,10 @@
 //!
 //! Polis assigned its groups incrementally, as votes streamed in, so a one-batch analysis cannot
 //! reproduce them exactly; the replay feeds the votes in time order, with Polis's warm starts and
-//! k smoother, to come closer.
+//! k smoother, to come closer. Each is shown with Polis's defaults and with the opt-in
+//! extensions: 10 cold starts of the group k-means (`Params::group_cold_starts`), and for the
+//! replay also a worker restart after each quiet day (`Batching::restart_gap_ms`). The
+//! `agreement_diagnostics` example breaks the differences down.
 //!
 //! ```text
 //! cargo run --release -p commonground-examples --bin polis_agreement -- ../shared/data/opendata
@@ -48,8 +51,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|p| p.join("participants-votes.csv").exists())
         .collect();
     dirs.sort();
-    println!("| conversation | participants | Polis groups | groups (batch) | ARI batch | groups (replay) | ARI replay | replay updates | replay time |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    // Polis's defaults, and the opt-in extensions measured against them: 10 cold starts of the
+    // group k-means (Params::group_cold_starts), and in the replay, a worker restart after each
+    // quiet day (Batching::restart_gap_ms) on top of them.
+    let multi = Params { group_cold_starts: 10, ..Params::default() };
+    let restarts = Batching { restart_gap_ms: Some(86_400_000), ..Batching::default() };
+    println!("| conversation | participants | Polis groups | batch: k | ARI | batch, 10 starts: k | ARI | replay: k | ARI | replay, 10 starts + restarts: k | ARI | replay updates | replay time |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for dir in dirs {
         let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let data = io::load(&dir)?;
@@ -58,17 +66,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let batch = commonground::analyze(&data.votes, &data.statements, &Params::default())?;
         let (ari_batch, _) = agreement(&batch, &polis);
+        let batch_multi = commonground::analyze(&data.votes, &data.statements, &multi)?;
+        let (ari_batch_multi, _) = agreement(&batch_multi, &polis);
 
         let start = Instant::now();
         let conv = Conversation::replay(Params::default(), data.statements.clone(), &data.votes, &Batching::default())?;
         let elapsed = start.elapsed();
         let replay = conv.analysis().ok_or("no analysis")?;
         let (ari_replay, _) = agreement(replay, &polis);
+        let conv_multi = Conversation::replay(multi.clone(), data.statements.clone(), &data.votes, &restarts)?;
+        let replay_multi = conv_multi.analysis().ok_or("no analysis")?;
+        let (ari_replay_multi, _) = agreement(replay_multi, &polis);
         println!(
-            "| {name} | {} | {n_polis_groups} | {} | {ari_batch:.2} | {} | {ari_replay:.2} | {} | {:.1} s |",
+            "| {name} | {} | {n_polis_groups} | {} | {ari_batch:.2} | {} | {ari_batch_multi:.2} | {} | {ari_replay:.2} | {} | {ari_replay_multi:.2} | {} | {:.1} s |",
             batch.n_participants,
             batch.groups.len(),
+            batch_multi.groups.len(),
             replay.groups.len(),
+            replay_multi.groups.len(),
             replay.tick,
             elapsed.as_secs_f64()
         );

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::kmeans::{distance, kmeans, Cluster, Points};
+use super::kmeans::{distance, kmeans, kmeans_cold, Cluster, MultiStart, Points};
 
 /// The largest number of groups Polis tries: `min(max_k, 2 + floor(base_clusters / 12))`
 /// (`max-k-fn`, `conversation.clj`).
@@ -73,11 +73,15 @@ pub fn silhouette(names: &[usize], centers: &[[f64; 2]], groups: &[Cluster]) -> 
 ///
 /// `iters` is the k-means budget: Polis passes `:cluster-iters` but `kmeans` reads `:max-iters`, so
 /// its group clustering runs the default 20 (Q3), which `Params::default()` reproduces.
+///
+/// A k with no previous clustering starts cold, seeded per `cold` (see [`kmeans_cold`]);
+/// [`MultiStart::POLIS`] is Polis's first-k-distinct-centres start.
 pub fn group_clusterings(
     base: &[Cluster],
     max_k: usize,
     previous: &BTreeMap<usize, Vec<Cluster>>,
     iters: usize,
+    cold: MultiStart,
 ) -> BTreeMap<usize, (Vec<Cluster>, f64)> {
     let names: Vec<usize> = base.iter().map(|c| c.id as usize).collect();
     let centers: Vec<[f64; 2]> = base.iter().map(|c| c.center).collect();
@@ -85,7 +89,10 @@ pub fn group_clusterings(
     let points = Points::new(names.clone(), centers.clone(), Some(weights));
     (2..=max_group_k(base.len(), max_k))
         .map(|k| {
-            let clustering = kmeans(&points, k, previous.get(&k).map(|v| v.as_slice()), iters);
+            let clustering = match previous.get(&k) {
+                Some(prev) => kmeans(&points, k, Some(prev), iters),
+                None => kmeans_cold(&points, k, cold, iters),
+            };
             let s = silhouette(&names, &centers, &clustering);
             (k, (clustering, s))
         })

@@ -3,6 +3,7 @@ use std::collections::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use crate::clojure::{hash_long, map_order};
+use crate::rng::Rng;
 
 /// Smallest share of points a parallel job gets (see `pca::MIN_ROWS_PER_JOB`).
 const MIN_POINTS_PER_JOB: usize = 8192;
@@ -332,10 +333,113 @@ pub fn kmeans(points: &Points, k: usize, previous: Option<&[Cluster]>, max_iters
     if points.is_empty() || k == 0 {
         return Vec::new();
     }
-    let mut clusters = match previous {
+    let start = match previous {
         Some(prev) => clean_start(points, prev, k),
         None => init_clusters(points, k),
     };
+    iterate(points, start, max_iters)
+}
+
+/// How a k-means with no previous clustering to warm-start from is seeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MultiStart {
+    /// Number of starts: 1 is Polis's `init-clusters` (the first k distinct points) alone; n > 1
+    /// adds n - 1 weighted k-means++ seedings (Arthur & Vassilvitskii 2007) and keeps the result
+    /// with the least weighted inertia (ties: the earlier start, so Polis's first).
+    pub starts: usize,
+    /// Seed of the k-means++ seedings.
+    pub seed: u64,
+}
+
+impl MultiStart {
+    /// Polis's own cold start: the first k distinct points, once.
+    pub const POLIS: MultiStart = MultiStart { starts: 1, seed: 0 };
+}
+
+/// Weighted within-cluster sum of squares, `Σ w_i ‖x_i − c(i)‖²`: the quantity k-means descends.
+/// Members not among `points` are ignored.
+pub fn weighted_inertia(points: &Points, clusters: &[Cluster]) -> f64 {
+    let mut total = 0.0;
+    for c in clusters {
+        for r in present_rows(&c.members, points) {
+            let p = points.positions[r];
+            let w = points.weights.as_ref().map_or(1.0, |w| w[r]);
+            total += w * ((p[0] - c.center[0]).powi(2) + (p[1] - c.center[1]).powi(2));
+        }
+    }
+    total
+}
+
+/// Weighted k-means++ seeding: the first centre drawn with probability proportional to weight,
+/// each next one proportional to weight × squared distance to the nearest centre chosen so far.
+/// Stops early when every point coincides with a centre (fewer distinct points than k), as
+/// `init-clusters` does. Ids 0..k-1, no members yet.
+fn kmeanspp_init(points: &Points, k: usize, rng: &mut Rng) -> Vec<Cluster> {
+    let weight = |r: usize| points.weights.as_ref().map_or(1.0, |w| w[r]).max(0.0);
+    let draw = |scores: &[f64], rng: &mut Rng| -> Option<usize> {
+        let total: f64 = scores.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return None;
+        }
+        let mut target = rng.uniform() * total;
+        let mut last = None;
+        for (r, &s) in scores.iter().enumerate() {
+            if s > 0.0 {
+                last = Some(r);
+                if target < s {
+                    return Some(r);
+                }
+                target -= s;
+            }
+        }
+        last
+    };
+    let n = points.len();
+    let mut out: Vec<Cluster> = Vec::with_capacity(k);
+    let mut nearest = vec![f64::INFINITY; n];
+    let first_scores: Vec<f64> = (0..n).map(weight).collect();
+    let mut pick = draw(&first_scores, rng).or((n > 0).then_some(0));
+    while let Some(r) = pick {
+        let center = points.positions[r];
+        out.push(Cluster { id: out.len() as u32, members: vec![], center });
+        if out.len() == k {
+            break;
+        }
+        for (i, d) in nearest.iter_mut().enumerate() {
+            let p = points.positions[i];
+            *d = d.min((p[0] - center[0]).powi(2) + (p[1] - center[1]).powi(2));
+        }
+        let scores: Vec<f64> = (0..n).map(|i| weight(i) * nearest[i]).collect();
+        pick = draw(&scores, rng);
+    }
+    out
+}
+
+/// k-means from no previous clustering, seeded per [`MultiStart`]: Polis's first-k-distinct start,
+/// then `starts - 1` k-means++ starts, each iterated as [`kmeans`] does (same steps, tie rules,
+/// stopping test and budget); the result with the least [`weighted_inertia`] wins, the earliest
+/// on ties. With `starts = 1` this is exactly `kmeans(points, k, None, max_iters)`.
+pub fn kmeans_cold(points: &Points, k: usize, cold: MultiStart, max_iters: usize) -> Vec<Cluster> {
+    let mut best = kmeans(points, k, None, max_iters);
+    if cold.starts <= 1 || best.is_empty() {
+        return best;
+    }
+    let mut best_inertia = weighted_inertia(points, &best);
+    let mut rng = Rng::fork(cold.seed, k as u64);
+    for _ in 1..cold.starts {
+        let candidate = iterate(points, kmeanspp_init(points, k, &mut rng), max_iters);
+        let inertia = weighted_inertia(points, &candidate);
+        if inertia < best_inertia {
+            best = candidate;
+            best_inertia = inertia;
+        }
+    }
+    best
+}
+
+/// Polis's k-means loop from given starting clusters.
+fn iterate(points: &Points, start: Vec<Cluster>, max_iters: usize) -> Vec<Cluster> {
+    let mut clusters = start;
     let mut iter = max_iters;
     let mut bounds = Bounds::default();
     loop {
@@ -462,6 +566,103 @@ mod tests {
         for cl in &ours {
             let a = assign[cl.members[0]];
             assert!(cl.members.iter().all(|&m| assign[m] == a));
+        }
+    }
+
+    /// The canadian-electoral-reform situation in miniature, weighted as the group level is: two
+    /// heavy neighbouring base clusters on each side of 0 and a light one far right. Polis's start
+    /// (the first two distinct points, one on each side) is a fixed point of k-means that pairs
+    /// the far cluster with the right side: inertia ≈ 110, where {left+right, far} has ≈ 20.
+    fn stuck_for_polis_start() -> Points {
+        Points::new(
+            (0..5).collect(),
+            vec![[-1.0, 0.0], [1.0, 0.0], [12.0, 0.0], [-1.1, 0.1], [1.1, -0.1]],
+            Some(vec![10.0, 10.0, 1.0, 5.0, 5.0]),
+        )
+    }
+
+    /// Brute force over every 2-partition: the least unweighted inertia.
+    fn best_2_partition_inertia(points: &Points) -> f64 {
+        let n = points.len();
+        let mut best = f64::INFINITY;
+        // Point 0 always in group 0, so each partition is counted once.
+        for mask in 0u32..(1 << (n - 1)) {
+            let groups: Vec<Vec<usize>> = (0..2)
+                .map(|g| (0..n).filter(|&i| (i > 0 && (mask >> (i - 1)) & 1 == 1) as usize == g).collect())
+                .collect();
+            if groups.iter().any(|g| g.is_empty()) {
+                continue;
+            }
+            let clusters: Vec<Cluster> = groups
+                .iter()
+                .enumerate()
+                .map(|(id, rows)| Cluster { id: id as u32, members: rows.clone(), center: weighted_mean(rows, points) })
+                .collect();
+            best = best.min(weighted_inertia(points, &clusters));
+        }
+        best
+    }
+
+    #[test]
+    fn weighted_inertia_by_hand() {
+        // Weights 1 and 3 at x = 0 and 4: centre 3; inertia 1·9 + 3·1 = 12. Member 99 is absent.
+        let p = Points::new(vec![10, 11], vec![[0.0, 0.0], [4.0, 0.0]], Some(vec![1.0, 3.0]));
+        let c = vec![Cluster { id: 0, members: vec![10, 11, 99], center: [3.0, 0.0] }];
+        assert_eq!(weighted_inertia(&p, &c), 12.0);
+    }
+
+    #[test]
+    fn one_cold_start_is_exactly_polis_kmeans() {
+        let p = stuck_for_polis_start();
+        for k in 1..5 {
+            assert_eq!(kmeans_cold(&p, k, MultiStart::POLIS, 20), kmeans(&p, k, None, 20));
+            assert_eq!(kmeans_cold(&p, k, MultiStart { starts: 1, seed: 9 }, 20), kmeans(&p, k, None, 20));
+        }
+    }
+
+    #[test]
+    fn multi_start_escapes_the_local_optimum_of_polis_start_and_reaches_the_brute_force_optimum() {
+        let p = stuck_for_polis_start();
+        let polis = kmeans(&p, 2, None, 20);
+        let best = best_2_partition_inertia(&p);
+        assert!(weighted_inertia(&p, &polis) > 1.5 * best, "Polis's start should be stuck here");
+        let ours = kmeans_cold(&p, 2, MultiStart { starts: 10, seed: 0 }, 20);
+        assert!((weighted_inertia(&p, &ours) - best).abs() < 1e-9 * best);
+        assert!(ours.iter().any(|c| c.members == vec![2]), "{ours:?}");
+    }
+
+    #[test]
+    fn multi_start_is_deterministic_in_the_seed_and_never_worse_than_polis_start() {
+        let mut positions = Vec::new();
+        for i in 0..40u64 {
+            let h = crate::rng::Rng::new(i).next_u64();
+            positions.push([(h % 1000) as f64 / 100.0, ((h >> 20) % 1000) as f64 / 100.0]);
+        }
+        let weights: Vec<f64> = (0..40).map(|i| 1.0 + (i % 5) as f64).collect();
+        let p = Points::new((0..40).collect(), positions, Some(weights));
+        for k in 2..=5 {
+            for seed in 0..5 {
+                let cold = MultiStart { starts: 8, seed };
+                let a = kmeans_cold(&p, k, cold, 20);
+                assert_eq!(a, kmeans_cold(&p, k, cold, 20));
+                assert!(weighted_inertia(&p, &a) <= weighted_inertia(&p, &kmeans(&p, k, None, 20)));
+            }
+        }
+    }
+
+    #[test]
+    fn kmeanspp_picks_distinct_points_and_stops_at_the_number_of_distinct_points() {
+        let p = pts(&[[1.0, 1.0], [1.0, 1.0], [2.0, 2.0], [1.0, 1.0]]);
+        let mut rng = Rng::new(5);
+        let init = kmeanspp_init(&p, 4, &mut rng);
+        assert_eq!(init.len(), 2);
+        assert_ne!(init[0].center, init[1].center);
+        assert_eq!(kmeans_cold(&p, 4, MultiStart { starts: 5, seed: 1 }, 20).len(), 2);
+        // Zero-weight points are never drawn.
+        let w = Points::new(vec![0, 1, 2], vec![[0.0, 0.0], [5.0, 0.0], [9.0, 0.0]], Some(vec![0.0, 1.0, 0.0]));
+        for seed in 0..20 {
+            let init = kmeanspp_init(&w, 3, &mut Rng::new(seed));
+            assert_eq!(init.iter().map(|c| c.center).collect::<Vec<_>>(), vec![[5.0, 0.0]]);
         }
     }
 }

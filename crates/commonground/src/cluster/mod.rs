@@ -17,5 +17,5 @@ mod kmeans;
 mod metrics;
 
 pub use groups::{group_clusterings, max_group_k, silhouette, GroupKSmoother};
-pub use kmeans::{kmeans, Cluster, Points};
+pub use kmeans::{kmeans, kmeans_cold, weighted_inertia, Cluster, MultiStart, Points};
 pub use metrics::adjusted_rand_index;
