@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== Rust: lints and tests"
+cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # One ndarray in the build: linfa and numpy must share it (docs: dependencies trap 1).
 if [ "$(cargo tree --workspace -e normal -i ndarray --depth 0 2>/dev/null | grep -c '^ndarray')" -gt 1 ]; then

@@ -120,9 +120,12 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     let analysis = conv.analysis().expect("an update ran");
 
     let start = Instant::now();
-    let title = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+    let title =
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let mut text = match args.format {
-        Format::Summary => io::summary(analysis, &title, Some(&format!("{}; {}", data.source.format, data.source.sign))),
+        Format::Summary => {
+            io::summary(analysis, &title, Some(&format!("{}; {}", data.source.format, data.source.sign)))
+        }
         Format::Json => analysis.to_json(),
         Format::Polis => PolisMath::from_analysis(analysis).to_json(),
     };

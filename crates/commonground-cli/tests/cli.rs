@@ -71,8 +71,22 @@ fn polis_format_is_the_polis_math_blob_and_json_is_the_full_analysis() {
     let o = run(&["analyze", example().to_str().unwrap(), "--format", "polis"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    for key in ["pca", "base-clusters", "group-clusters", "repness", "consensus", "group-aware-consensus",
-                "comment-priorities", "votes-base", "group-votes", "in-conv", "user-vote-counts", "tids", "n", "n-cmts"] {
+    for key in [
+        "pca",
+        "base-clusters",
+        "group-clusters",
+        "repness",
+        "consensus",
+        "group-aware-consensus",
+        "comment-priorities",
+        "votes-base",
+        "group-votes",
+        "in-conv",
+        "user-vote-counts",
+        "tids",
+        "n",
+        "n-cmts",
+    ] {
         assert!(v.get(key).is_some(), "Polis blob lacks {key}");
     }
     assert_eq!(v["n"], 1921);
@@ -157,7 +171,10 @@ fn an_empty_conversation_and_a_missing_folder_are_input_errors() {
 #[test]
 fn replay_without_timestamps_is_an_input_error() {
     let dir = Scratch::new("notime");
-    dir.file("participants-votes.csv", "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\n0,,0,2,1,1,1,-1\n1,,0,2,1,1,-1,1\n");
+    dir.file(
+        "participants-votes.csv",
+        "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\n0,,0,2,1,1,1,-1\n1,,0,2,1,1,-1,1\n",
+    );
     assert_input_error(&run(&["analyze", dir.path(), "--replay"]), &["--replay needs vote timestamps"]);
 }
 
@@ -171,9 +188,24 @@ fn bad_arguments_exit_with_code_two() {
 fn generate_writes_an_export_that_analyze_reads_back_with_the_planted_groups() {
     let dir = Scratch::new("generate");
     let out = format!("{}/conv", dir.path());
-    let o = run(&["generate", "--participants", "600", "--statements", "40", "--votes", "12000", "--groups", "2", "--seed", "3", "--output", &out]);
+    let o = run(&[
+        "generate",
+        "--participants",
+        "600",
+        "--statements",
+        "40",
+        "--votes",
+        "12000",
+        "--groups",
+        "2",
+        "--seed",
+        "3",
+        "--output",
+        &out,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(format!("{out}/truth.json")).unwrap()).unwrap();
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(format!("{out}/truth.json")).unwrap()).unwrap();
     assert_eq!(truth["participant_group"].as_array().unwrap().len(), 600);
     let o = run(&["analyze", &out, "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -107,7 +107,13 @@ impl PyConversation {
     /// An empty conversation.
     #[new]
     fn new() -> Self {
-        PyConversation { votes: Vec::new(), statements: Vec::new(), statement_index: HashMap::new(), source: None, live: None }
+        PyConversation {
+            votes: Vec::new(),
+            statements: Vec::new(),
+            statement_index: HashMap::new(),
+            source: None,
+            live: None,
+        }
     }
 
     /// Reads a Polis export folder or API dump folder (or one of its vote files).
@@ -203,7 +209,12 @@ impl PyConversation {
         let conversation = py
             .detach(|| {
                 if replay {
-                    Conversation::replay(params, statements.clone(), votes, &Batching { window_ms, max_updates, ..Batching::default() })
+                    Conversation::replay(
+                        params,
+                        statements.clone(),
+                        votes,
+                        &Batching { window_ms, max_updates, ..Batching::default() },
+                    )
                 } else {
                     let mut conversation = Conversation::new(params)?;
                     conversation.set_statements(statements.iter().cloned());
@@ -360,7 +371,8 @@ impl PyConversation {
         if self.statements.is_empty() {
             return Ok(());
         }
-        if let Some((i, e)) = events.iter().enumerate().find(|(_, e)| !self.statement_index.contains_key(&e.statement)) {
+        if let Some((i, e)) = events.iter().enumerate().find(|(_, e)| !self.statement_index.contains_key(&e.statement))
+        {
             return Err(to_py(
                 py,
                 commonground::Error::UnknownStatement {

@@ -39,7 +39,10 @@ fn id_from_py(value: &Bound<'_, PyAny>, i: usize, what: &str) -> Result<Id, Erro
             }
         }
     }
-    Err(Error::Parse { location: record(i), message: format!("{what} id {} is not an integer or a string", repr(value)) })
+    Err(Error::Parse {
+        location: record(i),
+        message: format!("{what} id {} is not an integer or a string", repr(value)),
+    })
 }
 
 /// A column of ids: an int64 numpy array, or any sequence of ints and strs.
@@ -76,7 +79,8 @@ pub fn votes_from_py(py: Python<'_>, column: &Bound<'_, PyAny>) -> PyResult<Vec<
     let mut votes = Vec::with_capacity(column.len().unwrap_or(0));
     for (i, value) in column.try_iter()?.enumerate() {
         let value = value?;
-        let vote = if value.is_instance_of::<PyBool>() { None } else { value.extract::<f64>().ok().and_then(Vote::from_f64) };
+        let vote =
+            if value.is_instance_of::<PyBool>() { None } else { value.extract::<f64>().ok().and_then(Vote::from_f64) };
         votes.push(vote.ok_or_else(|| invalid(i, repr(&value)))?);
     }
     Ok(votes)
@@ -167,7 +171,10 @@ pub fn statements_from_py(
 
 /// A column of ids for Python: an int64 array when every id is an integer, else a list of ints
 /// and strs.
-pub fn ids_to_py<'py, 'a>(py: Python<'py>, ids: impl ExactSizeIterator<Item = &'a Id> + Clone) -> PyResult<Bound<'py, PyAny>> {
+pub fn ids_to_py<'py, 'a>(
+    py: Python<'py>,
+    ids: impl ExactSizeIterator<Item = &'a Id> + Clone,
+) -> PyResult<Bound<'py, PyAny>> {
     if ids.clone().all(|id| matches!(id, Id::Int(_))) {
         let ints: Vec<i64> = ids.map(|id| if let Id::Int(n) = id { *n } else { 0 }).collect();
         return Ok(PyArray1::from_vec(py, ints).into_any());

@@ -17,8 +17,18 @@ create_exception!(
     PyValueError,
     "The input cannot be analysed: a bad file, record, vote or statement. Base of every input error."
 );
-create_exception!(commonground, ParseError, InputError, "A record could not be parsed (wrong fields, not a number, bad JSON, ...).");
-create_exception!(commonground, InvalidVoteError, InputError, "A vote value outside {-1, 0, 1}, or not a finite number.");
+create_exception!(
+    commonground,
+    ParseError,
+    InputError,
+    "A record could not be parsed (wrong fields, not a number, bad JSON, ...)."
+);
+create_exception!(
+    commonground,
+    InvalidVoteError,
+    InputError,
+    "A vote value outside {-1, 0, 1}, or not a finite number."
+);
 create_exception!(
     commonground,
     UnknownStatementError,
@@ -31,7 +41,12 @@ create_exception!(
     InputError,
     "The same statement listed twice with different metadata."
 );
-create_exception!(commonground, UnknownFormatError, InputError, "A folder that holds no conversation format commonground reads.");
+create_exception!(
+    commonground,
+    UnknownFormatError,
+    InputError,
+    "A folder that holds no conversation format commonground reads."
+);
 create_exception!(commonground, EmptyConversationError, InputError, "No votes at all: there is nothing to analyse.");
 create_exception!(
     commonground,

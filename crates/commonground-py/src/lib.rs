@@ -7,8 +7,8 @@
 //! its own Python exception ([`errors`]).
 
 mod analysis;
-mod convert;
 mod conversation;
+mod convert;
 mod errors;
 
 use pyo3::prelude::*;

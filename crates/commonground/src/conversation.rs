@@ -16,7 +16,7 @@ use crate::analysis::{
     Analysis, BaseCluster, Consensus, Group, KSelection, ModerationSets, ParticipantResult, PcaResult, StatementResult,
 };
 use crate::clojure::{hasheq, map_order};
-use crate::cluster::{group_clusterings, kmeans, Cluster, MultiStart, GroupKSmoother, Points};
+use crate::cluster::{group_clusterings, kmeans, Cluster, GroupKSmoother, MultiStart, Points};
 use crate::error::{Error, Location, Result};
 use crate::params::Params;
 use crate::pca::{comment_projections, participant_projections, Pca};
@@ -132,7 +132,9 @@ impl Conversation {
     /// after moderation), but a conversation with no votes at all is an error.
     pub fn update(&mut self, votes: &[VoteEvent]) -> Result<&Analysis> {
         if !self.statements.is_empty() {
-            if let Some((i, v)) = votes.iter().enumerate().find(|(_, v)| !self.statement_index.contains_key(&v.statement)) {
+            if let Some((i, v)) =
+                votes.iter().enumerate().find(|(_, v)| !self.statement_index.contains_key(&v.statement))
+            {
                 return Err(Error::UnknownStatement {
                     location: Location { file: None, line: Some(i as u64 + 1) },
                     statement: v.statement.clone(),
@@ -203,7 +205,11 @@ impl Conversation {
             let groups = state
                 .group_clusters
                 .iter()
-                .map(|(id, members, center)| Cluster { id: *id, members: members.iter().map(|&b| b as usize).collect(), center: *center })
+                .map(|(id, members, center)| Cluster {
+                    id: *id,
+                    members: members.iter().map(|&b| b as usize).collect(),
+                    center: *center,
+                })
                 .collect();
             conv.state.group_clusterings.insert(k, groups);
             conv.state.smoother =
@@ -229,7 +235,12 @@ impl Conversation {
     /// poller would have seen them, and returns the conversation after the last batch. With
     /// [`Batching::restart_gap_ms`], a quiet spell longer than that between two batches restarts
     /// the worker's memory first ([`Conversation::restart`]).
-    pub fn replay(params: Params, statements: Vec<Statement>, votes: &[VoteEvent], batching: &Batching) -> Result<Conversation> {
+    pub fn replay(
+        params: Params,
+        statements: Vec<Statement>,
+        votes: &[VoteEvent],
+        batching: &Batching,
+    ) -> Result<Conversation> {
         let mut conv = Conversation::new(params)?;
         conv.set_statements(statements);
         let batches = batching.split(votes);
@@ -314,7 +325,8 @@ impl Conversation {
 
         // Groups: every k from 2 to max, warm-started per k; silhouette; smoother. O(k x 100²).
         let cold = MultiStart { starts: params.group_cold_starts, seed: params.seed };
-        let clusterings = group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters, cold);
+        let clusterings =
+            group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters, cold);
         let silhouettes: BTreeMap<usize, f64> = clusterings.iter().map(|(&k, (_, s))| (k, *s)).collect();
         let best_k = silhouettes.iter().fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
             Some((_, bs)) if s < bs => best,
@@ -362,12 +374,8 @@ impl Conversation {
                 if params.polis_all_priorities_49 {
                     return 49.0;
                 }
-                let counts = self
-                    .state
-                    .previous_group_totals
-                    .as_ref()
-                    .and_then(|t| t.get(&ids[j]).copied())
-                    .unwrap_or_default();
+                let counts =
+                    self.state.previous_group_totals.as_ref().and_then(|t| t.get(&ids[j]).copied()).unwrap_or_default();
                 stats::comment_priority(meta[j], &counts, extremity[j])
             })
             .collect();
@@ -459,7 +467,11 @@ impl Conversation {
         let base_clusters = a
             .base
             .iter()
-            .map(|c| BaseCluster { id: c.id, members: c.members.iter().map(|&r| pids[r].clone()).collect(), center: c.center })
+            .map(|c| BaseCluster {
+                id: c.id,
+                members: c.members.iter().map(|&r| pids[r].clone()).collect(),
+                center: c.center,
+            })
             .collect();
         let groups = a
             .groups
@@ -469,7 +481,12 @@ impl Conversation {
                 id: g.id,
                 base_clusters: g.members.iter().map(|&b| b as u32).collect(),
                 center: g.center,
-                n_members: a.base.iter().filter(|c| g.members.contains(&(c.id as usize))).map(|c| c.members.len()).sum(),
+                n_members: a
+                    .base
+                    .iter()
+                    .filter(|c| g.members.contains(&(c.id as usize)))
+                    .map(|c| c.members.len())
+                    .sum(),
                 votes,
             })
             .collect();
@@ -498,7 +515,12 @@ impl Conversation {
             last_vote_timestamp: self.matrix.last_timestamp(),
             participants,
             statements,
-            pca: PcaResult { center: a.pca.center, comps: a.pca.comps, n_comps: a.pca.n_comps, iterations: a.pca.iterations },
+            pca: PcaResult {
+                center: a.pca.center,
+                comps: a.pca.comps,
+                n_comps: a.pca.n_comps,
+                iterations: a.pca.iterations,
+            },
             base_clusters,
             groups,
             k_selection: a.selection,
@@ -625,11 +647,15 @@ mod tests {
         conv.update(&camps(0..40, 0)).unwrap();
         assert!(!conv.state.group_clusterings.is_empty());
         assert!(conv.state.smoother.smoothed_k.is_some());
-        let (base, comps, in_conv) = (conv.state.base_clusters.clone(), conv.state.comps.clone(), conv.state.in_conv.clone());
+        let (base, comps, in_conv) =
+            (conv.state.base_clusters.clone(), conv.state.comps.clone(), conv.state.in_conv.clone());
         conv.restart();
         assert!(conv.state.group_clusterings.is_empty());
         assert_eq!(conv.state.smoother, GroupKSmoother::default());
-        assert_eq!((conv.state.base_clusters.clone(), conv.state.comps.clone(), conv.state.in_conv.clone()), (base, comps, in_conv));
+        assert_eq!(
+            (conv.state.base_clusters.clone(), conv.state.comps.clone(), conv.state.in_conv.clone()),
+            (base, comps, in_conv)
+        );
         assert!(conv.update(&[]).is_ok());
     }
 

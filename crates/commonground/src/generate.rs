@@ -45,7 +45,15 @@ pub struct SyntheticParams {
 
 impl Default for SyntheticParams {
     fn default() -> Self {
-        SyntheticParams { participants: 1000, statements: 100, votes: 20_000, groups: 3, seed: 0, bridging: None, pass_rate: 0.15 }
+        SyntheticParams {
+            participants: 1000,
+            statements: 100,
+            votes: 20_000,
+            groups: 3,
+            seed: 0,
+            bridging: None,
+            pass_rate: 0.15,
+        }
     }
 }
 
@@ -148,11 +156,15 @@ impl Synthetic {
                         let flip = rng.below(g as u64) as usize;
                         favour[flip] = !favour[flip];
                     }
-                    favour.iter().map(|&f| if f { range(&mut rng, 0.60, 0.85) } else { range(&mut rng, 0.05, 0.25) }).collect()
+                    favour
+                        .iter()
+                        .map(|&f| if f { range(&mut rng, 0.60, 0.85) } else { range(&mut rng, 0.05, 0.25) })
+                        .collect()
                 }
             })
             .collect();
-        let bridging_score = agree_probability.iter().map(|p| p.iter().copied().fold(f64::INFINITY, f64::min)).collect();
+        let bridging_score =
+            agree_probability.iter().map(|p| p.iter().copied().fold(f64::INFINITY, f64::min)).collect();
 
         // Unequal groups: weights 1, 1.5, 2, ...
         let weights: Vec<f64> = (0..g).map(|i| 1.0 + 0.5 * i as f64).collect();
@@ -174,7 +186,9 @@ impl Synthetic {
 
         // Pareto(1.5) participation, scaled by bisection so the capped total is close to `votes`.
         let draws: Vec<f64> = (0..n).map(|_| (1.0 - rng.uniform()).powf(-1.0 / 1.5)).collect();
-        let count = |scale: f64| -> Vec<u32> { draws.iter().map(|d| ((scale * d).round() as usize).clamp(1, m) as u32).collect() };
+        let count = |scale: f64| -> Vec<u32> {
+            draws.iter().map(|d| ((scale * d).round() as usize).clamp(1, m) as u32).collect()
+        };
         let (mut lo, mut hi) = (0.0f64, (params.votes as f64 / n as f64) * 4.0 + m as f64);
         for _ in 0..60 {
             let mid = 0.5 * (lo + hi);
@@ -253,9 +267,7 @@ impl Synthetic {
         (0..self.truth.params.participants)
             .into_par_iter()
             .flat_map_iter(|i| {
-                self.participant_votes(i)
-                    .into_iter()
-                    .map(move |(j, v, t)| VoteEvent::new(i as i64, j as i64, v).at(t))
+                self.participant_votes(i).into_iter().map(move |(j, v, t)| VoteEvent::new(i as i64, j as i64, v).at(t))
             })
             .collect()
     }
@@ -289,7 +301,10 @@ impl Synthetic {
         let mut agrees = vec![0u64; m];
         let mut disagrees = vec![0u64; m];
         let votes_path = dir.join("votes.csv");
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&votes_path).map_err(io_err(&votes_path))?);
+        let mut out = std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(&votes_path).map_err(io_err(&votes_path))?,
+        );
         out.write_all(b"timestamp,datetime,comment-id,voter-id,vote\n").map_err(io_err(&votes_path))?;
         const BLOCK: usize = 65_536;
         let n = self.truth.params.participants;
@@ -315,7 +330,8 @@ impl Synthetic {
 
         let comments_path = dir.join("comments.csv");
         let mut c = std::io::BufWriter::new(std::fs::File::create(&comments_path).map_err(io_err(&comments_path))?);
-        let mut text = String::from("timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n");
+        let mut text =
+            String::from("timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n");
         for s in self.statements() {
             let Id::Int(j) = s.id else { continue };
             use std::fmt::Write as _;
@@ -344,8 +360,15 @@ mod tests {
     use super::*;
 
     fn small() -> Synthetic {
-        Synthetic::new(SyntheticParams { participants: 3000, statements: 60, votes: 45_000, groups: 3, seed: 5, ..Default::default() })
-            .unwrap()
+        Synthetic::new(SyntheticParams {
+            participants: 3000,
+            statements: 60,
+            votes: 45_000,
+            groups: 3,
+            seed: 5,
+            ..Default::default()
+        })
+        .unwrap()
     }
 
     #[test]

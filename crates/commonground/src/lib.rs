@@ -37,8 +37,8 @@ pub mod error;
 pub mod generate;
 pub mod io;
 mod params;
-pub mod rng;
 pub mod pca;
+pub mod rng;
 pub mod stats;
 pub mod votes;
 

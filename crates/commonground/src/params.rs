@@ -80,7 +80,8 @@ impl Default for Params {
 impl Params {
     /// Checks every parameter; returns the first that is out of range.
     pub fn check(&self) -> Result<()> {
-        let bad = |name: &'static str, message: &str| Err(Error::InvalidParameter { name, message: message.to_string() });
+        let bad =
+            |name: &'static str, message: &str| Err(Error::InvalidParameter { name, message: message.to_string() });
         if self.base_k == 0 {
             return bad("base_k", "must be at least 1");
         }

@@ -68,7 +68,10 @@ mod tests {
     fn xoshiro_matches_the_reference_sequence() {
         // Reference: xoshiro256** from state {1, 2, 3, 4} gives 11520, 0, 1509978240, 1215971899390074240.
         let mut r = Rng { s: [1, 2, 3, 4] };
-        assert_eq!([r.next_u64(), r.next_u64(), r.next_u64(), r.next_u64()], [11520, 0, 1509978240, 1215971899390074240]);
+        assert_eq!(
+            [r.next_u64(), r.next_u64(), r.next_u64(), r.next_u64()],
+            [11520, 0, 1509978240, 1215971899390074240]
+        );
     }
 
     #[test]

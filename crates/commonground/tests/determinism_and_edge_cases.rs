@@ -80,7 +80,9 @@ fn no_votes_is_an_empty_conversation_error() {
 
 #[test]
 fn a_single_participant_gets_a_well_defined_analysis() {
-    let a = analyze(&votes(&[(7, 0, Vote::Agree), (7, 1, Vote::Disagree), (7, 2, Vote::Pass)]), &[], &Params::default()).unwrap();
+    let a =
+        analyze(&votes(&[(7, 0, Vote::Agree), (7, 1, Vote::Disagree), (7, 2, Vote::Pass)]), &[], &Params::default())
+            .unwrap();
     assert_eq!(a.n_participants, 1);
     // One row supports no principal component: the participant sits at the origin, alone in one group.
     assert_eq!((a.participants[0].x, a.participants[0].y), (0.0, 0.0));
@@ -116,8 +118,9 @@ fn duplicate_votes_count_once_and_the_latest_wins() {
 fn a_statement_nobody_voted_on_is_not_a_column_and_breaks_nothing() {
     // Polis's rating matrix has a column per statement with at least one vote (named_matrix.clj).
     let statements: Vec<Statement> = (0..4).map(Statement::new).collect();
-    let rows: Vec<(i64, i64, Vote)> =
-        (0..20).flat_map(|p| (0..3).map(move |s| (p, s, if (p + s) % 3 == 0 { Vote::Agree } else { Vote::Disagree }))).collect();
+    let rows: Vec<(i64, i64, Vote)> = (0..20)
+        .flat_map(|p| (0..3).map(move |s| (p, s, if (p + s) % 3 == 0 { Vote::Agree } else { Vote::Disagree })))
+        .collect();
     let a = analyze(&votes(&rows), &statements, &Params::default()).unwrap();
     assert_eq!(a.n_statements, 3);
     assert!(a.statements.iter().all(|s| s.id != 3.into()));
@@ -191,7 +194,8 @@ fn two_exactly_opposite_camps_are_found_although_all_ones_is_orthogonal_to_the_d
     assert_eq!(a.groups.len(), 2, "two camps");
     let camp_of = |id: &commonground::Id| matches!(id, commonground::Id::Int(p) if *p < 20);
     for g in &a.groups {
-        let members: Vec<bool> = a.participants.iter().filter(|p| p.group == Some(g.id)).map(|p| camp_of(&p.id)).collect();
+        let members: Vec<bool> =
+            a.participants.iter().filter(|p| p.group == Some(g.id)).map(|p| camp_of(&p.id)).collect();
         assert!(members.iter().all(|&c| c == members[0]), "a group mixes the camps");
     }
     assert_all_finite(&a);

@@ -63,7 +63,9 @@ fn inertia_of(base: &[Cluster], groups: &[Vec<usize>]) -> f64 {
         let cy = g.iter().map(|b| by_id[b].center[1] * by_id[b].members.len() as f64).sum::<f64>() / w;
         total += g
             .iter()
-            .map(|b| by_id[b].members.len() as f64 * ((by_id[b].center[0] - cx).powi(2) + (by_id[b].center[1] - cy).powi(2)))
+            .map(|b| {
+                by_id[b].members.len() as f64 * ((by_id[b].center[0] - cx).powi(2) + (by_id[b].center[1] - cy).powi(2))
+            })
             .sum::<f64>();
     }
     total

@@ -17,10 +17,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
+use common::{rel, shared_data};
 use commonground::cluster::{adjusted_rand_index, group_clusterings, Cluster, MultiStart};
 use commonground::io::{self, ConversationData, PolisMath, PolisState};
 use commonground::{analyze, Analysis, Batching, Conversation, Params};
-use common::{rel, shared_data};
 use serde_json::Value;
 
 const BELOW_100: [&str; 3] = ["below-100-ptpts", "25ptpt-3gp-no-strict-with-meta", "above-100-ptpts"];
@@ -123,10 +123,16 @@ fn batch_pca_centre_components_and_statement_projections_equal_polis() {
         }
         for c in 0..2 {
             let comp = by_tids(&ours, g, &floats(&ours["pca"]["comps"][c]));
-            let sign = assert_close_up_to_sign(&comp, &floats(&g["pca"]["comps"][c]), 1e-6, &format!("{name} comp {c}"));
+            let sign =
+                assert_close_up_to_sign(&comp, &floats(&g["pca"]["comps"][c]), 1e-6, &format!("{name} comp {c}"));
             let proj = by_tids(&ours, g, &floats(&ours["pca"]["comment-projection"][c]));
             let proj: Vec<f64> = proj.iter().map(|x| sign * x).collect();
-            assert_close_up_to_sign(&proj, &floats(&g["pca"]["comment-projection"][c]), 1e-6, &format!("{name} statement projection {c}"));
+            assert_close_up_to_sign(
+                &proj,
+                &floats(&g["pca"]["comment-projection"][c]),
+                1e-6,
+                &format!("{name} statement projection {c}"),
+            );
         }
         let ext = by_tids(&ours, g, &floats(&ours["pca"]["comment-extremity"]));
         for (x, y) in ext.iter().zip(floats(&g["pca"]["comment-extremity"])) {
@@ -140,8 +146,7 @@ fn batch_participant_projections_equal_polis_where_a_base_cluster_is_one_partici
     for name in SMALL {
         let Some(f) = fixture(name) else { return };
         let a = analyze(&f.data.votes, &f.data.statements, &Params::default()).unwrap();
-        let ours: HashMap<i64, [f64; 2]> =
-            a.participants.iter().map(|p| (int_id(&p.id), [p.x, p.y])).collect();
+        let ours: HashMap<i64, [f64; 2]> = a.participants.iter().map(|p| (int_id(&p.id), [p.x, p.y])).collect();
         let bc = &f.gold["base-clusters"];
         let (mut pairs, mut checked) = ([Vec::new(), Vec::new()], 0);
         for (i, m) in bc["members"].as_array().unwrap().iter().enumerate() {
@@ -197,7 +202,8 @@ fn batch_consensus_equals_polis() {
 }
 
 fn resumed(f: &Fixture) -> Analysis {
-    let conv = Conversation::resume_from_polis(Params::default(), f.data.statements.clone(), &f.data.votes, &f.state).unwrap();
+    let conv =
+        Conversation::resume_from_polis(Params::default(), f.data.statements.clone(), &f.data.votes, &f.state).unwrap();
     conv.analysis().unwrap().clone()
 }
 
@@ -243,8 +249,21 @@ fn resume_reproduces_polis_counts_repness_consensus_and_priorities() {
         assert_eq!(o.keys().collect::<Vec<_>>(), gm.keys().collect::<Vec<_>>(), "{name}: repness groups");
         for (gid, list) in gm {
             let (ol, gl) = (o[gid].as_array().unwrap(), list.as_array().unwrap());
-            let key = |e: &Value| (e["tid"].as_i64(), e["repful-for"].as_str().map(String::from), e["best-agree"].as_bool(), e["n-success"].as_i64(), e["n-trials"].as_i64(), e["n-agree"].as_i64());
-            assert_eq!(ol.iter().map(key).collect::<Vec<_>>(), gl.iter().map(key).collect::<Vec<_>>(), "{name}: repness of group {gid}");
+            let key = |e: &Value| {
+                (
+                    e["tid"].as_i64(),
+                    e["repful-for"].as_str().map(String::from),
+                    e["best-agree"].as_bool(),
+                    e["n-success"].as_i64(),
+                    e["n-trials"].as_i64(),
+                    e["n-agree"].as_i64(),
+                )
+            };
+            assert_eq!(
+                ol.iter().map(key).collect::<Vec<_>>(),
+                gl.iter().map(key).collect::<Vec<_>>(),
+                "{name}: repness of group {gid}"
+            );
             for (x, y) in ol.iter().zip(gl) {
                 for field in ["p-success", "p-test", "repness", "repness-test"] {
                     let (a, b) = (x[field].as_f64().unwrap(), y[field].as_f64().unwrap());
@@ -262,7 +281,8 @@ fn resume_keeps_polis_pca_to_1e6() {
         let ours = polis(&resumed(&f));
         for c in 0..2 {
             let comp = by_tids(&ours, &f.gold, &floats(&ours["pca"]["comps"][c]));
-            let sign = assert_close_up_to_sign(&comp, &floats(&f.gold["pca"]["comps"][c]), 1e-6, &format!("{name} comp {c}"));
+            let sign =
+                assert_close_up_to_sign(&comp, &floats(&f.gold["pca"]["comps"][c]), 1e-6, &format!("{name} comp {c}"));
             assert_eq!(sign, 1.0, "{name}: a resumed conversation keeps Polis's orientation of component {c}");
         }
     }
@@ -278,9 +298,12 @@ fn cold_group_clustering_of_polis_base_clusters_reproduces_polis_groups() {
             .iter()
             .map(|(id, members, center)| Cluster { id: *id, members: (0..members.len()).collect(), center: *center })
             .collect();
-        let clusterings = group_clusterings(&base, 5, &BTreeMap::new(), Params::default().group_iters, MultiStart::POLIS);
-        let best = clusterings.iter().fold((0, f64::NEG_INFINITY), |b, (&k, (_, s))| if *s >= b.1 { (k, *s) } else { b }).0;
-        let gold: BTreeSet<BTreeSet<u32>> = f.state.group_clusters.iter().map(|(_, m, _)| m.iter().copied().collect()).collect();
+        let clusterings =
+            group_clusterings(&base, 5, &BTreeMap::new(), Params::default().group_iters, MultiStart::POLIS);
+        let best =
+            clusterings.iter().fold((0, f64::NEG_INFINITY), |b, (&k, (_, s))| if *s >= b.1 { (k, *s) } else { b }).0;
+        let gold: BTreeSet<BTreeSet<u32>> =
+            f.state.group_clusters.iter().map(|(_, m, _)| m.iter().copied().collect()).collect();
         let ours: BTreeSet<BTreeSet<u32>> =
             clusterings[&best].0.iter().map(|c| c.members.iter().map(|&b| b as u32).collect()).collect();
         assert_eq!(ours, gold, "{name}: groups of base clusters (k = {best})");
@@ -294,7 +317,9 @@ fn replay_reproduces_polis_in_conv_set_from_vote_history() {
     // fewer than 7 votes. Only a replay of the timestamped votes reproduces that.
     for name in SMALL {
         let Some(f) = fixture(name) else { return };
-        let conv = Conversation::replay(Params::default(), f.data.statements.clone(), &f.data.votes, &Batching::default()).unwrap();
+        let conv =
+            Conversation::replay(Params::default(), f.data.statements.clone(), &f.data.votes, &Batching::default())
+                .unwrap();
         let ours = id_set(&polis(conv.analysis().unwrap())["in-conv"]);
         let gold = id_set(&f.gold["in-conv"]);
         assert_eq!(ours, gold, "{name}: in-conv after replay");
@@ -313,7 +338,8 @@ fn replay_in_conv_of_above_100_is_a_subset_of_polis_which_kept_older_history() {
     // never admits from these votes, while others with as many votes are out. That history is not
     // in the votes; everything the current rule admits, Polis admitted too.
     let Some(f) = fixture("above-100-ptpts") else { return };
-    let conv = Conversation::replay(Params::default(), f.data.statements.clone(), &f.data.votes, &Batching::default()).unwrap();
+    let conv = Conversation::replay(Params::default(), f.data.statements.clone(), &f.data.votes, &Batching::default())
+        .unwrap();
     let ours = id_set(&polis(conv.analysis().unwrap())["in-conv"]);
     let gold = id_set(&f.gold["in-conv"]);
     assert!(ours.is_subset(&gold), "extra participants: {:?}", ours.difference(&gold).collect::<Vec<_>>());
@@ -325,7 +351,8 @@ fn batch_groups_agree_with_polis_groups() {
     // A one-batch analysis starts cold where Polis warm-started over the conversation's history,
     // so its groups can differ; these are the measured adjusted Rand indices (printed with
     // --nocapture), asserted as lower bounds.
-    let bounds = [("below-100-ptpts", 0.7), ("25ptpt-3gp-no-strict-with-meta", 0.6), ("above-100-ptpts", 0.85), ("vw", 0.35)];
+    let bounds =
+        [("below-100-ptpts", 0.7), ("25ptpt-3gp-no-strict-with-meta", 0.6), ("above-100-ptpts", 0.85), ("vw", 0.35)];
     for (name, bound) in bounds {
         let Some(f) = fixture(name) else { return };
         let a = analyze(&f.data.votes, &f.data.statements, &Params::default()).unwrap();

@@ -99,7 +99,11 @@ fn lloyd_best(pos: &[[f64; 2]], w: &[f64], k: usize, starts: usize, seed: u64) -
         }
         c.push(pos[first]);
         while c.len() < k {
-            let dd: Vec<f64> = pos.iter().zip(w).map(|(p, &wi)| wi * c.iter().map(|q| d2(*p, *q)).fold(f64::INFINITY, f64::min)).collect();
+            let dd: Vec<f64> = pos
+                .iter()
+                .zip(w)
+                .map(|(p, &wi)| wi * c.iter().map(|q| d2(*p, *q)).fold(f64::INFINITY, f64::min))
+                .collect();
             let s: f64 = dd.iter().sum();
             if s <= 0.0 {
                 break;
@@ -169,11 +173,18 @@ fn main() {
         let kp = labels.len();
         let lab_idx: HashMap<&String, usize> = labels.iter().enumerate().map(|(i, l)| (*l, i)).collect();
         let a = commonground::analyze(&data.votes, &data.statements, &params()).unwrap();
-        let in_conv: Vec<&commonground::analysis::ParticipantResult> = a.participants.iter().filter(|p| p.in_conv).collect();
-        let both: Vec<&&commonground::analysis::ParticipantResult> = in_conv.iter().filter(|p| polis.contains_key(&p.id)).collect();
-        println!("\n## {name}: in-conv ours {} | Polis grouped {} | both {} | Polis k {kp} | our k {:?} sil {:?}",
-            in_conv.len(), polis.len(), both.len(), a.k_selection.k,
-            a.k_selection.silhouettes.iter().map(|(k, s)| format!("{k}:{s:.3}")).collect::<Vec<_>>());
+        let in_conv: Vec<&commonground::analysis::ParticipantResult> =
+            a.participants.iter().filter(|p| p.in_conv).collect();
+        let both: Vec<&&commonground::analysis::ParticipantResult> =
+            in_conv.iter().filter(|p| polis.contains_key(&p.id)).collect();
+        println!(
+            "\n## {name}: in-conv ours {} | Polis grouped {} | both {} | Polis k {kp} | our k {:?} sil {:?}",
+            in_conv.len(),
+            polis.len(),
+            both.len(),
+            a.k_selection.k,
+            a.k_selection.silhouettes.iter().map(|(k, s)| format!("{k}:{s:.3}")).collect::<Vec<_>>()
+        );
         let truth: Vec<usize> = both.iter().map(|p| lab_idx[&polis[&p.id]]).collect();
         let pos: Vec<[f64; 2]> = both.iter().map(|p| [p.x, p.y]).collect();
         let ones = vec![1.0; pos.len()];
@@ -188,15 +199,21 @@ fn main() {
             s[t][2] += 1.0;
         }
         let cen: Vec<[f64; 2]> = s.iter().map(|s| [s[0] / s[2], s[1] / s[2]]).collect();
-        let nc: Vec<usize> = pos.iter().map(|p| (0..kp).min_by(|&x, &y| d2(*p, cen[x]).total_cmp(&d2(*p, cen[y]))).unwrap()).collect();
+        let nc: Vec<usize> =
+            pos.iter().map(|p| (0..kp).min_by(|&x, &y| d2(*p, cen[x]).total_cmp(&d2(*p, cen[y]))).unwrap()).collect();
         println!(
             "  participant level: Polis partition inertia {:.1}; nearest-Polis-centroid ARI {:.3}; centroids {:?}",
             inertia(&pos, &ones, &truth, kp),
             adjusted_rand_index(&nc, &truth),
-            cen.iter().map(|c| format!("({:.2},{:.2}) n={}", c[0], c[1], truth.iter().filter(|&&t| cen[t] == *c).count())).collect::<Vec<_>>()
+            cen.iter()
+                .map(|c| format!("({:.2},{:.2}) n={}", c[0], c[1], truth.iter().filter(|&&t| cen[t] == *c).count()))
+                .collect::<Vec<_>>()
         );
         let (best, e) = lloyd_best(&pos, &ones, kp, 50, 1);
-        println!("  participant level k={kp}: best-of-50 k-means++ inertia {e:.1} ARI {:.3}", adjusted_rand_index(&best, &truth));
+        println!(
+            "  participant level k={kp}: best-of-50 k-means++ inertia {e:.1} ARI {:.3}",
+            adjusted_rand_index(&best, &truth)
+        );
 
         // Base clusters: purity w.r.t. Polis labels and the ceiling ARI (each base cluster -> majority label).
         let row_of: HashMap<&Id, usize> = both.iter().enumerate().map(|(i, p)| (&p.id, i)).collect();
@@ -225,7 +242,10 @@ fn main() {
         let weights: Vec<f64> = a.base_clusters.iter().map(|c| c.members.len() as f64).collect();
         let pts = Points::new(names.clone(), centers.clone(), Some(weights.clone()));
         let maj_lab: Vec<usize> = a.base_clusters.iter().map(|c| majority[&c.id]).collect();
-        println!("  group level, Polis-majority partition of base clusters: weighted inertia {:.2}", inertia(&centers, &weights, &maj_lab, kp));
+        println!(
+            "  group level, Polis-majority partition of base clusters: weighted inertia {:.2}",
+            inertia(&centers, &weights, &maj_lab, kp)
+        );
         let to_part = |groups: &[Cluster]| -> Vec<usize> {
             let mut g_of: HashMap<usize, usize> = HashMap::new();
             for (gi, g) in groups.iter().enumerate() {
@@ -258,7 +278,11 @@ fn main() {
             };
             let (best, e) = lloyd_best(&centers, &weights, k, 50, 7);
             let best_groups: Vec<Cluster> = (0..k)
-                .map(|g| Cluster { id: g as u32, members: names.iter().zip(&best).filter(|(_, &l)| l == g).map(|(&n, _)| n).collect(), center: [0.0, 0.0] })
+                .map(|g| Cluster {
+                    id: g as u32,
+                    members: names.iter().zip(&best).filter(|(_, &l)| l == g).map(|(&n, _)| n).collect(),
+                    center: [0.0, 0.0],
+                })
                 .filter(|c| !c.members.is_empty())
                 .collect();
             println!(
@@ -298,7 +322,8 @@ fn replay_variants(dirs: &[PathBuf]) {
             let t = std::time::Instant::now();
             let conv = Conversation::replay(params(), data.statements.clone(), &data.votes, b).unwrap();
             let a = conv.analysis().unwrap();
-            let (o, th): (Vec<u32>, Vec<&String>) = a.participants.iter().filter_map(|p| Some((p.group?, polis.get(&p.id)?))).unzip();
+            let (o, th): (Vec<u32>, Vec<&String>) =
+                a.participants.iter().filter_map(|p| Some((p.group?, polis.get(&p.id)?))).unzip();
             println!(
                 "{name} [{label}]: updates {} in-conv {} (Polis grouped {}) k {:?} best {:?} sil {:?} ARI {:.3} ({:.1}s)",
                 a.tick,

@@ -174,7 +174,8 @@ mod tests {
     #[test]
     fn smoother_switches_k_only_after_four_agreeing_updates() {
         let mut s = GroupKSmoother::default();
-        let prefer = |k: usize| -> BTreeMap<usize, f64> { (2..=4).map(|j| (j, if j == k { 0.9 } else { 0.1 })).collect() };
+        let prefer =
+            |k: usize| -> BTreeMap<usize, f64> { (2..=4).map(|j| (j, if j == k { 0.9 } else { 0.1 })).collect() };
         assert_eq!(s.update(&prefer(2), 4), Some(2));
         for _ in 0..3 {
             assert_eq!(s.update(&prefer(3), 4), Some(2));
@@ -193,7 +194,8 @@ mod tests {
     fn silhouette_matches_linfa_style_definition_on_random_points() {
         // Brute force: the textbook silhouette (singletons 0) over the same points.
         let names: Vec<usize> = (0..12).collect();
-        let centers: Vec<[f64; 2]> = (0..12).map(|i| [((i * 7) % 5) as f64, ((i * 3) % 4) as f64 + (i / 6) as f64 * 5.0]).collect();
+        let centers: Vec<[f64; 2]> =
+            (0..12).map(|i| [((i * 7) % 5) as f64, ((i * 3) % 4) as f64 + (i / 6) as f64 * 5.0]).collect();
         let groups = vec![
             Cluster { id: 0, members: (0..6).collect(), center: [0.0, 0.0] },
             Cluster { id: 1, members: (6..12).collect(), center: [0.0, 0.0] },
@@ -202,7 +204,8 @@ mod tests {
         let mut total = 0.0;
         for i in 0..12 {
             let mean_to = |g: usize| {
-                let d: Vec<f64> = (0..12).filter(|&j| j != i && label(j) == g).map(|j| distance(centers[i], centers[j])).collect();
+                let d: Vec<f64> =
+                    (0..12).filter(|&j| j != i && label(j) == g).map(|j| distance(centers[i], centers[j])).collect();
                 d.iter().sum::<f64>() / d.len() as f64
             };
             let (a, b) = (mean_to(label(i)), mean_to(1 - label(i)));

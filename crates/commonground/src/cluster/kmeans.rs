@@ -176,7 +176,8 @@ fn scan(p: [f64; 2], centers: &[[f64; 2]]) -> (usize, f64, f64) {
             m2 = t;
         }
     }
-    let (upper, lower) = if best == m1_slot { (m1.sqrt(), m2.sqrt()) } else { (true_distance(p, centers[best]), m1.sqrt()) };
+    let (upper, lower) =
+        if best == m1_slot { (m1.sqrt(), m2.sqrt()) } else { (true_distance(p, centers[best]), m1.sqrt()) };
     (best, upper, lower)
 }
 
@@ -267,7 +268,11 @@ fn clean_start(points: &Points, previous: &[Cluster], k: usize) -> Vec<Cluster> 
         .iter()
         .filter_map(|c| {
             let rows = present_rows(&c.members, points);
-            (!rows.is_empty()).then(|| Cluster { id: c.id, members: c.members.clone(), center: weighted_mean(&rows, points) })
+            (!rows.is_empty()).then(|| Cluster {
+                id: c.id,
+                members: c.members.clone(),
+                center: weighted_mean(&rows, points),
+            })
         })
         .collect();
     if clusters.is_empty() {
@@ -505,7 +510,10 @@ mod tests {
         let p = pts(&[[0.0, 0.0], [2.0, 0.0], [1.0, 0.0]]);
         let step = cluster_step(
             &p,
-            &[Cluster { id: 0, members: vec![], center: [0.0, 0.0] }, Cluster { id: 1, members: vec![], center: [2.0, 0.0] }],
+            &[
+                Cluster { id: 0, members: vec![], center: [0.0, 0.0] },
+                Cluster { id: 1, members: vec![], center: [2.0, 0.0] },
+            ],
             &mut Bounds::default(),
         );
         assert_eq!(step[1].members, vec![1, 2]);
@@ -519,7 +527,11 @@ mod tests {
             .map(|i| {
                 let c = (i % 7) as f64;
                 let q = [c * 1.5 + rng.uniform(), (c * 0.7).sin() * 3.0 + rng.uniform()];
-                if i % 10 == 0 { [(q[0] * 4.0).round() / 4.0, (q[1] * 4.0).round() / 4.0] } else { q }
+                if i % 10 == 0 {
+                    [(q[0] * 4.0).round() / 4.0, (q[1] * 4.0).round() / 4.0]
+                } else {
+                    q
+                }
             })
             .collect();
         let p = pts(&positions);
@@ -556,11 +568,16 @@ mod tests {
         let mut assign = vec![0; positions.len()];
         for _ in 0..100 {
             for (i, q) in positions.iter().enumerate() {
-                assign[i] = (0..3).min_by(|&a, &b| distance(*q, centers[a]).total_cmp(&distance(*q, centers[b]))).unwrap();
+                assign[i] =
+                    (0..3).min_by(|&a, &b| distance(*q, centers[a]).total_cmp(&distance(*q, centers[b]))).unwrap();
             }
             for (c, center) in centers.iter_mut().enumerate() {
-                let m: Vec<&[f64; 2]> = positions.iter().zip(&assign).filter(|(_, &a)| a == c).map(|(q, _)| q).collect();
-                *center = [m.iter().map(|q| q[0]).sum::<f64>() / m.len() as f64, m.iter().map(|q| q[1]).sum::<f64>() / m.len() as f64];
+                let m: Vec<&[f64; 2]> =
+                    positions.iter().zip(&assign).filter(|(_, &a)| a == c).map(|(q, _)| q).collect();
+                *center = [
+                    m.iter().map(|q| q[0]).sum::<f64>() / m.len() as f64,
+                    m.iter().map(|q| q[1]).sum::<f64>() / m.len() as f64,
+                ];
             }
         }
         for cl in &ours {

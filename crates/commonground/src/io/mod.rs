@@ -82,9 +82,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use api::read_polis_api_dump;
+pub use export::{read_comments_csv, read_participants_votes_csv, read_polis_export, read_votes_csv};
 pub use polis_json::{PolisMath, PolisState};
 pub use summary::summary;
-pub use export::{read_comments_csv, read_participants_votes_csv, read_polis_export, read_votes_csv};
 
 use crate::error::{Error, Location, Result};
 use crate::votes::{Id, Statement, Vote, VoteEvent};

@@ -277,7 +277,9 @@ pub struct PolisState {
 
 fn json_id(v: &serde_json::Value) -> Option<Id> {
     match v {
-        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)).map(Id::Int),
+        serde_json::Value::Number(n) => {
+            n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)).map(Id::Int)
+        }
         serde_json::Value::String(s) => Some(Id::parse(s)),
         _ => None,
     }
@@ -288,7 +290,10 @@ impl PolisState {
     pub fn from_json(text: &str, file: &std::path::Path) -> crate::Result<PolisState> {
         use crate::error::{Error, Location};
         use serde_json::Value;
-        let bad = |what: &str| Error::Parse { location: Location::new(file, None), message: format!("Polis math blob: {what}") };
+        let bad = |what: &str| Error::Parse {
+            location: Location::new(file, None),
+            message: format!("Polis math blob: {what}"),
+        };
         let v: Value = serde_json::from_str(text).map_err(|e| Error::Parse {
             location: Location::new(file, Some(e.line() as u64)),
             message: format!("not valid JSON: {e}"),
@@ -336,7 +341,11 @@ impl PolisState {
             for g in gv.values() {
                 for (tid, c) in g["votes"].as_object().into_iter().flatten() {
                     let n = |k: &str| c[k].as_u64().unwrap_or(0) as u32;
-                    totals.entry(Id::parse(tid)).or_default().add(&VoteCounts { agree: n("A"), disagree: n("D"), seen: n("S") });
+                    totals.entry(Id::parse(tid)).or_default().add(&VoteCounts {
+                        agree: n("A"),
+                        disagree: n("D"),
+                        seen: n("S"),
+                    });
                 }
             }
         }

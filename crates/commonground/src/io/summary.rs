@@ -70,12 +70,8 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
             let _ = writeln!(out, "  (no representative statement)");
         }
         for r in reps {
-            let counts: VoteCounts = a
-                .statements
-                .iter()
-                .position(|s| s.id == r.statement)
-                .map(|j| g.votes[j])
-                .unwrap_or_default();
+            let counts: VoteCounts =
+                a.statements.iter().position(|s| s.id == r.statement).map(|j| g.votes[j]).unwrap_or_default();
             let (verb, n) = match r.repful_for {
                 RepfulFor::Agree => ("agree", counts.agree),
                 RepfulFor::Disagree => ("disagree", counts.disagree),

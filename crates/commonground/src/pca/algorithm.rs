@@ -152,9 +152,7 @@ pub(crate) fn column_means(matrix: &VoteMatrix, moderated_out: &[bool]) -> Vec<f
         sum[c as usize] += v as i64;
         count[c as usize] += 1;
     }
-    (0..n_cols)
-        .map(|j| if moderated_out[j] || count[j] == 0 { 0.0 } else { sum[j] as f64 / count[j] as f64 })
-        .collect()
+    (0..n_cols).map(|j| if moderated_out[j] || count[j] == 0 { 0.0 } else { sum[j] as f64 / count[j] as f64 }).collect()
 }
 
 fn norm(v: &[f64]) -> f64 {
@@ -219,17 +217,15 @@ impl Pca {
         let all_cold = (0..n_comps).all(|c| warm.map(|w| &w[c]).is_none_or(|p| p.iter().all(|&x| x == 0.0)));
         let mut lanczos_starts: Vec<Vec<f64>> = Vec::new();
         if all_cold && n_comps > 0 && params.cold_start == ColdStart::Lanczos {
-            let (found, used) = super::lanczos::top_eigenvectors(n_cols, n_comps, params.cold_iters.max(1), 1e-10, |v, out| {
-                x.gram_times(v, None, out)
-            });
+            let (found, used) =
+                super::lanczos::top_eigenvectors(n_cols, n_comps, params.cold_iters.max(1), 1e-10, |v, out| {
+                    x.gram_times(v, None, out)
+                });
             iterations[0] += used;
             lanczos_starts = found;
         }
         for c in 0..n_comps {
-            let previous = warm
-                .map(|w| &w[c])
-                .filter(|p| p.iter().any(|&x| x != 0.0))
-                .or(lanczos_starts.get(c));
+            let previous = warm.map(|w| &w[c]).filter(|p| p.iter().any(|&x| x != 0.0)).or(lanczos_starts.get(c));
             let (start, iters, tolerance) = match previous {
                 Some(p) => {
                     let mut s: Vec<f64> = p.iter().copied().take(n_cols).collect();
@@ -383,7 +379,13 @@ mod tests {
             assert!((pca.center[j] - mean[j]).abs() < 1e-12);
             for c in 0..2 {
                 // Same start vector (all ones), so the same sign.
-                assert!((pca.comps[c][j] - comps[c][j]).abs() < 1e-9, "comp {c} statement {j}: {:?} vs {:?} iters {:?}", pca.comps, comps, pca.iterations);
+                assert!(
+                    (pca.comps[c][j] - comps[c][j]).abs() < 1e-9,
+                    "comp {c} statement {j}: {:?} vs {:?} iters {:?}",
+                    pca.comps,
+                    comps,
+                    pca.iterations
+                );
             }
         }
     }
@@ -415,7 +417,8 @@ mod tests {
         let proj = participant_projections(&m, &out, &pca);
         // Participant 0 did not vote on statement 3 but it counts as voted: scale sqrt(4/4).
         let (cols, vals) = m.row(0);
-        let p0: f64 = cols.iter().zip(vals).map(|(&c, &v)| (v as f64 - pca.center[c as usize]) * pca.comps[0][c as usize]).sum();
+        let p0: f64 =
+            cols.iter().zip(vals).map(|(&c, &v)| (v as f64 - pca.center[c as usize]) * pca.comps[0][c as usize]).sum();
         assert!((proj[0][0] - p0).abs() < 1e-12);
     }
 

@@ -20,7 +20,10 @@ pub(crate) fn symmetric_eigen(mut a: Vec<f64>, n: usize) -> (Vec<f64>, Vec<f64>)
         v[i * n + i] = 1.0;
     }
     for _sweep in 0..100 {
-        let off: f64 = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[i * n + j].powi(2)).sum();
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * n + j].powi(2))
+            .sum();
         let scale: f64 = (0..n).map(|i| a[i * n + i].powi(2)).sum::<f64>().max(f64::MIN_POSITIVE);
         if off <= 1e-30 * scale {
             break;
@@ -109,8 +112,8 @@ pub(crate) fn top_eigenvectors(
             let mut order: Vec<usize> = (0..k).collect();
             order.sort_by(|&x, &y| values[y].total_cmp(&values[x]));
             let top = values[order[0]].abs().max(f64::MIN_POSITIVE);
-            let converged = breakdown
-                || order.iter().take(want).all(|&i| (b * vectors[(k - 1) * k + i]).abs() <= tolerance * top);
+            let converged =
+                breakdown || order.iter().take(want).all(|&i| (b * vectors[(k - 1) * k + i]).abs() <= tolerance * top);
             if converged || k >= max_steps {
                 let found = order
                     .iter()
@@ -130,7 +133,11 @@ pub(crate) fn top_eigenvectors(
                             sum.signum()
                         } else {
                             let largest = y.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
-                            if largest < 0.0 { -1.0 } else { 1.0 }
+                            if largest < 0.0 {
+                                -1.0
+                            } else {
+                                1.0
+                            }
                         };
                         y.iter_mut().for_each(|x| *x *= sign / n);
                         y

@@ -195,11 +195,8 @@ pub fn select_repness(groups: &[Vec<VoteCounts>], moderated_out: &[bool]) -> Vec
     }
     (0..n_groups)
         .map(|gi| {
-            let best_agree = best_agree[gi].map(|(j, s)| RepnessEntry {
-                best_agree: true,
-                n_agree: Some(s.na),
-                ..finalize(j, &s)
-            });
+            let best_agree =
+                best_agree[gi].map(|(j, s)| RepnessEntry { best_agree: true, n_agree: Some(s.na), ..finalize(j, &s) });
             if sufficient[gi].is_empty() {
                 return match (&best_agree, &best[gi]) {
                     (Some(ba), _) => vec![ba.clone()],

@@ -265,11 +265,8 @@ mod tests {
     #[test]
     fn cold_build_orders_columns_by_statement_and_rows_by_first_vote_under_polis_sort() {
         // Participant 9 votes first in time, but on statement 5; participant 3 votes on statement 1.
-        let m = VoteMatrix::from_events(&[
-            ev(9, 5, Vote::Agree, 1),
-            ev(3, 1, Vote::Pass, 2),
-            ev(9, 1, Vote::Disagree, 3),
-        ]);
+        let m =
+            VoteMatrix::from_events(&[ev(9, 5, Vote::Agree, 1), ev(3, 1, Vote::Pass, 2), ev(9, 1, Vote::Disagree, 3)]);
         assert_eq!(m.statements(), &[Id::Int(1), Id::Int(5)]);
         assert_eq!(m.participants(), &[Id::Int(3), Id::Int(9)]);
         assert_eq!(m.get(0, 0), Some(Vote::Pass));
