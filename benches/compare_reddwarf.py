@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Side-by-side comparison of red-dwarf 0.4 and commonground on Polis export folders.
+
+For every conversation folder under OPENDATA (each a Polis export: votes.csv, comments.csv,
+participants-votes.csv) this runs, in one process:
+
+- red-dwarf's default Polis pipeline, ``reddwarf.implementations.polis.run_pipeline`` (PCA +
+  k-means, k chosen by silhouette in 2..5), on the export's votes read with red-dwarf's own
+  ``Vote`` / ``Statement`` models and de-duplicated the way red-dwarf's ``Loader`` does for a CSV
+  export, with the moderated-out (and meta) statements from comments.csv passed in;
+- commonground's ``conv.analyze()`` on ``cg.read_polis(folder)`` (a cold start, defaults).
+
+It prints a Markdown table with, per conversation: size, the wall time of the analysis call of
+each tool (best of ``--repeat`` runs, loading excluded), the ratio red-dwarf / commonground, the
+adjusted Rand index (ARI) of each tool's groups against Polis's ``group-id`` (over the
+participants that both the tool and Polis grouped) and the number of groups found. A second
+table gives the load times (CSV -> the tool's input) and the agreement between the two tools.
+
+Usage (see benches/README.md for the venv):
+
+    python benches/compare_reddwarf.py [OPENDATA] [--repeat 3] [--only NAME ...]
+
+Needs, in the same interpreter: commonground, red-dwarf==0.4.0 (which brings scikit-learn).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as _dt
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OPENDATA = (REPO_ROOT / ".." / "shared" / "data" / "opendata").resolve()
+RANDOM_STATE = 0  # red-dwarf's random_state and commonground's seed, for a reproducible table
+
+Labels = Dict[int, int]  # participant id -> group id (grouped participants only)
+
+
+# -- the export ------------------------------------------------------------------------------
+
+
+def polis_groups(folder: Path) -> Labels:
+    """Polis's own groups: participants-votes.csv column ``group-id`` (blank = not grouped)."""
+    out: Labels = {}
+    with open(folder / "participants-votes.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            gid = (row.get("group-id") or "").strip()
+            if gid != "":
+                out[int(row["participant"])] = int(float(gid))
+    return out
+
+
+def export_size(folder: Path) -> Tuple[int, int, int]:
+    """(participants who voted, statements in comments.csv, rows of votes.csv)."""
+    voters = set()
+    n_votes = 0
+    with open(folder / "votes.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            voters.add(row["voter-id"])
+            n_votes += 1
+    with open(folder / "comments.csv", newline="", encoding="utf-8") as f:
+        n_statements = sum(1 for _ in csv.DictReader(f))
+    return len(voters), n_statements, n_votes
+
+
+# -- red-dwarf -------------------------------------------------------------------------------
+
+
+def reddwarf_load(folder: Path) -> Dict[str, Any]:
+    """The export's votes and moderation in red-dwarf's input format.
+
+    red-dwarf 0.4 reads a CSV export only from a URL (``Loader(directory_url=...)``), so this
+    does what that loader does, on the local files: each votes.csv row through red-dwarf's
+    ``Vote`` model, each comments.csv row through its ``Statement`` model, then
+    ``Loader.filter_duplicate_votes(keep="recent")``.
+    """
+    from reddwarf.data_loader import Loader
+    from reddwarf.models import Statement, Vote
+
+    loader = Loader()  # no source given: loads nothing, opens no connection
+    with open(folder / "votes.csv", newline="", encoding="utf-8") as f:
+        loader.votes_data = [Vote(**row).model_dump(mode="json") for row in csv.DictReader(f)]
+    with open(folder / "comments.csv", newline="", encoding="utf-8") as f:
+        loader.comments_data = [Statement(**row).model_dump(mode="json") for row in csv.DictReader(f)]
+    loader.filter_duplicate_votes(keep="recent")
+    return {
+        "votes": loader.votes_data,
+        "mod_out_statement_ids": [s["statement_id"] for s in loader.comments_data if s["moderated"] == -1],
+        "meta_statement_ids": [s["statement_id"] for s in loader.comments_data if s.get("is_meta")],
+    }
+
+
+def reddwarf_run(data: Dict[str, Any]) -> Any:
+    from reddwarf.implementations.polis import run_pipeline
+
+    return run_pipeline(
+        votes=data["votes"],
+        mod_out_statement_ids=data["mod_out_statement_ids"],
+        meta_statement_ids=data["meta_statement_ids"],
+        random_state=RANDOM_STATE,
+    )
+
+
+def reddwarf_labels(result: Any) -> Labels:
+    labels = result.participants_df["cluster_id"].dropna()
+    return {int(pid): int(g) for pid, g in labels.items()}
+
+
+# -- commonground ----------------------------------------------------------------------------
+
+
+def commonground_load(folder: Path) -> Any:
+    import commonground as cg
+
+    return cg.read_polis(folder)
+
+
+def commonground_run(conv: Any) -> Any:
+    return conv.analyze(seed=RANDOM_STATE)
+
+
+def commonground_labels(analysis: Any) -> Labels:
+    p = analysis.participants
+    p = p[p["group"].notna()]
+    return {int(pid): int(g) for pid, g in zip(p["id"], p["group"])}
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+
+class Measured:
+    def __init__(self) -> None:
+        self.load_s: Optional[float] = None
+        self.run_s: Optional[float] = None
+        self.labels: Optional[Labels] = None
+        self.error: Optional[str] = None
+
+
+def measure(load: Callable[[Path], Any], run: Callable[[Any], Any], labels: Callable[[Any], Labels],
+            folder: Path, repeat: int) -> Measured:
+    """Best of ``repeat`` wall times of load(folder) and, separately, of run(loaded): each run
+    gets a freshly loaded input, so no state carries over between runs."""
+    m = Measured()
+    loads: List[float] = []
+    runs: List[float] = []
+    try:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            data = load(folder)
+            t1 = time.perf_counter()
+            result = run(data)
+            t2 = time.perf_counter()
+            loads.append(t1 - t0)
+            runs.append(t2 - t1)
+        m.labels = labels(result)
+    except Exception as e:  # a tool failing on one conversation must not stop the table
+        m.error = f"{type(e).__name__}: {e}"
+    if loads:
+        m.load_s = min(loads)
+    if runs and m.error is None:
+        m.run_s = min(runs)
+    return m
+
+
+def ari(tool: Optional[Labels], reference: Labels) -> Tuple[Optional[float], int]:
+    """ARI over the participants grouped by both; (None, n) when it is undefined."""
+    from sklearn.metrics import adjusted_rand_score
+
+    if tool is None:
+        return None, 0
+    common = sorted(set(tool) & set(reference))
+    if len(common) < 2:
+        return None, len(common)
+    return float(adjusted_rand_score([reference[p] for p in common], [tool[p] for p in common])), len(common)
+
+
+# -- printing --------------------------------------------------------------------------------
+
+
+def cell(text: str, width: int = 70) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def fmt_s(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def fmt_ari(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def n_groups(labels: Optional[Labels]) -> str:
+    return "–" if labels is None else str(len(set(labels.values())))
+
+
+def environment() -> str:
+    import numpy
+    import sklearn
+    from importlib.metadata import version
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    blas = ""
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ", ".join(
+            f"{i.get('internal_api')} {i.get('version') or ''} ({i.get('num_threads')} threads)".replace("  ", " ")
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        )
+    except Exception:
+        pass
+    return (
+        f"{_dt.date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}, red-dwarf {version('red-dwarf')}, commonground {version('commonground')}, "
+        f"numpy {numpy.__version__}, scikit-learn {sklearn.__version__}" + (f", BLAS: {blas}" if blas else "")
+    )
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("opendata", nargs="?", default=str(DEFAULT_OPENDATA),
+                        help=f"folder of Polis export folders (default: {DEFAULT_OPENDATA})")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tool and conversation; best is kept (default 3)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these conversation folders")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
+
+    root = Path(args.opendata)
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and (p / "votes.csv").is_file()) if root.is_dir() else []
+    if args.only:
+        folders = [p for p in folders if p.name in set(args.only)]
+    if not folders:
+        print(f"no Polis export folders (with votes.csv) under {root}", file=sys.stderr)
+        return 2
+
+    # Import both up front so neither tool's first timing pays for an import. (red-dwarf's
+    # models trip a harmless pydantic warning on import with recent pydantic.)
+    warnings.filterwarnings("ignore", message="The 'exclude' attribute")
+    import commonground  # noqa: F401
+    import reddwarf.implementations.polis  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+
+    main_rows: List[str] = []
+    extra_rows: List[str] = []
+    for folder in folders:
+        print(f"… {folder.name}", file=sys.stderr, flush=True)
+        participants, statements, votes = export_size(folder)
+        reference = polis_groups(folder)
+        rd = measure(reddwarf_load, reddwarf_run, reddwarf_labels, folder, args.repeat)
+        cgm = measure(commonground_load, commonground_run, commonground_labels, folder, args.repeat)
+        rd_ari, _ = ari(rd.labels, reference)
+        cg_ari, _ = ari(cgm.labels, reference)
+        between, n_between = ari(rd.labels, cgm.labels) if rd.labels is not None else (None, 0)
+
+        ratio = f"{rd.run_s / cgm.run_s:.1f}×" if rd.run_s and cgm.run_s else "–"
+        rd_time = fmt_s(rd.run_s) if rd.error is None else cell("error: " + rd.error)
+        cg_time = fmt_s(cgm.run_s) if cgm.error is None else cell("error: " + cgm.error)
+        groups = f"{len(set(reference.values()))} / {n_groups(rd.labels)} / {n_groups(cgm.labels)}"
+        grouped = (f"{len(reference)} / {'–' if rd.labels is None else len(rd.labels)} / "
+                   f"{'–' if cgm.labels is None else len(cgm.labels)}")
+        main_rows.append(
+            f"| {folder.name} | {participants} | {statements} | {votes} | {rd_time} | {cg_time} | {ratio} "
+            f"| {fmt_ari(rd_ari)} | {fmt_ari(cg_ari)} | {groups} |"
+        )
+        extra_rows.append(
+            f"| {folder.name} | {fmt_s(rd.load_s)} | {fmt_s(cgm.load_s)} | {grouped} "
+            f"| {fmt_ari(between)} ({n_between}) |"
+        )
+
+    print(f"Machine: {environment()}.")
+    print(f"Times: best of {args.repeat} wall-clock runs of the analysis call only "
+          f"(red-dwarf `run_pipeline(votes=...)`, commonground `conv.analyze()`); ratio = red-dwarf / commonground.")
+    print("ARI: adjusted Rand index against Polis's `group-id` (participants-votes.csv), over the participants "
+          "grouped by both. Groups: Polis / red-dwarf / commonground.")
+    print()
+    print("| conversation | participants | statements | votes | red-dwarf | commonground | ratio "
+          "| ARI red-dwarf | ARI commonground | groups P / rd / cg |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|")
+    print("\n".join(main_rows))
+    print()
+    print("Load times (best of the same runs: CSV export -> each tool's input), grouped participants, "
+          "and the ARI of red-dwarf against commonground (participants grouped by both):")
+    print()
+    print("| conversation | red-dwarf load | commonground load | grouped P / rd / cg | ARI rd vs cg (n) |")
+    print("|---|--:|--:|:-:|--:|")
+    print("\n".join(extra_rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
