@@ -5,12 +5,11 @@
 //! analyse different conversations at once. One conversation is not meant to be shared between
 //! threads: the Python wrapper serialises calls on it with a lock.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use commonground::io::{self, ConversationData};
-use commonground::{Batching, Conversation, Id, Params, Statement, VoteEvent};
+use commonground::{Batching, Conversation, Params, Statement, StatementList, VoteEvent};
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -23,8 +22,7 @@ use crate::errors::to_py;
 pub struct PyConversation {
     /// Every vote event so far, in the order given (agree = +1).
     votes: Vec<VoteEvent>,
-    statements: Vec<Statement>,
-    statement_index: HashMap<Id, usize>,
+    statements: StatementList,
     /// How the votes were read, for a conversation read from disk.
     source: Option<io::SourceInfo>,
     /// The conversation that `update` advances; made by `analyze` or by the first `update`.
@@ -33,15 +31,7 @@ pub struct PyConversation {
 
 impl PyConversation {
     fn set_statements_inner(&mut self, statements: Vec<Statement>) {
-        for s in statements {
-            match self.statement_index.get(&s.id) {
-                Some(&i) => self.statements[i] = s,
-                None => {
-                    self.statement_index.insert(s.id.clone(), self.statements.len());
-                    self.statements.push(s);
-                }
-            }
-        }
+        statements.into_iter().for_each(|s| self.statements.upsert(s));
     }
 }
 
@@ -107,13 +97,7 @@ impl PyConversation {
     /// An empty conversation.
     #[new]
     fn new() -> Self {
-        PyConversation {
-            votes: Vec::new(),
-            statements: Vec::new(),
-            statement_index: HashMap::new(),
-            source: None,
-            live: None,
-        }
+        PyConversation { votes: Vec::new(), statements: StatementList::new(), source: None, live: None }
     }
 
     /// Reads a Polis export folder or API dump folder (or one of its vote files).
@@ -211,13 +195,13 @@ impl PyConversation {
                 if replay {
                     Conversation::replay(
                         params,
-                        statements.clone(),
+                        statements.as_slice().to_vec(),
                         votes,
                         &Batching { window_ms, max_updates, ..Batching::default() },
                     )
                 } else {
                     let mut conversation = Conversation::new(params)?;
-                    conversation.set_statements(statements.iter().cloned());
+                    conversation.set_statements(statements.as_slice().iter().cloned());
                     conversation.update(votes)?;
                     Ok(conversation)
                 }
@@ -251,7 +235,7 @@ impl PyConversation {
             }
             None => {
                 let first = Conversation::new(Params::default()).and_then(|mut c| {
-                    c.set_statements(statement_list.iter().cloned());
+                    c.set_statements(statement_list.as_slice().iter().cloned());
                     let all: Vec<VoteEvent> = all_votes.iter().chain(&events).cloned().collect();
                     c.update(&all)?;
                     Ok(c)
@@ -328,7 +312,7 @@ impl PyConversation {
     /// The statements as columns: id, text, moderated (-1, 0, 1), is_meta, author (values or
     /// None), created (values, mask).
     fn statement_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = &self.statements;
+        let s = self.statements.as_slice();
         let d = PyDict::new(py);
         d.set_item("id", ids_to_py(py, s.iter().map(|s| &s.id))?)?;
         d.set_item("text", PyList::new(py, s.iter().map(|s| s.text.as_deref()))?)?;
@@ -368,19 +352,6 @@ impl PyConversation {
     /// With a statement list, a vote on a statement not in it is an error (as the core's update
     /// checks), raised here when the votes are given rather than at the next analysis.
     fn check_statements(&self, py: Python<'_>, events: &[VoteEvent]) -> PyResult<()> {
-        if self.statements.is_empty() {
-            return Ok(());
-        }
-        if let Some((i, e)) = events.iter().enumerate().find(|(_, e)| !self.statement_index.contains_key(&e.statement))
-        {
-            return Err(to_py(
-                py,
-                commonground::Error::UnknownStatement {
-                    location: commonground::Location { file: None, line: Some(i as u64 + 1) },
-                    statement: e.statement.clone(),
-                },
-            ));
-        }
-        Ok(())
+        self.statements.check_votes(events).map_err(|e| to_py(py, e))
     }
 }

@@ -5,9 +5,7 @@
 //! Bad values become the core's own errors ([`Error::Parse`], [`Error::InvalidVote`], ...) with the
 //! 1-based record number, so that they read like every other input error.
 
-use std::collections::HashMap;
-
-use commonground::{Error, Id, Location, ModerationStatus, Statement, Vote, VoteEvent};
+use commonground::{Error, Id, Location, ModerationStatus, Statement, StatementList, Vote, VoteEvent};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -140,31 +138,16 @@ pub fn statements_from_py(
             is_meta.len()
         )));
     }
-    let mut statements: Vec<Statement> = Vec::with_capacity(n);
-    let mut index: HashMap<Id, usize> = HashMap::with_capacity(n);
+    let mut statements = StatementList::new();
     for (i, (((id, text), moderated), meta)) in ids.into_iter().zip(texts).zip(moderation).zip(is_meta).enumerate() {
         let moderation = ModerationStatus::from_value(moderated).ok_or_else(|| {
             to_py(py, Error::Parse { location: record(i), message: format!("moderated {moderated} is not -1, 0 or 1") })
         })?;
         let statement = Statement { id, text, moderation, is_meta: meta, author: None, created: None };
-        if let Some(&first) = index.get(&statement.id) {
-            let first = &statements[first];
-            let field = if first.text != statement.text {
-                "text"
-            } else if first.moderation != statement.moderation {
-                "moderation"
-            } else if first.is_meta != statement.is_meta {
-                "is_meta"
-            } else {
-                continue;
-            };
-            return Err(to_py(py, Error::ConflictingStatement { location: record(i), statement: statement.id, field }));
-        }
-        index.insert(statement.id.clone(), statements.len());
-        statements.push(statement);
+        statements.add_listing(statement, || record(i)).map_err(|e| to_py(py, e))?;
     }
-    // The core lists moderated statements (Polis's mod-out, mod-in) in the order statements were
-    // given; the file readers give them sorted by id, so sort here too, for the same output.
+    let mut statements = statements.into_vec();
+    // The file readers give statements sorted by id; so do we, for the same tables.
     statements.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(statements)
 }

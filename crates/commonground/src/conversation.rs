@@ -17,11 +17,11 @@ use crate::analysis::{
 };
 use crate::clojure::{hasheq, map_order};
 use crate::cluster::{group_clusterings, kmeans, Cluster, GroupKSmoother, MultiStart, Points};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::pca::{comment_projections, participant_projections, Pca};
 use crate::stats::{self, count_votes, VoteCounts};
-use crate::votes::{Id, Statement, VoteEvent, VoteMatrix};
+use crate::votes::{Id, Statement, StatementList, VoteEvent, VoteMatrix};
 
 /// The state Polis carries from one update to the next.
 #[derive(Debug, Clone, Default)]
@@ -55,8 +55,7 @@ struct WarmState {
 pub struct Conversation {
     params: Params,
     matrix: VoteMatrix,
-    statements: Vec<Statement>,
-    statement_index: HashMap<Id, usize>,
+    statements: StatementList,
     state: WarmState,
     tick: u64,
     analysis: Option<Analysis>,
@@ -84,8 +83,7 @@ impl Conversation {
         Ok(Conversation {
             params,
             matrix: VoteMatrix::default(),
-            statements: Vec::new(),
-            statement_index: HashMap::new(),
+            statements: StatementList::new(),
             state: WarmState::default(),
             tick: 0,
             analysis: None,
@@ -97,15 +95,7 @@ impl Conversation {
     /// known, a vote on a statement that is not among them is an error. Takes effect at the next
     /// update, as Polis applies moderation on its next tick.
     pub fn set_statements(&mut self, statements: impl IntoIterator<Item = Statement>) {
-        for s in statements {
-            match self.statement_index.get(&s.id) {
-                Some(&i) => self.statements[i] = s,
-                None => {
-                    self.statement_index.insert(s.id.clone(), self.statements.len());
-                    self.statements.push(s);
-                }
-            }
-        }
+        statements.into_iter().for_each(|s| self.statements.upsert(s));
     }
 
     pub fn params(&self) -> &Params {
@@ -113,7 +103,7 @@ impl Conversation {
     }
     /// The statements known to the conversation, in the order they were first set.
     pub fn statements(&self) -> &[Statement] {
-        &self.statements
+        self.statements.as_slice()
     }
     pub fn matrix(&self) -> &VoteMatrix {
         &self.matrix
@@ -131,16 +121,7 @@ impl Conversation {
     /// validated first: on error nothing changes. An empty batch recomputes (as a Polis tick does
     /// after moderation), but a conversation with no votes at all is an error.
     pub fn update(&mut self, votes: &[VoteEvent]) -> Result<&Analysis> {
-        if !self.statements.is_empty() {
-            if let Some((i, v)) =
-                votes.iter().enumerate().find(|(_, v)| !self.statement_index.contains_key(&v.statement))
-            {
-                return Err(Error::UnknownStatement {
-                    location: Location { file: None, line: Some(i as u64 + 1) },
-                    statement: v.statement.clone(),
-                });
-            }
-        }
+        self.statements.check_votes(votes)?;
         let start = Instant::now();
         let matrix = self.matrix.with_votes(votes);
         self.timings.matrix = start.elapsed();
@@ -266,9 +247,9 @@ impl Conversation {
         let mut out = vec![false; m];
         let mut meta = vec![false; m];
         for (j, id) in self.matrix.statements().iter().enumerate() {
-            if let Some(&i) = self.statement_index.get(id) {
-                out[j] = self.statements[i].is_moderated_out();
-                meta[j] = self.statements[i].is_meta;
+            if let Some(s) = self.statements.get(id) {
+                out[j] = s.is_moderated_out();
+                meta[j] = s.is_meta;
             }
         }
         (out, meta)
@@ -446,7 +427,7 @@ impl Conversation {
             .collect();
         let statements = (0..self.matrix.n_statements())
             .map(|j| {
-                let meta = self.statement_index.get(&ids[j]).map(|&i| &self.statements[i]);
+                let meta = self.statements.get(&ids[j]);
                 let c = a.everyone[j];
                 StatementResult {
                     id: ids[j].clone(),
@@ -492,7 +473,7 @@ impl Conversation {
             .collect();
         let id_of = |j: usize| ids[j].clone();
         let mut moderation = ModerationSets::default();
-        for s in &self.statements {
+        for s in self.statements.as_slice() {
             if s.is_moderated_out() {
                 moderation.moderated_out.push(s.id.clone());
             }

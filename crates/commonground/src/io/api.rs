@@ -22,11 +22,11 @@ use serde_json::{Map, Value};
 
 use super::export::{parse_id, parse_int, parse_vote};
 use super::{
-    add_statement, latest_votes, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, tally,
-    timestamp_ms, ConversationData, InputFormat, SignDetection, SourceInfo,
+    latest_votes, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, tally, timestamp_ms,
+    ConversationData, InputFormat, SignDetection, SourceInfo,
 };
 use crate::error::{Error, Location, Result};
-use crate::votes::{Id, ModerationStatus, Statement, Vote, VoteEvent};
+use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteEvent};
 
 /// Reads a Polis API dump folder: `votes.json`, and `comments.json` when present (a
 /// `conversation.json` contributes its topic to the notes). Detects the vote sign from the
@@ -258,8 +258,7 @@ fn parse_votes_json(records: &[Value], file: &Path, known: Option<&HashSet<Id>>)
 }
 
 fn parse_comments_json(records: &[Value], file: &Path) -> Result<CommentsJson> {
-    let mut statements = Vec::with_capacity(records.len());
-    let mut index = HashMap::new();
+    let mut statements = StatementList::new();
     let mut tallies = HashMap::new();
     let mut unparsed_created = 0;
     for (i, record) in records.iter().enumerate() {
@@ -301,9 +300,9 @@ fn parse_comments_json(records: &[Value], file: &Path) -> Result<CommentsJson> {
         if let (Some(a), Some(d)) = (count("agree_count")?, count("disagree_count")?) {
             tallies.entry(id).or_insert((a, d));
         }
-        add_statement(&mut statements, &mut index, statement, || record_at(file, i))?;
+        statements.add_listing(statement, || record_at(file, i))?;
     }
-    Ok(CommentsJson { statements, tallies, unparsed_created })
+    Ok(CommentsJson { statements: statements.into_vec(), tallies, unparsed_created })
 }
 
 /// The conversation's topic, as a note; `None` if there is no readable conversation.json.

@@ -13,11 +13,11 @@ use std::path::Path;
 use csv::ByteRecord;
 
 use super::{
-    add_statement, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, tally, timestamp_ms,
+    require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, tally, timestamp_ms,
     ConversationData, InputFormat, SignDetection, SourceInfo,
 };
 use crate::error::{Error, Location, Result};
-use crate::votes::{Id, ModerationStatus, Statement, Vote, VoteEvent};
+use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteEvent};
 
 /// Reads a Polis export folder: `votes.csv`, or, without it, `participants-votes.csv`; and
 /// `comments.csv` when present. Detects and normalises the vote sign and timestamp unit (see the
@@ -170,8 +170,7 @@ pub(crate) fn parse_comments_csv<R: Read>(reader: R, file: &Path) -> Result<Comm
     let meta_col = header.find("is-meta");
     let tally_cols = header.find("agrees").zip(header.find("disagrees"));
 
-    let mut statements = Vec::new();
-    let mut index = HashMap::new();
+    let mut statements = StatementList::new();
     let mut tallies = tally_cols.map(|_| HashMap::new());
     let mut seconds_converted = 0;
     let mut record = ByteRecord::new();
@@ -220,9 +219,9 @@ pub(crate) fn parse_comments_csv<R: Read>(reader: R, file: &Path) -> Result<Comm
                 tallies.entry(id).or_insert((a, d));
             }
         }
-        add_statement(&mut statements, &mut index, statement, at)?;
+        statements.add_listing(statement, at)?;
     }
-    Ok(CommentsCsv { statements, tallies, seconds_converted })
+    Ok(CommentsCsv { statements: statements.into_vec(), tallies, seconds_converted })
 }
 
 pub(crate) fn parse_participants_votes_csv<R: Read>(

@@ -86,7 +86,7 @@ pub use export::{read_comments_csv, read_participants_votes_csv, read_polis_expo
 pub use polis_json::{PolisMath, PolisState};
 pub use summary::summary;
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::votes::{Id, Statement, Vote, VoteEvent};
 
 /// A conversation as read from disk: every vote event (agree = +1), the statements, and where
@@ -332,36 +332,6 @@ pub(crate) fn settle_sign(
     }
 }
 
-/// Adds `statement` to a list under construction, rejecting a second listing that disagrees with
-/// the first. Exact duplicates are dropped.
-pub(crate) fn add_statement(
-    statements: &mut Vec<Statement>,
-    index: &mut HashMap<Id, usize>,
-    statement: Statement,
-    location: impl FnOnce() -> Location,
-) -> Result<()> {
-    if let Some(&i) = index.get(&statement.id) {
-        let first = &statements[i];
-        let field = if first.text != statement.text {
-            "text"
-        } else if first.moderation != statement.moderation {
-            "moderation"
-        } else if first.is_meta != statement.is_meta {
-            "is_meta"
-        } else if first.author != statement.author {
-            "author"
-        } else if first.created != statement.created {
-            "created time"
-        } else {
-            return Ok(());
-        };
-        return Err(Error::ConflictingStatement { location: location(), statement: statement.id, field });
-    }
-    index.insert(statement.id.clone(), statements.len());
-    statements.push(statement);
-    Ok(())
-}
-
 /// Statements made from the ids the votes use, for a folder without a statement file.
 pub(crate) fn statements_from_votes(votes: &[VoteEvent]) -> Vec<Statement> {
     let ids: HashSet<&Id> = votes.iter().map(|e| &e.statement).collect();
@@ -395,20 +365,5 @@ mod tests {
         assert_eq!(decide(&ev(100, 0)), Some(false));
         assert_eq!(decide(&ev(40, 60)), None);
         assert_eq!(decide(&ev(0, 0)), None);
-    }
-
-    #[test]
-    fn a_relisted_statement_must_match_the_first_listing() {
-        let mut list = Vec::new();
-        let mut index = HashMap::new();
-        let mut s = Statement::new(3);
-        s.text = Some("a".into());
-        add_statement(&mut list, &mut index, s.clone(), Location::none).unwrap();
-        add_statement(&mut list, &mut index, s.clone(), Location::none).unwrap();
-        assert_eq!(list.len(), 1);
-        s.text = Some("b".into());
-        let err = add_statement(&mut list, &mut index, s, || Location::new("c.csv", Some(4))).unwrap_err();
-        assert!(matches!(err, Error::ConflictingStatement { field: "text", .. }), "{err}");
-        assert!(err.to_string().contains("c.csv:4"));
     }
 }

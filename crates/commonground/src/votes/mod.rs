@@ -5,8 +5,10 @@
 //! only (see [`crate::io`]).
 
 mod matrix;
+mod statements;
 
 pub use matrix::VoteMatrix;
+pub use statements::StatementList;
 
 use std::cmp::Ordering;
 use std::fmt;
