@@ -136,48 +136,87 @@ struct Bounds {
     lower: Vec<f64>,
 }
 
-/// Scans every centre for one point: Polis's choice (the last minimum of [`distance`] in slot
-/// order), and the accurate distance to it and to the nearest other centre.
+/// The centres of one step, sorted by x for the strip search of [`scan`].
+struct Centres<'a> {
+    /// In slot (map) order.
+    centers: &'a [[f64; 2]],
+    /// Slots sorted by x, and their x.
+    by_x: Vec<usize>,
+    xs: Vec<f64>,
+    /// Rounding margin for squared distances at this scale.
+    margin: f64,
+}
+
+impl<'a> Centres<'a> {
+    fn new(centers: &'a [[f64; 2]], points: &[[f64; 2]]) -> Self {
+        let mut by_x: Vec<usize> = (0..centers.len()).collect();
+        by_x.sort_by(|&a, &b| centers[a][0].total_cmp(&centers[b][0]).then(a.cmp(&b)));
+        let xs = by_x.iter().map(|&i| centers[i][0]).collect();
+        let norm2 = |p: &[f64; 2]| p[0] * p[0] + p[1] * p[1];
+        let scale = centers.iter().chain(points).map(norm2).fold(1.0f64, f64::max);
+        Centres { centers, by_x, xs, margin: 1e-12 * scale }
+    }
+}
+
+/// Finds one point's centre: Polis's choice (the last minimum of [`distance`] in slot order) and
+/// the accurate distance to it and to the nearest other centre.
 ///
-/// Squared distances are compared, and a square root is taken only where two candidates are so
-/// close that rounding the root could turn them into the tie Polis's `<=` would see: the choice is
-/// exactly Polis's, without a root per centre.
-fn scan(p: [f64; 2], centers: &[[f64; 2]]) -> (usize, f64, f64) {
-    const NEAR: f64 = 1e-12;
-    let pp = p[0] * p[0] + p[1] * p[1];
-    let mut best = 0;
-    let mut best_q = f64::INFINITY;
-    let mut best_d = f64::INFINITY;
+/// Only centres in a vertical strip around the point are examined: the strip widens until the
+/// horizontal gap alone exceeds the second-nearest distance found, so every centre outside is
+/// provably farther than the nearest two. Every centre within a rounding margin of the nearest is
+/// a candidate, and Polis's rule decides among them with Polis's own distance formula, so the
+/// choice is exactly Polis's, ties included.
+fn scan(p: [f64; 2], c: &Centres<'_>) -> (usize, f64, f64) {
+    let t = |i: usize| (p[0] - c.centers[i][0]).powi(2) + (p[1] - c.centers[i][1]).powi(2);
     let (mut m1, mut m1_slot, mut m2) = (f64::INFINITY, usize::MAX, f64::INFINITY);
-    for (i, &c) in centers.iter().enumerate() {
-        // Polis's formula, squared: |a|² + |b|² - 2 a·b, clamped at 0.
-        let q = (pp + (c[0] * c[0] + c[1] * c[1]) - 2.0 * (p[0] * c[0] + p[1] * c[1])).max(0.0);
-        if q < best_q * (1.0 - NEAR) {
-            best = i;
-            best_q = q;
-            best_d = f64::NAN; // computed on demand
-        } else if q <= best_q * (1.0 + NEAR) {
-            if best_d.is_nan() {
-                best_d = best_q.sqrt();
-            }
-            let d = q.sqrt();
-            if d <= best_d {
-                best = i;
-                best_q = q;
-                best_d = d;
-            }
+    let mut candidates: Vec<(usize, f64)> = Vec::with_capacity(8);
+    let start = c.xs.partition_point(|&x| x < p[0]);
+    let (mut left, mut right) = (start, start);
+    loop {
+        let gap_left = if left > 0 { p[0] - c.xs[left - 1] } else { f64::INFINITY };
+        let gap_right = if right < c.xs.len() { c.xs[right] - p[0] } else { f64::INFINITY };
+        let gap = gap_left.min(gap_right);
+        if gap == f64::INFINITY || gap * gap > m2 + c.margin {
+            break;
         }
-        let t = (p[0] - c[0]) * (p[0] - c[0]) + (p[1] - c[1]) * (p[1] - c[1]);
-        if t < m1 {
+        let slot = if gap_left <= gap_right {
+            left -= 1;
+            c.by_x[left]
+        } else {
+            right += 1;
+            c.by_x[right - 1]
+        };
+        let d = t(slot);
+        if d < m1 {
             m2 = m1;
-            m1 = t;
-            m1_slot = i;
-        } else if t < m2 {
-            m2 = t;
+            m1 = d;
+            m1_slot = slot;
+        } else if d < m2 {
+            m2 = d;
+        }
+        if d <= m1 + c.margin {
+            candidates.push((slot, d));
+        }
+    }
+    // Polis's rule among the candidates near the minimum: the last slot at the least distance.
+    let pp = p[0] * p[0] + p[1] * p[1];
+    let polis = |i: usize| {
+        let q = c.centers[i];
+        (pp + (q[0] * q[0] + q[1] * q[1]) - 2.0 * (p[0] * q[0] + p[1] * q[1])).max(0.0).sqrt()
+    };
+    let mut best = usize::MAX;
+    let mut best_d = f64::INFINITY;
+    let mut near: Vec<usize> = candidates.iter().filter(|&&(_, d)| d <= m1 + c.margin).map(|&(s, _)| s).collect();
+    near.sort_unstable();
+    for slot in near {
+        let d = polis(slot);
+        if d <= best_d {
+            best = slot;
+            best_d = d;
         }
     }
     let (upper, lower) =
-        if best == m1_slot { (m1.sqrt(), m2.sqrt()) } else { (true_distance(p, centers[best]), m1.sqrt()) };
+        if best == m1_slot { (m1.sqrt(), m2.sqrt()) } else { (true_distance(p, c.centers[best]), m1.sqrt()) };
     (best, upper, lower)
 }
 
@@ -190,6 +229,7 @@ fn cluster_step(points: &Points, clusters: &[Cluster], bounds: &mut Bounds) -> V
     let order = map_order(&clusters.iter().map(|c| hash_long(c.id as i64)).collect::<Vec<_>>());
     let centers: Vec<[f64; 2]> = order.iter().map(|&i| clusters[i].center).collect();
     let ids: Vec<u32> = order.iter().map(|&i| clusters[i].id).collect();
+    let strip = Centres::new(&centers, &points.positions);
     let assigned: Vec<(usize, f64, f64)> = if bounds.ids == ids && bounds.slot.len() == points.len() {
         let moved: Vec<f64> = bounds.centers.iter().zip(&centers).map(|(&a, &b)| true_distance(a, b)).collect();
         // The largest movement among the *other* centres bounds how much closer they came.
@@ -213,12 +253,12 @@ fn cluster_step(points: &Points, clusters: &[Cluster], bounds: &mut Bounds) -> V
                 if upper < lower - BOUND_MARGIN {
                     (slot, upper, lower)
                 } else {
-                    scan(points.positions[i], &centers)
+                    scan(points.positions[i], &strip)
                 }
             })
             .collect()
     } else {
-        points.positions.par_iter().with_min_len(MIN_POINTS_PER_JOB).map(|&p| scan(p, &centers)).collect()
+        points.positions.par_iter().with_min_len(MIN_POINTS_PER_JOB).map(|&p| scan(p, &strip)).collect()
     };
     let mut rows: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
     for (row, &(slot, _, _)) in assigned.iter().enumerate() {
@@ -520,7 +560,7 @@ mod tests {
     }
 
     #[test]
-    fn bounded_steps_give_the_same_clustering_as_full_scans() {
+    fn strip_search_and_bounds_give_the_same_clustering_as_brute_force() {
         // 5,000 points in blobs with exact duplicates, 100 clusters (hash-ordered ties).
         let mut rng = crate::rng::Rng::new(9);
         let positions: Vec<[f64; 2]> = (0..5000)
@@ -536,18 +576,43 @@ mod tests {
             .collect();
         let p = pts(&positions);
         let fast = kmeans(&p, 100, None, 100);
-        // Reference: the same loop, scanning every point at every step.
+        // Reference: the same loop with a brute-force step that follows `cluster-step` literally:
+        // every centre in map order, `distance`, last minimum wins.
+        let brute_step = |clusters: &[Cluster]| -> Vec<Cluster> {
+            let order = map_order(&clusters.iter().map(|c| hash_long(c.id as i64)).collect::<Vec<_>>());
+            let mut rows: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
+            for (row, &q) in p.positions.iter().enumerate() {
+                let (mut best, mut best_d) = (0, f64::INFINITY);
+                for (slot, &i) in order.iter().enumerate() {
+                    let d = distance(q, clusters[i].center);
+                    if d <= best_d {
+                        best = slot;
+                        best_d = d;
+                    }
+                }
+                rows[best].push(row);
+            }
+            order
+                .iter()
+                .enumerate()
+                .filter(|(slot, _)| !rows[*slot].is_empty())
+                .map(|(slot, &i)| Cluster {
+                    id: clusters[i].id,
+                    members: rows[slot].iter().map(|&r| p.names[r]).collect(),
+                    center: weighted_mean(&rows[slot], &p),
+                })
+                .collect()
+        };
         let mut clusters = init_clusters(&p, 100);
         let mut iter = 100;
-        let slow = loop {
-            let next = cluster_step(&p, &clusters, &mut Bounds::default());
+        let mut slow = loop {
+            let next = brute_step(&clusters);
             if iter == 0 || same_clustering(&clusters, &next) {
                 break next;
             }
             clusters = next;
             iter -= 1;
         };
-        let mut slow = slow;
         slow.sort_by_key(|c| c.id);
         assert_eq!(fast, slow);
     }
