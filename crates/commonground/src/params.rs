@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::pca::{ColdStart, PcaParams};
+use crate::pca::{ColdStart, PcaParams, WarmStart};
 
 /// Parameters of the analysis. See each field for the Polis setting it mirrors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +21,9 @@ pub struct Params {
     pub pca_cold_tolerance: f64,
     /// How the first update finds its components; see [`ColdStart`].
     pub pca_cold_start: ColdStart,
+    /// How later updates refine them; see [`WarmStart`]. Polis's iteration by default; Lanczos
+    /// for live sites that need each update fast.
+    pub pca_warm_start: WarmStart,
     /// Number of base clusters (`base-k = 100`).
     pub base_k: usize,
     /// k-means budget for base clusters (`base-iters = 100`).
@@ -63,6 +66,7 @@ impl Default for Params {
             pca_cold_iters: pca.cold_iters,
             pca_cold_tolerance: pca.cold_tolerance,
             pca_cold_start: pca.cold_start,
+            pca_warm_start: pca.warm_start,
             base_k: 100,
             base_iters: 100,
             max_k: 5,
@@ -106,6 +110,7 @@ impl Params {
             cold_iters: self.pca_cold_iters,
             cold_tolerance: self.pca_cold_tolerance,
             cold_start: self.pca_cold_start,
+            warm_start: self.pca_warm_start,
         }
     }
 }

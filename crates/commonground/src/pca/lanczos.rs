@@ -64,18 +64,33 @@ pub(crate) fn symmetric_eigen(mut a: Vec<f64>, n: usize) -> (Vec<f64>, Vec<f64>)
 /// (dimension `dim`), from the start vector of all ones. Stops when every wanted Ritz pair's
 /// residual is below `tolerance` times the top eigenvalue, or after `max_steps` products. Returns
 /// the vectors found (fewer when the operator's rank is smaller) and the number of products.
+///
+/// `warm`: the previous update's components. The Krylov space then starts from a mix of them, and
+/// each result is oriented like the previous component of the same rank (so the map does not
+/// flip between updates) instead of by the all-ones rule.
 pub(crate) fn top_eigenvectors(
     dim: usize,
     want: usize,
     max_steps: usize,
     tolerance: f64,
+    warm: Option<&[Vec<f64>]>,
     mut apply: impl FnMut(&[f64], &mut [f64]),
 ) -> (Vec<Vec<f64>>, usize) {
     let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
     let mut basis: Vec<Vec<f64>> = Vec::new();
     let (mut alpha, mut beta) = (Vec::<f64>::new(), Vec::<f64>::new());
     let mut rng = crate::rng::Rng::new(0x5eed_c0de);
-    let mut q: Vec<f64> = (0..dim).map(|_| 1.0 + 0.01 * (2.0 * rng.uniform() - 1.0)).collect();
+    let mut q: Vec<f64> = match warm {
+        // Mostly the first component, some of the second, and a little of everything else.
+        Some(w) => (0..dim)
+            .map(|j| {
+                let prev: f64 =
+                    w.iter().zip([1.0, 0.5]).map(|(c, weight)| weight * c.get(j).copied().unwrap_or(0.0)).sum();
+                prev + 1e-3 * (2.0 * rng.uniform() - 1.0)
+            })
+            .collect(),
+        None => (0..dim).map(|_| 1.0 + 0.01 * (2.0 * rng.uniform() - 1.0)).collect(),
+    };
     let n0 = dot(&q, &q).sqrt();
     q.iter_mut().for_each(|x| *x /= n0);
     let mut w = vec![0.0; dim];
@@ -119,7 +134,8 @@ pub(crate) fn top_eigenvectors(
                     .iter()
                     .take(want)
                     .filter(|&&i| values[i] > 1e-12 * top)
-                    .map(|&i| {
+                    .enumerate()
+                    .map(|(rank, &i)| {
                         let mut y = vec![0.0; dim];
                         for (j, qj) in basis.iter().enumerate() {
                             let s = vectors[j * k + i];
@@ -129,7 +145,10 @@ pub(crate) fn top_eigenvectors(
                         // As power iteration from all ones orients it; when the vector is
                         // orthogonal to all ones, its largest loading is made positive.
                         let sum: f64 = y.iter().sum();
-                        let sign = if sum.abs() > 1e-9 * n * (dim as f64).sqrt() {
+                        let previous = warm.and_then(|w| w.get(rank)).map(|c| dot(c, &y));
+                        let sign = if let Some(p) = previous.filter(|p| *p != 0.0) {
+                            p.signum()
+                        } else if sum.abs() > 1e-9 * n * (dim as f64).sqrt() {
                             sum.signum()
                         } else {
                             let largest = y.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
@@ -166,7 +185,7 @@ mod tests {
     #[test]
     fn lanczos_finds_the_top_two_eigenvectors_of_a_diagonal_operator() {
         let diag: Vec<f64> = (0..50).map(|i| 1.0 + i as f64 * 0.01).collect(); // close eigenvalues
-        let (vecs, products) = top_eigenvectors(50, 2, 60, 1e-10, |x, out| {
+        let (vecs, products) = top_eigenvectors(50, 2, 60, 1e-10, None, |x, out| {
             out.iter_mut().zip(x).zip(&diag).for_each(|((o, x), d)| *o = d * x);
         });
         assert_eq!(vecs.len(), 2);

@@ -18,4 +18,4 @@
 mod algorithm;
 mod lanczos;
 
-pub use algorithm::{comment_projections, participant_projections, ColdStart, Pca, PcaParams};
+pub use algorithm::{comment_projections, participant_projections, ColdStart, Pca, PcaParams, WarmStart};
