@@ -405,15 +405,15 @@ impl Conversation {
                 group_of_base.insert(b, g.id);
             }
         }
-        let mut base_of_row: HashMap<usize, u32> = HashMap::new();
+        let mut base_of_row: Vec<Option<u32>> = vec![None; self.matrix.n_participants()];
         for c in &a.base {
             for &r in &c.members {
-                base_of_row.insert(r, c.id);
+                base_of_row[r] = Some(c.id);
             }
         }
         let participants = (0..self.matrix.n_participants())
             .map(|r| {
-                let base_cluster = base_of_row.get(&r).copied();
+                let base_cluster = base_of_row[r];
                 ParticipantResult {
                     id: pids[r].clone(),
                     x: a.projections[r][0],

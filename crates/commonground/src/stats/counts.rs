@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use rayon::prelude::*;
+
 use crate::votes::VoteMatrix;
 
 /// Vote counts on one statement within one set of participants: agree, disagree, and seen
@@ -26,13 +28,13 @@ impl VoteCounts {
 }
 
 /// Counts votes per (bucket, statement) over the raw vote matrix: `bucket_of[row]` is the bucket of
-/// each participant (`None`: not counted). Returns `counts[bucket][statement]`. One pass, O(votes).
+/// each participant (`None`: not counted). Returns `counts[bucket][statement]`. One pass over the
+/// counted participants' votes, O(votes), parallel: over buckets when there are several, over
+/// fixed chunks of participants when there is one. Counts are integers, so the result is the same
+/// however the work is split.
 pub fn count_votes(matrix: &VoteMatrix, bucket_of: &[Option<u32>], n_buckets: usize) -> Vec<Vec<VoteCounts>> {
     let m = matrix.n_statements();
-    let mut counts = vec![vec![VoteCounts::default(); m]; n_buckets];
-    for (row, bucket) in bucket_of.iter().enumerate() {
-        let Some(b) = bucket else { continue };
-        let target = &mut counts[*b as usize];
+    let tally = |target: &mut [VoteCounts], row: usize| {
         let (cols, vals) = matrix.row(row);
         for (&c, &v) in cols.iter().zip(vals) {
             let cell = &mut target[c as usize];
@@ -43,6 +45,38 @@ pub fn count_votes(matrix: &VoteMatrix, bucket_of: &[Option<u32>], n_buckets: us
                 _ => {}
             }
         }
+    };
+    if n_buckets == 1 {
+        const CHUNK: usize = 16_384;
+        let partials: Vec<Vec<VoteCounts>> = (0..bucket_of.len().div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|ci| {
+                let mut counts = vec![VoteCounts::default(); m];
+                for row in ci * CHUNK..((ci + 1) * CHUNK).min(bucket_of.len()) {
+                    if bucket_of[row].is_some() {
+                        tally(&mut counts, row);
+                    }
+                }
+                counts
+            })
+            .collect();
+        let mut total = vec![VoteCounts::default(); m];
+        for p in partials {
+            total.iter_mut().zip(&p).for_each(|(t, c)| t.add(c));
+        }
+        return vec![total];
     }
-    counts
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); n_buckets];
+    for (row, bucket) in bucket_of.iter().enumerate() {
+        if let Some(b) = bucket {
+            rows[*b as usize].push(row);
+        }
+    }
+    rows.par_iter()
+        .map(|members| {
+            let mut counts = vec![VoteCounts::default(); m];
+            members.iter().for_each(|&row| tally(&mut counts, row));
+            counts
+        })
+        .collect()
 }
