@@ -30,6 +30,7 @@ import csv
 import datetime as _dt
 import os
 import platform
+import statistics
 import sys
 import time
 import warnings
@@ -136,37 +137,65 @@ def commonground_labels(analysis: Any) -> Labels:
 
 
 class Measured:
-    def __init__(self) -> None:
-        self.load_s: Optional[float] = None
-        self.run_s: Optional[float] = None
+    """One tool on one conversation: wall times of each run, the last run's groups, or the error."""
+
+    def __init__(self, load: Callable[[Path], Any], run: Callable[[Any], Any],
+                 labels: Callable[[Any], Labels]) -> None:
+        self.load, self.run, self.get_labels = load, run, labels
+        self.loads: List[float] = []
+        self.runs: List[float] = []
         self.labels: Optional[Labels] = None
         self.error: Optional[str] = None
 
-
-def measure(load: Callable[[Path], Any], run: Callable[[Any], Any], labels: Callable[[Any], Labels],
-            folder: Path, repeat: int) -> Measured:
-    """Best of ``repeat`` wall times of load(folder) and, separately, of run(loaded): each run
-    gets a freshly loaded input, so no state carries over between runs."""
-    m = Measured()
-    loads: List[float] = []
-    runs: List[float] = []
-    try:
-        for _ in range(repeat):
+    def once(self, folder: Path) -> None:
+        """Loads the conversation afresh (so no state carries over between runs) and analyses it,
+        timing both separately. After an error the tool is not run again on this conversation."""
+        if self.error is not None:
+            return
+        try:
             t0 = time.perf_counter()
-            data = load(folder)
+            data = self.load(folder)
             t1 = time.perf_counter()
-            result = run(data)
+            self.loads.append(t1 - t0)
+            result = self.run(data)
             t2 = time.perf_counter()
-            loads.append(t1 - t0)
-            runs.append(t2 - t1)
-        m.labels = labels(result)
-    except Exception as e:  # a tool failing on one conversation must not stop the table
-        m.error = f"{type(e).__name__}: {e}"
-    if loads:
-        m.load_s = min(loads)
-    if runs and m.error is None:
-        m.run_s = min(runs)
-    return m
+            self.labels = self.get_labels(result)
+        except Exception as e:  # a tool failing on one conversation must not stop the table
+            self.error = f"{type(e).__name__}: {e}"
+            self.labels = None
+            return
+        self.runs.append(t2 - t1)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.runs)
+
+    def best(self) -> Optional[float]:
+        return min(self.runs) if self.ok else None
+
+    def median(self) -> Optional[float]:
+        return statistics.median(self.runs) if self.ok else None
+
+    def best_load(self) -> Optional[float]:
+        return min(self.loads) if self.loads else None
+
+
+def reddwarf() -> Measured:
+    return Measured(reddwarf_load, reddwarf_run, reddwarf_labels)
+
+
+def commonground() -> Measured:
+    return Measured(commonground_load, commonground_run, commonground_labels)
+
+
+def measure_both(folder: Path, repeat: int) -> Tuple[Measured, Measured]:
+    """``repeat`` rounds, each running red-dwarf then commonground, so that both see the same
+    (shared, noisy) machine."""
+    rd, cgm = reddwarf(), commonground()
+    for _ in range(repeat):
+        rd.once(folder)
+        cgm.once(folder)
+    return rd, cgm
 
 
 def ari(tool: Optional[Labels], reference: Labels) -> Tuple[Optional[float], int]:
@@ -195,12 +224,27 @@ def fmt_s(seconds: Optional[float]) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def fmt_ratio(a: Optional[float], b: Optional[float]) -> str:
+    if not a or not b:
+        return "–"
+    r = a / b
+    return f"{r:.0f}×" if r >= 10 else f"{r:.1f}×"
+
+
 def fmt_ari(value: Optional[float]) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
 def n_groups(labels: Optional[Labels]) -> str:
     return "–" if labels is None else str(len(set(labels.values())))
+
+
+def loadavg() -> str:
+    """The machine's 1-minute load average: on a shared machine, how busy the other tenants were."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except (AttributeError, OSError):
+        return "?"
 
 
 def environment() -> str:
@@ -232,6 +276,7 @@ def environment() -> str:
         f"{_dt.date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}, red-dwarf {version('red-dwarf')}, commonground {version('commonground')}, "
         f"numpy {numpy.__version__}, scikit-learn {sklearn.__version__}" + (f", BLAS: {blas}" if blas else "")
+        + f", commonground threads: {os.environ.get('RAYON_NUM_THREADS') or os.cpu_count()}"
     )
 
 
@@ -241,9 +286,19 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help=f"folder of Polis export folders (default: {DEFAULT_OPENDATA})")
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool and conversation; best is kept (default 3)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these conversation folders")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="limit both tools to N threads (BLAS/OpenMP for red-dwarf, rayon for commonground); "
+                             "default: each tool's own default (all cores)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error("--threads must be >= 1")
+        # Read by OpenBLAS / OpenMP / MKL when numpy and SciPy load, and by rayon when commonground
+        # first runs: nothing of those is imported yet.
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
 
     root = Path(args.opendata)
     folders = sorted(p for p in root.iterdir() if p.is_dir() and (p / "votes.csv").is_file()) if root.is_dir() else []
@@ -264,24 +319,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     # lazily inside its first pipeline call (about a second), which is no part of the analysis.
     smallest = min(folders, key=lambda p: (p / "votes.csv").stat().st_size)
     print(f"… warm-up on {smallest.name}", file=sys.stderr, flush=True)
-    measure(reddwarf_load, reddwarf_run, reddwarf_labels, smallest, 1)
-    measure(commonground_load, commonground_run, commonground_labels, smallest, 1)
+    measure_both(smallest, 1)
 
+    load_before = loadavg()
     main_rows: List[str] = []
     extra_rows: List[str] = []
     for folder in folders:
         print(f"… {folder.name}", file=sys.stderr, flush=True)
         participants, statements, votes = export_size(folder)
         reference = polis_groups(folder)
-        rd = measure(reddwarf_load, reddwarf_run, reddwarf_labels, folder, args.repeat)
-        cgm = measure(commonground_load, commonground_run, commonground_labels, folder, args.repeat)
+        rd, cgm = measure_both(folder, args.repeat)
         rd_ari, _ = ari(rd.labels, reference)
         cg_ari, _ = ari(cgm.labels, reference)
         between, n_between = ari(rd.labels, cgm.labels) if rd.labels is not None else (None, 0)
 
-        ratio = f"{rd.run_s / cgm.run_s:.1f}×" if rd.run_s and cgm.run_s else "–"
-        rd_time = fmt_s(rd.run_s) if rd.error is None else cell("error: " + rd.error)
-        cg_time = fmt_s(cgm.run_s) if cgm.error is None else cell("error: " + cgm.error)
+        ratio = fmt_ratio(rd.best(), cgm.best()) if rd.ok and cgm.ok else "–"
+        rd_time = fmt_s(rd.best()) if rd.error is None else cell("error: " + rd.error)
+        cg_time = fmt_s(cgm.best()) if cgm.error is None else cell("error: " + cgm.error)
         groups = f"{len(set(reference.values()))} / {n_groups(rd.labels)} / {n_groups(cgm.labels)}"
         grouped = (f"{len(reference)} / {'–' if rd.labels is None else len(rd.labels)} / "
                    f"{'–' if cgm.labels is None else len(cgm.labels)}")
@@ -290,14 +344,16 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"| {fmt_ari(rd_ari)} | {fmt_ari(cg_ari)} | {groups} |"
         )
         extra_rows.append(
-            f"| {folder.name} | {fmt_s(rd.load_s)} | {fmt_s(cgm.load_s)} | {grouped} "
+            f"| {folder.name} | {fmt_s(rd.median())} | {fmt_s(cgm.median())} "
+            f"| {fmt_s(rd.best_load())} | {fmt_s(cgm.best_load())} | {grouped} "
             f"| {fmt_ari(between)} ({n_between}) |"
         )
 
-    print(f"Machine: {environment()}.")
-    print(f"Times: best of {args.repeat} wall-clock runs of the analysis call only, after one untimed warm-up "
-          f"run of each tool (red-dwarf `run_pipeline(votes=...)`, commonground `conv.analyze()`); "
-          f"ratio = red-dwarf / commonground.")
+    load_after = loadavg()
+    print(f"Machine: {environment()}; load average (1 min) {load_before} before, {load_after} after the run.")
+    print(f"Times: best of {args.repeat} wall-clock runs of the analysis call only (red-dwarf "
+          f"`run_pipeline(votes=...)`, commonground `conv.analyze()`), the two tools' runs alternating, after one "
+          f"untimed warm-up run of each; ratio = red-dwarf / commonground.")
     print("ARI: adjusted Rand index against Polis's `group-id` (participants-votes.csv), over the participants "
           "grouped by both. Groups: Polis / red-dwarf / commonground.")
     print()
@@ -306,11 +362,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|")
     print("\n".join(main_rows))
     print()
-    print("Load times (best of the same runs: CSV export -> each tool's input), grouped participants, "
-          "and the ARI of red-dwarf against commonground (participants grouped by both):")
+    print("Median analysis times of the same runs; load times (best; the CSV export read into each tool's "
+          "input); participants grouped by Polis / red-dwarf / commonground; ARI of red-dwarf against "
+          "commonground over the participants grouped by both (n):")
     print()
-    print("| conversation | red-dwarf load | commonground load | grouped P / rd / cg | ARI rd vs cg (n) |")
-    print("|---|--:|--:|:-:|--:|")
+    print("| conversation | red-dwarf median | commonground median | red-dwarf load | commonground load "
+          "| grouped P / rd / cg | ARI rd vs cg (n) |")
+    print("|---|--:|--:|--:|--:|:-:|--:|")
     print("\n".join(extra_rows))
     return 0
 
