@@ -48,7 +48,7 @@ class EmptyConversationError(InputError): ...
 class InvalidParameterError(ValueError):
     parameter: Optional[str]
 
-def default_params() -> Dict[str, Any]: ...
+def default_params() -> str: ...
 
 @final
 class Conversation:
@@ -67,22 +67,11 @@ class Conversation:
     ) -> None: ...
     def analyze(
         self,
+        params: str = "{}",
         *,
-        seed: int = 0,
         replay: bool = False,
         window_ms: int = 1000,
         max_updates: Optional[int] = ...,  # 2000
-        pca_iters: Optional[int] = None,
-        pca_cold_iters: Optional[int] = None,
-        pca_cold_tolerance: Optional[float] = None,
-        base_k: Optional[int] = None,
-        base_iters: Optional[int] = None,
-        max_k: Optional[int] = None,
-        group_iters: Optional[int] = None,
-        group_k_buffer: Optional[int] = None,
-        min_votes_in_conv: Optional[int] = None,
-        min_in_conv: Optional[int] = None,
-        polis_all_priorities_49: bool = False,
     ) -> Analysis: ...
     def update(
         self,
@@ -94,7 +83,7 @@ class Conversation:
     @property
     def analysis(self) -> Optional[Analysis]: ...
     @property
-    def params(self) -> Optional[Dict[str, Any]]: ...
+    def params(self) -> Optional[str]: ...
     @property
     def n_votes(self) -> int: ...
     @property

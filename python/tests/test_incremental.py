@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import commonground as cg
 from conftest import EXAMPLE
@@ -104,3 +105,24 @@ def test_a_later_vote_replaces_an_earlier_one():
     assert (int(s["n_agree"].iloc[0]), int(s["n_disagree"].iloc[0])) == (2, 1)
     assert conversation.n_votes == 4 and analysis.n_votes == 3
     assert np.array_equal(conversation.votes["vote"].to_numpy(), [1, 1, 1, -1])
+
+
+def test_options_beyond_polis_are_accepted_and_bad_values_are_named():
+    conversation = cg.read_polis(EXAMPLE)
+    polis = conversation.analyze().participants["group"]
+    conversation.analyze(group_cold_starts=10, pca_warm_start="lanczos")
+    assert conversation.params is not None
+    assert conversation.params["group_cold_starts"] == 10
+    assert conversation.params["pca_warm_start"] == "lanczos"
+    # The fast warm start updates to the same groups as Polis's iteration on the bundled example.
+    fast = cg.read_polis(EXAMPLE)
+    fast.analyze(pca_warm_start="lanczos")
+    slow = cg.read_polis(EXAMPLE)
+    slow.analyze()
+    batch = {"participant": [900_001, 900_001, 900_002], "statement": [0, 1, 0], "vote": [1, -1, 1]}
+    assert fast.update(batch).participants["group"].equals(slow.update(batch).participants["group"])
+    assert len(polis) == 1921
+    with pytest.raises(cg.InvalidParameterError, match="pca_warm_start"):
+        conversation.analyze(pca_warm_start="fastest")
+    with pytest.raises(cg.InvalidParameterError, match="group_cold_starts"):
+        conversation.analyze(group_cold_starts=0)

@@ -35,61 +35,32 @@ impl PyConversation {
     }
 }
 
-/// The parameters of one analysis: Polis's defaults, with the given overrides.
-#[allow(clippy::too_many_arguments)]
-fn params(
-    seed: u64,
-    pca_iters: Option<usize>,
-    pca_cold_iters: Option<usize>,
-    pca_cold_tolerance: Option<f64>,
-    base_k: Option<usize>,
-    base_iters: Option<usize>,
-    max_k: Option<usize>,
-    group_iters: Option<usize>,
-    group_k_buffer: Option<usize>,
-    min_votes_in_conv: Option<usize>,
-    min_in_conv: Option<usize>,
-    polis_all_priorities_49: bool,
-) -> Params {
-    let d = Params::default();
-    Params {
-        seed,
-        pca_iters: pca_iters.unwrap_or(d.pca_iters),
-        pca_cold_iters: pca_cold_iters.unwrap_or(d.pca_cold_iters),
-        pca_cold_tolerance: pca_cold_tolerance.unwrap_or(d.pca_cold_tolerance),
-        base_k: base_k.unwrap_or(d.base_k),
-        base_iters: base_iters.unwrap_or(d.base_iters),
-        max_k: max_k.unwrap_or(d.max_k),
-        group_iters: group_iters.unwrap_or(d.group_iters),
-        group_k_buffer: group_k_buffer.unwrap_or(d.group_k_buffer),
-        min_votes_in_conv: min_votes_in_conv.unwrap_or(d.min_votes_in_conv),
-        min_in_conv: min_in_conv.unwrap_or(d.min_in_conv),
-        polis_all_priorities_49,
-        ..d
-    }
+/// The parameters of one analysis: Polis's defaults with the overrides in `overrides`, a JSON
+/// object whose keys are `Params` fields. The core deserialises and checks them (an unknown name
+/// or a value of the wrong kind is an `InvalidParameterError`), so parameters are listed nowhere in
+/// the bindings.
+fn params(py: Python<'_>, overrides: &str) -> PyResult<Params> {
+    let invalid = |name: String, message: String| to_py(py, commonground::Error::InvalidParameter { name, message });
+    let given: serde_json::Value =
+        serde_json::from_str(overrides).map_err(|e| invalid("parameters".into(), e.to_string()))?;
+    let params: Params = serde_json::from_value(given.clone()).map_err(|e| {
+        // Name the offending parameter: the first key that does not deserialise on its own.
+        let name = given
+            .as_object()
+            .and_then(|m| {
+                m.iter().find(|(k, v)| serde_json::from_value::<Params>(serde_json::json!({ k.as_str(): v })).is_err())
+            })
+            .map_or_else(|| "parameters".to_string(), |(k, _)| k.clone());
+        invalid(name, e.to_string())
+    })?;
+    params.check().map_err(|e| to_py(py, e))?;
+    Ok(params)
 }
 
-fn params_dict<'py>(py: Python<'py>, p: &Params) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("seed", p.seed)?;
-    d.set_item("pca_iters", p.pca_iters)?;
-    d.set_item("pca_cold_iters", p.pca_cold_iters)?;
-    d.set_item("pca_cold_tolerance", p.pca_cold_tolerance)?;
-    d.set_item("base_k", p.base_k)?;
-    d.set_item("base_iters", p.base_iters)?;
-    d.set_item("max_k", p.max_k)?;
-    d.set_item("group_iters", p.group_iters)?;
-    d.set_item("group_k_buffer", p.group_k_buffer)?;
-    d.set_item("min_votes_in_conv", p.min_votes_in_conv)?;
-    d.set_item("min_in_conv", p.min_in_conv)?;
-    d.set_item("polis_all_priorities_49", p.polis_all_priorities_49)?;
-    Ok(d)
-}
-
-/// Polis's default parameters, as a dict.
+/// Polis's default parameters, as a JSON object (the Python side turns it into a dict).
 #[pyfunction]
-pub fn default_params(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    params_dict(py, &Params::default())
+pub fn default_params() -> String {
+    serde_json::to_string(&Params::default()).unwrap_or_else(|_| "{}".into())
 }
 
 #[pymethods]
@@ -149,46 +120,16 @@ impl PyConversation {
 
     /// Analyses every vote so far from a cold start (or, with `replay`, batch by batch in time
     /// order as Polis's worker saw them), and makes the result the state that `update` continues.
-    #[pyo3(signature = (
-        *, seed=0, replay=false, window_ms=1000, max_updates=Some(2000),
-        pca_iters=None, pca_cold_iters=None, pca_cold_tolerance=None, base_k=None, base_iters=None,
-        max_k=None, group_iters=None, group_k_buffer=None, min_votes_in_conv=None, min_in_conv=None,
-        polis_all_priorities_49=false
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (params="{}", *, replay=false, window_ms=1000, max_updates=Some(2000)))]
     fn analyze(
         &mut self,
         py: Python<'_>,
-        seed: u64,
+        params: &str,
         replay: bool,
         window_ms: i64,
         max_updates: Option<usize>,
-        pca_iters: Option<usize>,
-        pca_cold_iters: Option<usize>,
-        pca_cold_tolerance: Option<f64>,
-        base_k: Option<usize>,
-        base_iters: Option<usize>,
-        max_k: Option<usize>,
-        group_iters: Option<usize>,
-        group_k_buffer: Option<usize>,
-        min_votes_in_conv: Option<usize>,
-        min_in_conv: Option<usize>,
-        polis_all_priorities_49: bool,
     ) -> PyResult<PyAnalysis> {
-        let params = params(
-            seed,
-            pca_iters,
-            pca_cold_iters,
-            pca_cold_tolerance,
-            base_k,
-            base_iters,
-            max_k,
-            group_iters,
-            group_k_buffer,
-            min_votes_in_conv,
-            min_in_conv,
-            polis_all_priorities_49,
-        );
+        let params = self::params(py, params)?;
         let (votes, statements) = (&self.votes, &self.statements);
         let conversation = py
             .detach(|| {
@@ -262,10 +203,11 @@ impl PyConversation {
         self.live.as_ref().filter(|l| l.analysis().is_some()).map(|l| PyAnalysis::new(l.clone())).transpose()
     }
 
-    /// The parameters of the live conversation (the last `analyze`, or the first `update`).
+    /// The parameters of the live conversation (the last `analyze`, or the first `update`), as a
+    /// JSON object.
     #[getter]
-    fn params<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        self.live.as_ref().map(|l| params_dict(py, l.params())).transpose()
+    fn params(&self) -> Option<String> {
+        self.live.as_ref().map(|l| serde_json::to_string(l.params()).unwrap_or_else(|_| "{}".into()))
     }
 
     /// Number of vote events so far (superseded votes included).

@@ -69,7 +69,7 @@ pub enum Error {
     EmptyConversation(String),
     /// A parameter outside its valid range; checked once, before any work.
     #[error("invalid parameter {name}: {message}")]
-    InvalidParameter { name: &'static str, message: String },
+    InvalidParameter { name: String, message: String },
 }
 
 /// The crate's result type.

@@ -11,7 +11,7 @@ use crate::pca::{ColdStart, PcaParams, WarmStart};
 
 /// Parameters of the analysis. See each field for the Polis setting it mirrors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
     /// Power-iteration budget per component and update (`pca-iters = 100`).
     pub pca_iters: usize,
@@ -84,8 +84,9 @@ impl Default for Params {
 impl Params {
     /// Checks every parameter; returns the first that is out of range.
     pub fn check(&self) -> Result<()> {
-        let bad =
-            |name: &'static str, message: &str| Err(Error::InvalidParameter { name, message: message.to_string() });
+        let bad = |name: &'static str, message: &str| {
+            Err(Error::InvalidParameter { name: name.into(), message: message.to_string() })
+        };
         if self.base_k == 0 {
             return bad("base_k", "must be at least 1");
         }
