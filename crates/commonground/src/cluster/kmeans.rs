@@ -271,6 +271,13 @@ fn cluster_step(points: &Points, clusters: &[Cluster], bounds: &mut Bounds) -> V
         upper: assigned.iter().map(|a| a.1).collect(),
         lower: assigned.iter().map(|a| a.2).collect(),
     };
+    clusters_from_slots(points, clusters, &order, &rows)
+}
+
+/// The clusters after an assignment (the end of `cluster-step`): in map order, empty ones dropped,
+/// each centred on the (weighted) mean of its members. `rows[slot]` are the points of the cluster
+/// at `order[slot]`.
+fn clusters_from_slots(points: &Points, clusters: &[Cluster], order: &[usize], rows: &[Vec<usize>]) -> Vec<Cluster> {
     order
         .iter()
         .enumerate()
@@ -592,16 +599,7 @@ mod tests {
                 }
                 rows[best].push(row);
             }
-            order
-                .iter()
-                .enumerate()
-                .filter(|(slot, _)| !rows[*slot].is_empty())
-                .map(|(slot, &i)| Cluster {
-                    id: clusters[i].id,
-                    members: rows[slot].iter().map(|&r| p.names[r]).collect(),
-                    center: weighted_mean(&rows[slot], &p),
-                })
-                .collect()
+            clusters_from_slots(&p, clusters, &order, &rows)
         };
         let mut clusters = init_clusters(&p, 100);
         let mut iter = 100;
