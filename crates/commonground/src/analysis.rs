@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bridging::Bridging;
 use crate::stats::{ConsensusEntry, RepnessEntry, VoteCounts};
 use crate::votes::Id;
 
@@ -36,6 +37,10 @@ pub struct Analysis {
     pub repness: Vec<Vec<RepnessEntry<Id>>>,
     pub consensus: Consensus,
     pub moderation: ModerationSets,
+    /// Bridging scores with credible intervals (an extension beyond Polis); `None` when there are
+    /// no groups.
+    #[serde(default)]
+    pub bridging: Option<Bridging>,
 }
 
 /// One participant on the opinion map.

@@ -60,6 +60,9 @@ pub struct Conversation {
     tick: u64,
     analysis: Option<Analysis>,
     timings: StageTimings,
+    /// Whether updates compute the extensions that carry no state between updates (bridging). A replay turns them off for every batch but the last, whose analysis is
+    /// the only one it returns: same result, a fraction of the cost.
+    extensions: bool,
 }
 
 /// Wall time of each stage of the last update. Not part of the [`Analysis`], so that its JSON
@@ -74,6 +77,8 @@ pub struct StageTimings {
     pub clustering: Duration,
     /// Counts, repness, consensus, priorities, and assembling the result.
     pub statistics: Duration,
+    /// Bridging scores, their intervals and the matrix factorization.
+    pub bridging: Duration,
 }
 
 impl Conversation {
@@ -88,6 +93,7 @@ impl Conversation {
             tick: 0,
             analysis: None,
             timings: StageTimings::default(),
+            extensions: true,
         })
     }
 
@@ -229,7 +235,9 @@ impl Conversation {
             return Err(Error::EmptyConversation("no votes to replay".into()));
         }
         let mut last_time: Option<i64> = None;
-        for batch in batches {
+        let last = batches.len() - 1;
+        for (i, batch) in batches.into_iter().enumerate() {
+            conv.extensions = i == last;
             let first = batch.iter().filter_map(|v| v.timestamp).min();
             if let (Some(gap), Some(prev), Some(first)) = (batching.restart_gap_ms, last_time, first) {
                 if first.saturating_sub(prev) > gap {
@@ -239,6 +247,7 @@ impl Conversation {
             last_time = batch.iter().filter_map(|v| v.timestamp).max().or(last_time);
             conv.update(&batch)?;
         }
+        conv.extensions = true;
         Ok(conv)
     }
 
@@ -348,6 +357,15 @@ impl Conversation {
         let (agree, disagree) = stats::consensus(&everyone, &moderated_out);
         let gac = stats::group_aware_consensus(&group_votes, m);
 
+        // Bridging scores beyond Polis: intervals per statement, matrix factorization over votes.
+        let bridging_start = Instant::now();
+        let bridging = (self.extensions && !groups.is_empty()).then(|| {
+            let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
+            let (matrix, seed) = (&self.matrix, params.seed);
+            crate::bridging::bridging(matrix, &group_ids, &group_votes, &moderated_out, &meta, &params.bridging, seed)
+        });
+        self.timings.bridging = bridging_start.elapsed();
+
         // Priorities read the previous update's group counts (Q2).
         let ids = self.matrix.statements();
         let priorities: Vec<f64> = (0..m)
@@ -391,8 +409,9 @@ impl Conversation {
             meta,
             vote_counts,
             selection: KSelection { silhouettes, best_k: best_k.map(|(k, _)| k), k },
+            bridging,
         });
-        self.timings.statistics = start.elapsed();
+        self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
         analysis
     }
 
@@ -512,6 +531,7 @@ impl Conversation {
                 disagree: a.consensus.1.into_iter().map(|e| e.map_statement(id_of)).collect(),
             },
             moderation,
+            bridging: a.bridging,
         }
     }
 }
@@ -534,6 +554,7 @@ struct AssembleInput {
     meta: Vec<bool>,
     vote_counts: Vec<usize>,
     selection: KSelection,
+    bridging: Option<crate::bridging::Bridging>,
 }
 
 /// How a replay cuts timestamped votes into updates.

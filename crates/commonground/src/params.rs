@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bridging::BridgingParams;
 use crate::error::{Error, Result};
 use crate::pca::{ColdStart, PcaParams};
 
@@ -53,6 +54,9 @@ pub struct Params {
     /// Reproduce the Polis bug of 2025-03 to 2026-07 (PR #1961, fixed by PR #2611) under which every
     /// comment priority was 49. Only for comparing with math blobs computed in that window.
     pub polis_all_priorities_49: bool,
+    /// Bridging scores, their credible intervals and the matrix factorization (an extension:
+    /// Polis's outputs do not depend on it).
+    pub bridging: BridgingParams,
 }
 
 impl Default for Params {
@@ -73,6 +77,7 @@ impl Default for Params {
             min_in_conv: 15,
             seed: 0,
             polis_all_priorities_49: false,
+            bridging: BridgingParams::default(),
         }
     }
 }
@@ -97,7 +102,7 @@ impl Params {
         if !(self.pca_cold_tolerance >= 0.0 && self.pca_cold_tolerance.is_finite()) {
             return bad("pca_cold_tolerance", "must be a finite number >= 0");
         }
-        Ok(())
+        self.bridging.check()
     }
 
     pub(crate) fn pca(&self) -> PcaParams {
