@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use commonground::bridging::BridgingScore;
+use commonground::cluster::StabilityParams;
 use commonground::io::{self, PolisMath};
 use commonground::{Batching, Conversation, Params};
 
@@ -79,6 +80,13 @@ struct AnalyzeArgs {
     /// Skip the Community Notes matrix factorization (the other bridging scores stay).
     #[arg(long)]
     no_mf: bool,
+    /// Measure the groups' bootstrap stability for every candidate number of groups, with this
+    /// many replicates (e.g. 50; each reruns the clustering).
+    #[arg(long, value_name = "REPLICATES")]
+    stability: Option<usize>,
+    /// Largest number of groups tried (Polis: 5).
+    #[arg(long, default_value_t = 5)]
+    max_k: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -119,6 +127,10 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     let path = args.path.unwrap_or_else(bundled_example);
     let mut params = Params { seed: args.seed, ..Params::default() };
     params.bridging.mf.enabled = !args.no_mf;
+    params.max_k = args.max_k;
+    if let Some(replicates) = args.stability {
+        params.group_stability = StabilityParams { enabled: true, replicates };
+    }
     params.bridging.rank_by = match args.rank_by {
         RankBy::MinGroupLower => BridgingScore::MinGroupLower,
         RankBy::MinGroup => BridgingScore::MinGroup,
@@ -176,13 +188,14 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
         let t = conv.timings();
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         eprintln!(
-            "timings (ms){}: load {:.1}  matrix {:.1}  pca {:.1}  clustering {:.1}  statistics {:.1}  bridging {:.1}  \
+"timings (ms){}: load {:.1}  matrix {:.1}  pca {:.1}  clustering {:.1}  stability {:.1}  statistics {:.1}  bridging {:.1}  \
              output {:.1}",
             if args.replay { " of the last update" } else { "" },
             ms(load),
             ms(t.matrix),
             ms(t.pca),
             ms(t.clustering),
+            ms(t.stability),
             ms(t.statistics),
             ms(t.bridging),
             ms(output)

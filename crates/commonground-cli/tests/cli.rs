@@ -81,6 +81,27 @@ fn summary_lists_bridging_statements_with_intervals_and_the_json_carries_them() 
 }
 
 #[test]
+fn stability_and_more_than_five_groups_on_request() {
+    let o = run(&["analyze", example().to_str().unwrap(), "--stability", "4", "--max-k", "7"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    let section = s.split("Group stability").nth(1).expect("a stability section");
+    assert!(section.contains("4 bootstrap replicates") && section.contains("k=7: silhouette"), "{section}");
+    assert!(section.contains("<- groups shown"), "{section}");
+    let o = run(&["analyze", example().to_str().unwrap(), "--stability", "4", "--max-k", "7", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ks: Vec<&String> = v["group_stability"]["by_k"].as_object().unwrap().keys().collect();
+    assert_eq!(ks, ["2", "3", "4", "5", "6", "7"]);
+    let o = run(&["analyze", example().to_str().unwrap(), "--stability", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("group_stability.replicates"), "{}", stderr(&o));
+    // Without the flag the JSON says so.
+    let o = run(&["analyze", example().to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["group_stability"].is_null());
+}
+
+#[test]
 fn ranking_by_the_factorization_without_it_is_a_parameter_error() {
     let o = run(&["analyze", example().to_str().unwrap(), "--rank-by", "mf", "--no-mf"]);
     assert_eq!(o.status.code(), Some(2));

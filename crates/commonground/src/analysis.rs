@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bridging::Bridging;
+use crate::cluster::GroupStability;
 use crate::stats::{ConsensusEntry, RepnessEntry, VoteCounts};
 use crate::votes::Id;
 
@@ -41,6 +42,9 @@ pub struct Analysis {
     /// no groups.
     #[serde(default)]
     pub bridging: Option<Bridging>,
+    /// Bootstrap stability of the groups per candidate k, when `Params::group_stability` asks for it.
+    #[serde(default)]
+    pub group_stability: Option<GroupStability>,
 }
 
 /// One participant on the opinion map.

@@ -16,7 +16,9 @@ use crate::analysis::{
     Analysis, BaseCluster, Consensus, Group, KSelection, ModerationSets, ParticipantResult, PcaResult, StatementResult,
 };
 use crate::clojure::{hasheq, map_order};
-use crate::cluster::{group_clusterings, kmeans, Cluster, GroupKSmoother, MultiStart, Points};
+use crate::cluster::{
+    group_clusterings, group_stability, kmeans, Cluster, GroupKSmoother, MultiStart, Points, Reclustering,
+};
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::pca::{comment_projections, participant_projections, Pca};
@@ -60,7 +62,8 @@ pub struct Conversation {
     tick: u64,
     analysis: Option<Analysis>,
     timings: StageTimings,
-    /// Whether updates compute the extensions that carry no state between updates (bridging). A replay turns them off for every batch but the last, whose analysis is
+    /// Whether updates compute the extensions that carry no state between updates (bridging,
+    /// group stability). A replay turns them off for every batch but the last, whose analysis is
     /// the only one it returns: same result, a fraction of the cost.
     extensions: bool,
 }
@@ -79,6 +82,8 @@ pub struct StageTimings {
     pub statistics: Duration,
     /// Bridging scores, their intervals and the matrix factorization.
     pub bridging: Duration,
+    /// Bootstrap stability of the groups (when enabled).
+    pub stability: Duration,
 }
 
 impl Conversation {
@@ -327,6 +332,20 @@ impl Conversation {
 
         self.timings.clustering = start.elapsed();
 
+        // Bootstrap stability of the groups at every candidate k (opt-in).
+        let start = Instant::now();
+        let group_stability = (self.extensions && params.group_stability.enabled).then(|| {
+            let settings = Reclustering {
+                base_k: params.base_k,
+                base_iters: params.base_iters,
+                max_k: params.max_k,
+                group_iters: params.group_iters,
+                cold,
+            };
+            group_stability(&points, &base, &clusterings, &settings, params.group_stability.replicates, params.seed)
+        });
+        self.timings.stability = start.elapsed();
+
         // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
         let start = Instant::now();
         let mut bucket_of: Vec<Option<u32>> = vec![None; n];
@@ -410,6 +429,7 @@ impl Conversation {
             vote_counts,
             selection: KSelection { silhouettes, best_k: best_k.map(|(k, _)| k), k },
             bridging,
+            group_stability,
         });
         self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
         analysis
@@ -532,6 +552,7 @@ impl Conversation {
             },
             moderation,
             bridging: a.bridging,
+            group_stability: a.group_stability,
         }
     }
 }
@@ -555,6 +576,7 @@ struct AssembleInput {
     vote_counts: Vec<usize>,
     selection: KSelection,
     bridging: Option<crate::bridging::Bridging>,
+    group_stability: Option<crate::cluster::GroupStability>,
 }
 
 /// How a replay cuts timestamped votes into updates.

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bridging::BridgingParams;
+use crate::cluster::StabilityParams;
 use crate::error::{Error, Result};
 use crate::pca::{ColdStart, PcaParams};
 
@@ -57,6 +58,8 @@ pub struct Params {
     /// Bridging scores, their credible intervals and the matrix factorization (an extension:
     /// Polis's outputs do not depend on it).
     pub bridging: BridgingParams,
+    /// Bootstrap stability of the groups for every candidate k (opt-in, an extension).
+    pub group_stability: StabilityParams,
 }
 
 impl Default for Params {
@@ -78,6 +81,7 @@ impl Default for Params {
             seed: 0,
             polis_all_priorities_49: false,
             bridging: BridgingParams::default(),
+            group_stability: StabilityParams::default(),
         }
     }
 }
@@ -102,7 +106,8 @@ impl Params {
         if !(self.pca_cold_tolerance >= 0.0 && self.pca_cold_tolerance.is_finite()) {
             return bad("pca_cold_tolerance", "must be a finite number >= 0");
         }
-        self.bridging.check()
+        self.bridging.check()?;
+        self.group_stability.check()
     }
 
     pub(crate) fn pca(&self) -> PcaParams {

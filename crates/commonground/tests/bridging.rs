@@ -1,11 +1,11 @@
-//! Bridging scores through the whole pipeline: planted answers are recovered,
+//! Bridging scores and group stability through the whole pipeline: planted answers are recovered,
 //! results are byte-identical whatever the thread count, the Polis outputs do not move, and more
 //! than Polis's five groups work end to end.
 
 mod common;
 
 use commonground::bridging::{BridgingParams, BridgingScore, MfParams};
-use commonground::cluster::adjusted_rand_index;
+use commonground::cluster::{adjusted_rand_index, StabilityParams};
 use commonground::generate::{Synthetic, SyntheticParams};
 use commonground::io::{self, PolisMath};
 use commonground::rng::Rng;
@@ -28,16 +28,20 @@ fn synthetic(seed: u64) -> Synthetic {
     .unwrap()
 }
 
+fn with_stability(replicates: usize) -> Params {
+    Params { group_stability: StabilityParams { enabled: true, replicates }, ..Params::default() }
+}
+
 #[test]
-fn json_with_bridging_is_byte_identical_with_one_thread_and_four() {
+fn json_with_bridging_and_stability_is_byte_identical_with_one_thread_and_four() {
     let s = synthetic(1);
     let (votes, statements) = (s.votes(), s.statements());
-    let params = Params::default();
+    let params = with_stability(8);
     let run = |threads| in_pool(threads, || analyze(&votes, &statements, &params).unwrap().to_json());
     let one = run(1);
     assert_eq!(one, run(4));
     let a: Analysis = serde_json::from_str(&one).unwrap();
-    assert!(a.bridging.is_some_and(|b| b.mf.is_some()));
+    assert!(a.bridging.is_some_and(|b| b.mf.is_some()) && a.group_stability.is_some());
     // And the seed matters to the randomised parts only.
     let other = analyze(&votes, &statements, &Params { seed: 5, ..params.clone() }).unwrap();
     let first: Analysis = serde_json::from_str(&one).unwrap();
@@ -46,7 +50,7 @@ fn json_with_bridging_is_byte_identical_with_one_thread_and_four() {
 }
 
 #[test]
-fn polis_outputs_do_not_depend_on_the_bridging_settings() {
+fn polis_outputs_do_not_depend_on_the_bridging_or_stability_settings() {
     let data = io::load(&common::bundled_example()).unwrap();
     let plain = analyze(&data.votes, &data.statements, &Params::default()).unwrap();
     let extended = Params {
@@ -57,14 +61,14 @@ fn polis_outputs_do_not_depend_on_the_bridging_settings() {
             mf: MfParams { pass_rating: Some(0.5), ..MfParams::default() },
             ..BridgingParams::default()
         },
-        ..Params::default()
+        ..with_stability(4)
     };
     let mut other = analyze(&data.votes, &data.statements, &extended).unwrap();
     let polis = PolisMath::from_analysis(&plain).to_json();
     assert_eq!(polis, PolisMath::from_analysis(&other).to_json());
-    assert!(!polis.contains("bridging"));
-    // Everything but the extension is the same analysis.
-    other.bridging = plain.bridging.clone();
+    assert!(!polis.contains("bridging") && !polis.contains("stability"));
+    // Everything but the two extensions is the same analysis.
+    (other.bridging, other.group_stability) = (plain.bridging.clone(), None);
     assert_eq!(plain, other);
 }
 
@@ -110,7 +114,7 @@ fn ring_of_camps(camps: usize, per_camp: usize, statements: usize, seed: u64) ->
 fn six_camps_are_found_with_max_k_above_polis_five_and_every_output_handles_them() {
     let (camps, per_camp) = (6, 60);
     let events = ring_of_camps(camps, per_camp, 48, 4);
-    let params = Params { max_k: 8, group_cold_starts: 10, ..Params::default() };
+    let params = Params { max_k: 8, group_cold_starts: 10, ..with_stability(10) };
     let a = analyze(&events, &[], &params).unwrap();
     assert_eq!(a.k_selection.silhouettes.keys().copied().collect::<Vec<_>>(), (2..=8).collect::<Vec<_>>());
     assert_eq!(a.k_selection.k, Some(6), "silhouettes {:?}", a.k_selection.silhouettes);
@@ -124,12 +128,18 @@ fn six_camps_are_found_with_max_k_above_polis_five_and_every_output_handles_them
         })
         .unzip();
     assert!(adjusted_rand_index(&ours, &planted) > 0.95);
+    // Six camps are stable at k = 6; the analysis's clustering at Polis's k = 5 must merge two
+    // neighbours, which a resample does differently.
+    let stability = a.group_stability.as_ref().unwrap();
+    assert!(stability.by_k[&6].stable, "{:?}", stability.by_k[&6]);
+    assert!(stability.by_k[&6].mean_jaccard > stability.by_k[&5].mean_jaccard);
     // Every output renders six groups.
     let polis: serde_json::Value = serde_json::from_str(&PolisMath::from_analysis(&a).to_json()).unwrap();
     assert_eq!(polis["group-clusters"].as_array().unwrap().len(), 6);
     assert_eq!(polis["repness"].as_object().unwrap().len(), 6);
     let summary = io::summary(&a, "ring", None);
     assert!(summary.contains("6 opinion groups") && summary.contains("Group 5"), "{summary}");
+    assert!(summary.contains("k=6: silhouette") && summary.contains("<- groups shown"));
     let b = a.bridging.as_ref().unwrap();
     assert!(b.statements.iter().all(|s| s.group_agreement.len() == 6));
 }

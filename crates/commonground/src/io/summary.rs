@@ -134,7 +134,33 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
         );
     }
     bridging_section(&mut out, a);
+    stability_section(&mut out, a);
     out
+}
+
+/// The "Group stability" section, when the analysis measured it: per candidate k, the silhouette
+/// next to the bootstrap stability of each group.
+fn stability_section(out: &mut String, a: &Analysis) {
+    let Some(s) = &a.group_stability else { return };
+    let _ = writeln!(
+        out,
+        "\nGroup stability — {} bootstrap replicates of the participants, reclustered (Hennig 2007: a group is \
+         stable when its mean Jaccard with its best match is >= 0.75):",
+        s.replicates
+    );
+    for (k, v) in &s.by_k {
+        let groups: Vec<String> = v.groups.iter().map(|g| format!("g{} {:.2}", g.id, g.mean_jaccard)).collect();
+        let _ = writeln!(
+            out,
+            "  k={k}: silhouette {:.3}, mean Jaccard {:.2} [{}], ARI {:.2}{}{}",
+            v.silhouette,
+            v.mean_jaccard,
+            groups.join(", "),
+            v.mean_ari,
+            if v.stable { ", stable" } else { "" },
+            if a.k_selection.k == Some(*k) { "  <- groups shown" } else { "" }
+        );
+    }
 }
 
 /// How the summary names each bridging score.
