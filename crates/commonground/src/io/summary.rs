@@ -182,9 +182,13 @@ fn bridging_section(out: &mut String, a: &Analysis) {
     let pct = (b.interval * 100.0).round();
     let _ = writeln!(
         out,
-        "\nBridging statements — top 10 by {}, with {pct:.0}% credible intervals; * = common ground \
-         (every group agrees: lower bound of minimum group agreement >= {:.2}). {} of {} statements are common ground.",
-        score_name(b.rank_by),
+        "\nBridging statements — top 10 by {}, with {pct:.0}% credible intervals.",
+        score_name(b.rank_by)
+    );
+    let _ = writeln!(
+        out,
+        "  * = common ground, every group agrees (lower bound of minimum group agreement >= {:.2}): {} of {} \
+         statements.",
         b.threshold,
         b.common_ground.len(),
         b.ranking.len()
@@ -192,8 +196,10 @@ fn bridging_section(out: &mut String, a: &Analysis) {
     let mf = b.mf.is_some();
     let _ = writeln!(
         out,
-        "     min-group [{pct:.0}%]          group-aware consensus [{pct:.0}%]{}  agree per group",
-        if mf { "    MF" } else { "" }
+        "    {:<20}  {:<20}{}  agree per group",
+        format!("min-group [{pct:.0}%]"),
+        format!("GAC [{pct:.0}%]"),
+        if mf { "      MF" } else { "" }
     );
     let column: std::collections::HashMap<&Id, usize> =
         a.statements.iter().enumerate().map(|(j, s)| (&s.id, j)).collect();
