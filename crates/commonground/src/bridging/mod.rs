@@ -36,7 +36,10 @@
 //! assert!(bridging.statements.iter().all(|s| s.mf_intercept <= s0.mf_intercept));
 //! ```
 //!
-//! Cost: the intervals are O(statements × groups × draws); the factorization O(votes) per sweep.
+//! Cost: the intervals are O(statements × groups × draws), about 0.25 ms per statement with two
+//! groups and 2,000 draws (30 ms on the vTaiwan example, 0.4 s for 2,000 statements and three
+//! groups); the factorization is O(votes) per sweep (see [`fit_mf`]). Both run in parallel over
+//! statements or participants, with results independent of the thread count.
 
 mod agreement;
 pub mod distributions;
