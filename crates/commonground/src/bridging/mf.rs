@@ -652,7 +652,7 @@ mod tests {
     }
 
     #[test]
-    fn fit_is_identical_with_one_thread_and_four_and_depends_on_the_seed_only_through_the_start() {
+    fn fit_is_identical_with_one_thread_and_four() {
         let matrix = small_conversation();
         let excluded = vec![false; matrix.n_statements()];
         let run = |threads: usize| {
