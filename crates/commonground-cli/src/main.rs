@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use commonground::bridging::BridgingScore;
+use commonground::cluster::StabilityParams;
 use commonground::io::{self, PolisMath};
 use commonground::{Batching, Conversation, Params};
 
@@ -72,6 +74,33 @@ struct AnalyzeArgs {
     /// Print the wall time of each stage on standard error.
     #[arg(long)]
     timings: bool,
+    /// The score that ranks the bridging statements.
+    #[arg(long, value_enum, default_value_t = RankBy::MinGroupLower)]
+    rank_by: RankBy,
+    /// Skip the Community Notes matrix factorization (the other bridging scores stay).
+    #[arg(long)]
+    no_mf: bool,
+    /// Measure the groups' bootstrap stability for every candidate number of groups, with this
+    /// many replicates (e.g. 50; each reruns the clustering).
+    #[arg(long, value_name = "REPLICATES")]
+    stability: Option<usize>,
+    /// Largest number of groups tried (Polis: 5).
+    #[arg(long, default_value_t = 5)]
+    max_k: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RankBy {
+    /// Lower credible bound of the minimum group agreement.
+    MinGroupLower,
+    /// Minimum group agreement (smoothed agree rate of the least agreeing group).
+    MinGroup,
+    /// Polis's group-aware consensus (product over groups).
+    Gac,
+    /// Geometric mean of the groups' agree rates.
+    GeometricMean,
+    /// Intercept of the matrix factorization.
+    Mf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,7 +125,19 @@ enum Failure {
 
 fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     let path = args.path.unwrap_or_else(bundled_example);
-    let params = Params { seed: args.seed, ..Params::default() };
+    let mut params = Params { seed: args.seed, ..Params::default() };
+    params.bridging.mf.enabled = !args.no_mf;
+    params.max_k = args.max_k;
+    if let Some(replicates) = args.stability {
+        params.group_stability = StabilityParams { enabled: true, replicates };
+    }
+    params.bridging.rank_by = match args.rank_by {
+        RankBy::MinGroupLower => BridgingScore::MinGroupLower,
+        RankBy::MinGroup => BridgingScore::MinGroup,
+        RankBy::Gac => BridgingScore::GroupAwareConsensus,
+        RankBy::GeometricMean => BridgingScore::GeometricMean,
+        RankBy::Mf => BridgingScore::MfIntercept,
+    };
 
     let start = Instant::now();
     let data = io::load(&path).map_err(Failure::Input)?;
@@ -147,13 +188,16 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
         let t = conv.timings();
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         eprintln!(
-            "timings (ms){}: load {:.1}  matrix {:.1}  pca {:.1}  clustering {:.1}  statistics {:.1}  output {:.1}",
+"timings (ms){}: load {:.1}  matrix {:.1}  pca {:.1}  clustering {:.1}  stability {:.1}  statistics {:.1}  bridging {:.1}  \
+             output {:.1}",
             if args.replay { " of the last update" } else { "" },
             ms(load),
             ms(t.matrix),
             ms(t.pca),
             ms(t.clustering),
+            ms(t.stability),
             ms(t.statistics),
+            ms(t.bridging),
             ms(output)
         );
     }

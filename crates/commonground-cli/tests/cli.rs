@@ -60,6 +60,55 @@ fn summary_of_the_bundled_example_names_groups_consensus_and_common_ground() {
 }
 
 #[test]
+fn summary_lists_bridging_statements_with_intervals_and_the_json_carries_them() {
+    let o = run(&["analyze", example().to_str().unwrap()]);
+    let s = stdout(&o);
+    let section = s.split("Bridging statements").nth(1).expect("a bridging section");
+    assert!(section.contains("90% credible intervals") && section.contains("common ground"), "{section}");
+    assert!(section.contains("* 0.9") && section.contains("#40"), "statement 40 leads, as common ground:\n{section}");
+    assert!(section.contains("MF: Community Notes matrix factorization"), "{section}");
+
+    let o = run(&["analyze", example().to_str().unwrap(), "--format", "json", "--rank-by", "gac", "--no-mf"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let b = &v["bridging"];
+    assert_eq!(b["statements"].as_array().unwrap().len(), v["statements"].as_array().unwrap().len());
+    assert_eq!(b["rank_by"], "group_aware_consensus");
+    assert!(b["mf"].is_null() && b["statements"][0]["mf_intercept"].is_null());
+    for key in ["group_agreement", "group_aware_consensus", "geometric_mean", "min_group_agreement", "common_ground"] {
+        assert!(b["statements"][0].get(key).is_some(), "bridging statement lacks {key}");
+    }
+}
+
+#[test]
+fn stability_and_more_than_five_groups_on_request() {
+    let o = run(&["analyze", example().to_str().unwrap(), "--stability", "4", "--max-k", "7"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    let section = s.split("Group stability").nth(1).expect("a stability section");
+    assert!(section.contains("4 bootstrap replicates") && section.contains("k=7: silhouette"), "{section}");
+    assert!(section.contains("<- groups shown"), "{section}");
+    let o = run(&["analyze", example().to_str().unwrap(), "--stability", "4", "--max-k", "7", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ks: Vec<&String> = v["group_stability"]["by_k"].as_object().unwrap().keys().collect();
+    assert_eq!(ks, ["2", "3", "4", "5", "6", "7"]);
+    let o = run(&["analyze", example().to_str().unwrap(), "--stability", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("group_stability.replicates"), "{}", stderr(&o));
+    // Without the flag the JSON says so.
+    let o = run(&["analyze", example().to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["group_stability"].is_null());
+}
+
+#[test]
+fn ranking_by_the_factorization_without_it_is_a_parameter_error() {
+    let o = run(&["analyze", example().to_str().unwrap(), "--rank-by", "mf", "--no-mf"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bridging.rank_by"), "{}", stderr(&o));
+}
+
+#[test]
 fn analyze_defaults_to_the_bundled_example() {
     let o = run(&["analyze"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -90,6 +139,7 @@ fn polis_format_is_the_polis_math_blob_and_json_is_the_full_analysis() {
         assert!(v.get(key).is_some(), "Polis blob lacks {key}");
     }
     assert_eq!(v["n"], 1921);
+    assert!(v.get("bridging").is_none(), "the Polis blob stays Polis's");
     let o = run(&["analyze", example().to_str().unwrap(), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["participants"].as_array().unwrap().len(), 1921);
@@ -113,7 +163,7 @@ fn timings_go_to_stderr_by_stage() {
     let o = run(&["analyze", example().to_str().unwrap(), "--timings", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let e = stderr(&o);
-    for stage in ["load", "matrix", "pca", "clustering", "statistics", "output"] {
+    for stage in ["load", "matrix", "pca", "clustering", "statistics", "bridging", "output"] {
         assert!(e.contains(stage), "timings lack {stage}: {e}");
     }
     serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("stdout stays pure JSON");

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bridging::Bridging;
+use crate::cluster::GroupStability;
 use crate::stats::{ConsensusEntry, RepnessEntry, VoteCounts};
 use crate::votes::Id;
 
@@ -36,6 +38,13 @@ pub struct Analysis {
     pub repness: Vec<Vec<RepnessEntry<Id>>>,
     pub consensus: Consensus,
     pub moderation: ModerationSets,
+    /// Bridging scores with credible intervals (an extension beyond Polis); `None` when there are
+    /// no groups.
+    #[serde(default)]
+    pub bridging: Option<Bridging>,
+    /// Bootstrap stability of the groups per candidate k, when `Params::group_stability` asks for it.
+    #[serde(default)]
+    pub group_stability: Option<GroupStability>,
 }
 
 /// One participant on the opinion map.

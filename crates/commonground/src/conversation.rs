@@ -16,7 +16,9 @@ use crate::analysis::{
     Analysis, BaseCluster, Consensus, Group, KSelection, ModerationSets, ParticipantResult, PcaResult, StatementResult,
 };
 use crate::clojure::{hasheq, map_order};
-use crate::cluster::{group_clusterings, kmeans, Cluster, GroupKSmoother, MultiStart, Points};
+use crate::cluster::{
+    group_clusterings, group_stability, kmeans, Cluster, GroupKSmoother, MultiStart, Points, Reclustering,
+};
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::pca::{comment_projections, participant_projections, Pca};
@@ -60,6 +62,10 @@ pub struct Conversation {
     tick: u64,
     analysis: Option<Analysis>,
     timings: StageTimings,
+    /// Whether updates compute the extensions that carry no state between updates (bridging,
+    /// group stability). A replay turns them off for every batch but the last, whose analysis is
+    /// the only one it returns: same result, a fraction of the cost.
+    extensions: bool,
 }
 
 /// Wall time of each stage of the last update. Not part of the [`Analysis`], so that its JSON
@@ -74,6 +80,10 @@ pub struct StageTimings {
     pub clustering: Duration,
     /// Counts, repness, consensus, priorities, and assembling the result.
     pub statistics: Duration,
+    /// Bridging scores, their intervals and the matrix factorization.
+    pub bridging: Duration,
+    /// Bootstrap stability of the groups (when enabled).
+    pub stability: Duration,
 }
 
 impl Conversation {
@@ -88,6 +98,7 @@ impl Conversation {
             tick: 0,
             analysis: None,
             timings: StageTimings::default(),
+            extensions: true,
         })
     }
 
@@ -229,7 +240,9 @@ impl Conversation {
             return Err(Error::EmptyConversation("no votes to replay".into()));
         }
         let mut last_time: Option<i64> = None;
-        for batch in batches {
+        let last = batches.len() - 1;
+        for (i, batch) in batches.into_iter().enumerate() {
+            conv.extensions = i == last;
             let first = batch.iter().filter_map(|v| v.timestamp).min();
             if let (Some(gap), Some(prev), Some(first)) = (batching.restart_gap_ms, last_time, first) {
                 if first.saturating_sub(prev) > gap {
@@ -239,6 +252,7 @@ impl Conversation {
             last_time = batch.iter().filter_map(|v| v.timestamp).max().or(last_time);
             conv.update(&batch)?;
         }
+        conv.extensions = true;
         Ok(conv)
     }
 
@@ -318,6 +332,20 @@ impl Conversation {
 
         self.timings.clustering = start.elapsed();
 
+        // Bootstrap stability of the groups at every candidate k (opt-in).
+        let start = Instant::now();
+        let group_stability = (self.extensions && params.group_stability.enabled).then(|| {
+            let settings = Reclustering {
+                base_k: params.base_k,
+                base_iters: params.base_iters,
+                max_k: params.max_k,
+                group_iters: params.group_iters,
+                cold,
+            };
+            group_stability(&points, &base, &clusterings, &settings, params.group_stability.replicates, params.seed)
+        });
+        self.timings.stability = start.elapsed();
+
         // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
         let start = Instant::now();
         let mut bucket_of: Vec<Option<u32>> = vec![None; n];
@@ -347,6 +375,15 @@ impl Conversation {
         let everyone = count_votes(&self.matrix, &vec![Some(0); n], 1).pop().unwrap_or_default();
         let (agree, disagree) = stats::consensus(&everyone, &moderated_out);
         let gac = stats::group_aware_consensus(&group_votes, m);
+
+        // Bridging scores beyond Polis: intervals per statement, matrix factorization over votes.
+        let bridging_start = Instant::now();
+        let bridging = (self.extensions && !groups.is_empty()).then(|| {
+            let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
+            let (matrix, seed) = (&self.matrix, params.seed);
+            crate::bridging::bridging(matrix, &group_ids, &group_votes, &moderated_out, &meta, &params.bridging, seed)
+        });
+        self.timings.bridging = bridging_start.elapsed();
 
         // Priorities read the previous update's group counts (Q2).
         let ids = self.matrix.statements();
@@ -391,8 +428,10 @@ impl Conversation {
             meta,
             vote_counts,
             selection: KSelection { silhouettes, best_k: best_k.map(|(k, _)| k), k },
+            bridging,
+            group_stability,
         });
-        self.timings.statistics = start.elapsed();
+        self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
         analysis
     }
 
@@ -512,6 +551,8 @@ impl Conversation {
                 disagree: a.consensus.1.into_iter().map(|e| e.map_statement(id_of)).collect(),
             },
             moderation,
+            bridging: a.bridging,
+            group_stability: a.group_stability,
         }
     }
 }
@@ -534,6 +575,8 @@ struct AssembleInput {
     meta: Vec<bool>,
     vote_counts: Vec<usize>,
     selection: KSelection,
+    bridging: Option<crate::bridging::Bridging>,
+    group_stability: Option<crate::cluster::GroupStability>,
 }
 
 /// How a replay cuts timestamped votes into updates.

@@ -6,7 +6,8 @@
 //! Votes (agree = +1, disagree = -1, pass = 0) go into a sparse [`VoteMatrix`]; the pipeline places
 //! participants on a 2-D opinion map by sparse PCA ([`pca`]), clusters them into base clusters and
 //! opinion groups ([`cluster`]), and computes representative statements, consensus and
-//! group-aware consensus ([`stats`]). [`analyze`] runs it once; [`Conversation`] keeps it current
+//! group-aware consensus ([`stats`]), then scores bridging statements with credible intervals and a
+//! Community Notes-style matrix factorization ([`bridging`]). [`analyze`] runs it once; [`Conversation`] keeps it current
 //! as votes arrive, with Polis's warm starts. Every output reads from one [`Analysis`].
 //!
 //! ```
@@ -30,6 +31,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod analysis;
+pub mod bridging;
 mod clojure;
 pub mod cluster;
 mod conversation;

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bridging::BridgingParams;
+use crate::cluster::StabilityParams;
 use crate::error::{Error, Result};
 use crate::pca::{ColdStart, PcaParams, WarmStart};
 
@@ -56,6 +58,11 @@ pub struct Params {
     /// Reproduce the Polis bug of 2025-03 to 2026-07 (PR #1961, fixed by PR #2611) under which every
     /// comment priority was 49. Only for comparing with math blobs computed in that window.
     pub polis_all_priorities_49: bool,
+    /// Bridging scores, their credible intervals and the matrix factorization (an extension:
+    /// Polis's outputs do not depend on it).
+    pub bridging: BridgingParams,
+    /// Bootstrap stability of the groups for every candidate k (opt-in, an extension).
+    pub group_stability: StabilityParams,
 }
 
 impl Default for Params {
@@ -77,6 +84,8 @@ impl Default for Params {
             min_in_conv: 15,
             seed: 0,
             polis_all_priorities_49: false,
+            bridging: BridgingParams::default(),
+            group_stability: StabilityParams::default(),
         }
     }
 }
@@ -102,7 +111,8 @@ impl Params {
         if !(self.pca_cold_tolerance >= 0.0 && self.pca_cold_tolerance.is_finite()) {
             return bad("pca_cold_tolerance", "must be a finite number >= 0");
         }
-        Ok(())
+        self.bridging.check()?;
+        self.group_stability.check()
     }
 
     pub(crate) fn pca(&self) -> PcaParams {

@@ -11,11 +11,19 @@
 //! weights base clusters by size), uses a modified centre update (`(sum + old) / (count + 1)`), and
 //! neither Polis's initialisation (first k distinct points) nor its warm start. It serves instead
 //! as a test oracle where the two must agree.
+//!
+//! [`group_stability`] measures, by bootstrap, whether the groups would come out the same from
+//! another sample of participants (opt-in: [`StabilityParams`]).
 
 mod groups;
 mod kmeans;
 mod metrics;
+mod stability;
 
 pub use groups::{group_clusterings, max_group_k, silhouette, GroupKSmoother};
 pub use kmeans::{kmeans, kmeans_cold, weighted_inertia, Cluster, MultiStart, Points};
 pub use metrics::adjusted_rand_index;
+pub use stability::{
+    group_stability, GroupJaccard, GroupStability, KStability, Reclustering, StabilityParams, DISSOLVED_JACCARD,
+    STABLE_JACCARD,
+};

@@ -1,11 +1,12 @@
 //! The human summary of an analysis: what a facilitator reads first. Groups and their sizes, what
 //! each group stands for (its representative statements, with text and the group's agree share),
 //! what everyone agrees on (consensus), and the statements every group agrees on
-//! (group-aware consensus).
+//! (group-aware consensus), and the bridging statements with their credible intervals.
 
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
+use crate::bridging::BridgingScore;
 use crate::stats::{RepfulFor, VoteCounts};
 use crate::votes::Id;
 
@@ -132,5 +133,113 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
             short(s.text.as_deref())
         );
     }
+    bridging_section(&mut out, a);
+    stability_section(&mut out, a);
     out
+}
+
+/// The "Group stability" section, when the analysis measured it: per candidate k, the silhouette
+/// next to the bootstrap stability of each group.
+fn stability_section(out: &mut String, a: &Analysis) {
+    let Some(s) = &a.group_stability else { return };
+    let _ = writeln!(
+        out,
+        "\nGroup stability — {} bootstrap replicates of the participants, reclustered (Hennig 2007: a group is \
+         stable when its mean Jaccard with its best match is >= 0.75):",
+        s.replicates
+    );
+    for (k, v) in &s.by_k {
+        let groups: Vec<String> = v.groups.iter().map(|g| format!("g{} {:.2}", g.id, g.mean_jaccard)).collect();
+        let _ = writeln!(
+            out,
+            "  k={k}: silhouette {:.3}, mean Jaccard {:.2} [{}], ARI {:.2}{}{}",
+            v.silhouette,
+            v.mean_jaccard,
+            groups.join(", "),
+            v.mean_ari,
+            if v.stable { ", stable" } else { "" },
+            if a.k_selection.k == Some(*k) { "  <- groups shown" } else { "" }
+        );
+    }
+}
+
+/// How the summary names each bridging score.
+fn score_name(score: BridgingScore) -> &'static str {
+    match score {
+        BridgingScore::MinGroupLower => "the lower bound of minimum group agreement",
+        BridgingScore::MinGroup => "minimum group agreement",
+        BridgingScore::GroupAwareConsensus => "group-aware consensus",
+        BridgingScore::GeometricMean => "the geometric mean of group agreement",
+        BridgingScore::MfIntercept => "matrix-factorization intercept",
+    }
+}
+
+/// The "Bridging statements" section: the top statements by the chosen score, each with its
+/// minimum group agreement and group-aware consensus and their credible intervals, the matrix
+/// factorization's intercept when it ran, and each group's agree share.
+fn bridging_section(out: &mut String, a: &Analysis) {
+    let Some(b) = &a.bridging else { return };
+    let pct = (b.interval * 100.0).round();
+    let _ = writeln!(
+        out,
+        "\nBridging statements — top 10 by {}, with {pct:.0}% credible intervals.",
+        score_name(b.rank_by)
+    );
+    let _ = writeln!(
+        out,
+        "  * = common ground, every group agrees (lower bound of minimum group agreement >= {:.2}): {} of {} \
+         statements.",
+        b.threshold,
+        b.common_ground.len(),
+        b.ranking.len()
+    );
+    let mf = b.mf.is_some();
+    let _ = writeln!(
+        out,
+        "    {:<20}  {:<20}{}  agree per group",
+        format!("min-group [{pct:.0}%]"),
+        format!("GAC [{pct:.0}%]"),
+        if mf { "      MF" } else { "" }
+    );
+    let column: std::collections::HashMap<&Id, usize> =
+        a.statements.iter().enumerate().map(|(j, s)| (&s.id, j)).collect();
+    for id in b.ranking.iter().take(10) {
+        let Some(&j) = column.get(id) else { continue };
+        let (s, sb) = (&a.statements[j], &b.statements[j]);
+        let (m, g) = (&sb.min_group_agreement, &sb.group_aware_consensus);
+        let per_group: Vec<String> = a
+            .groups
+            .iter()
+            .map(|grp| format!("g{} {}", grp.id, share(grp.votes[j].agree, grp.votes[j].seen).trim()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {} {:.3} [{:.3}, {:.3}]  {:.3} [{:.3}, {:.3}]{}  [{}]  {:>6}  {}",
+            if sb.common_ground { '*' } else { ' ' },
+            m.value,
+            m.lower,
+            m.upper,
+            g.value,
+            g.lower,
+            g.upper,
+            match (mf, sb.mf_intercept) {
+                (false, _) => String::new(),
+                (true, Some(x)) => format!("  {x:>6.3}"),
+                (true, None) => "       —".to_string(),
+            },
+            per_group.join(", "),
+            id_label(&s.id),
+            short(s.text.as_deref())
+        );
+    }
+    if let Some(fit) = &b.mf {
+        let _ = writeln!(
+            out,
+            "  MF: Community Notes matrix factorization over {} votes (agree 1, disagree 0), {} sweeps{}, rmse {:.3}",
+            fit.n_ratings,
+            fit.sweeps,
+            if fit.converged { "" } else { " (not converged)" },
+            fit.rmse
+        );
+    }
 }

@@ -1,0 +1,422 @@
+//! The few distributions the bridging intervals need, implemented in-crate so that every draw comes
+//! from commonground's own seeded [`Rng`] and every platform gives the same numbers: the log-gamma
+//! function, the regularized incomplete beta function (the Beta CDF), Beta quantiles, and normal
+//! (Marsaglia's polar method), Gamma (Marsaglia & Tsang 2000) and Beta sampling.
+//!
+//! The Beta CDF is Numerical Recipes' continued fraction (modified Lentz), evaluated on the side of
+//! the mean where it converges fast. Quantiles are found by Newton's method safeguarded by a
+//! bisection bracket, so they always converge and are accurate to about 1e-12.
+
+use crate::rng::Rng;
+
+/// `ln Γ(x)` for `x > 0`: the Lanczos approximation of Numerical Recipes (3rd ed., `gammln`,
+/// g = 671/128, 14 terms), relative error below 1e-15. The coefficients are kept as published.
+#[allow(clippy::excessive_precision)]
+pub fn ln_gamma(x: f64) -> f64 {
+    const COF: [f64; 14] = [
+        57.156_235_665_862_923_5,
+        -59.597_960_355_475_491_2,
+        14.136_097_974_741_747_1,
+        -0.491_913_816_097_620_199,
+        0.339_946_499_848_118_887e-4,
+        0.465_236_289_270_485_756e-4,
+        -0.983_744_753_048_795_646e-4,
+        0.158_088_703_224_912_494e-3,
+        -0.210_264_441_724_104_883e-3,
+        0.217_439_618_115_212_643e-3,
+        -0.164_318_106_536_763_890e-3,
+        0.844_182_239_838_527_433e-4,
+        -0.261_908_384_015_814_087e-4,
+        0.368_991_826_595_316_234e-5,
+    ];
+    let mut y = x;
+    let tmp = x + 5.242_187_5;
+    let tmp = (x + 0.5) * tmp.ln() - tmp;
+    let mut ser = 0.999_999_999_999_997_092;
+    for c in COF {
+        y += 1.0;
+        ser += c / y;
+    }
+    tmp + (2.506_628_274_631_000_5 * ser / x).ln()
+}
+
+/// `ln B(a, b)`.
+pub fn ln_beta(a: f64, b: f64) -> f64 {
+    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+/// The continued fraction of the incomplete beta function (Numerical Recipes `betacf`).
+fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const FPMIN: f64 = f64::MIN_POSITIVE / f64::EPSILON;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let tiny = |v: f64| if v.abs() < FPMIN { FPMIN } else { v };
+    let mut c = 1.0;
+    let mut d = 1.0 / tiny(1.0 - qab * x / qap);
+    let mut h = d;
+    // Converges in O(sqrt(max(a, b))) terms on the side of the mean where it is used.
+    for m in 1..100_000 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 / tiny(1.0 + aa * d);
+        c = tiny(1.0 + aa / c);
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 / tiny(1.0 + aa * d);
+        c = tiny(1.0 + aa / c);
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() <= f64::EPSILON {
+            break;
+        }
+    }
+    h
+}
+
+/// The Beta(a, b) distribution (`a, b > 0`), with its log-normaliser computed once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Beta {
+    pub a: f64,
+    pub b: f64,
+    ln_norm: f64,
+}
+
+impl Beta {
+    /// The posterior of an agree rate after `agree` agrees among `seen` votes, from a uniform
+    /// prior: `Beta(agree + 1, seen - agree + 1)`. Its mean is Polis's `(A + 1) / (S + 2)`.
+    pub fn posterior(agree: u32, seen: u32) -> Beta {
+        Beta::new(agree as f64 + 1.0, seen.saturating_sub(agree) as f64 + 1.0)
+    }
+
+    pub fn new(a: f64, b: f64) -> Beta {
+        Beta { a, b, ln_norm: ln_beta(a, b) }
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.a / (self.a + self.b)
+    }
+
+    /// The density at `x` (0 outside the open unit interval).
+    pub fn pdf(&self, x: f64) -> f64 {
+        if x <= 0.0 || x >= 1.0 {
+            return 0.0;
+        }
+        ((self.a - 1.0) * x.ln() + (self.b - 1.0) * (1.0 - x).ln() - self.ln_norm).exp()
+    }
+
+    /// The CDF, `I_x(a, b)` (the regularized incomplete beta function).
+    pub fn cdf(&self, x: f64) -> f64 {
+        if x <= 0.0 {
+            return 0.0;
+        }
+        if x >= 1.0 {
+            return 1.0;
+        }
+        let (a, b) = (self.a, self.b);
+        let front = (a * x.ln() + b * (1.0 - x).ln() - self.ln_norm).exp();
+        if x < (a + 1.0) / (a + b + 2.0) {
+            front * beta_continued_fraction(a, b, x) / a
+        } else {
+            1.0 - front * beta_continued_fraction(b, a, 1.0 - x) / b
+        }
+    }
+
+    /// The `q`-quantile (`0 <= q <= 1`): the x with `I_x(a, b) = q`, to about 1e-12.
+    pub fn quantile(&self, q: f64) -> f64 {
+        // Start from the normal approximation.
+        let (a, b) = (self.a, self.b);
+        let sd = (a * b / ((a + b).powi(2) * (a + b + 1.0))).sqrt();
+        let start = self.mean() + normal_quantile(q.clamp(1e-12, 1.0 - 1e-12)) * sd;
+        invert_cdf(q, start, |x| (self.cdf(x), self.pdf(x)))
+    }
+}
+
+/// The x in [0, 1] where an increasing `cdf` on [0, 1] equals `q`, by Newton's method from `start`
+/// inside a bisection bracket that every evaluation narrows, so it converges even where Newton
+/// alone would not. `cdf_and_density(x)` returns the CDF and its derivative at x.
+pub fn invert_cdf(q: f64, start: f64, cdf_and_density: impl Fn(f64) -> (f64, f64)) -> f64 {
+    if q <= 0.0 {
+        return 0.0;
+    }
+    if q >= 1.0 {
+        return 1.0;
+    }
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    let mut x = if start > 0.0 && start < 1.0 { start } else { 0.5 };
+    for _ in 0..200 {
+        let (cdf, density) = cdf_and_density(x);
+        let f = cdf - q;
+        if f == 0.0 {
+            return x;
+        }
+        if f < 0.0 {
+            lo = x;
+        } else {
+            hi = x;
+        }
+        let newton = x - f / density;
+        let next = if density > 0.0 && newton > lo && newton < hi { newton } else { 0.5 * (lo + hi) };
+        if (next - x).abs() <= 1e-14 * x.max(1e-3) || hi - lo <= 1e-15 {
+            return next;
+        }
+        x = next;
+    }
+    x
+}
+
+/// The standard normal quantile, by Acklam's rational approximation (relative error < 1.2e-9):
+/// only a starting point for [`Beta::quantile`], whose Newton steps then polish the result.
+#[allow(clippy::excessive_precision)]
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] =
+        [7.784_695_709_041_462e-3, 3.224_671_290_700_398e-1, 2.445_134_137_142_996, 3.754_408_661_907_416];
+    let p = p.clamp(1e-300, 1.0 - 1e-16);
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < 0.02425 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.02425 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+/// Draws from the normal, Gamma and Beta distributions, from one seeded [`Rng`].
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    rng: Rng,
+    /// The second normal of the last polar pair, not yet used.
+    spare: Option<f64>,
+}
+
+impl Sampler {
+    pub fn new(rng: Rng) -> Sampler {
+        Sampler { rng, spare: None }
+    }
+
+    /// A standard normal draw, by Marsaglia's polar method: two per accepted pair, no trigonometry.
+    pub fn normal(&mut self) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        loop {
+            let u = 2.0 * self.rng.uniform() - 1.0;
+            let v = 2.0 * self.rng.uniform() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let scale = (-2.0 * s.ln() / s).sqrt();
+                self.spare = Some(v * scale);
+                return u * scale;
+            }
+        }
+    }
+
+    /// A Gamma(shape, 1) draw, `shape > 0`, by Marsaglia & Tsang (2000), "A simple method for
+    /// generating gamma variables": a squeeze test on a transformed normal, accepting about 96% or
+    /// more of the candidates for shape >= 1, most without a logarithm; shape < 1 is boosted to
+    /// shape + 1 and scaled by `U^(1/shape)`.
+    pub fn gamma(&mut self, shape: f64) -> f64 {
+        if shape < 1.0 {
+            let u = 1.0 - self.rng.uniform();
+            return self.gamma(shape + 1.0) * u.powf(1.0 / shape);
+        }
+        let d = shape - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let (x, v) = loop {
+                let x = self.normal();
+                let v = 1.0 + c * x;
+                if v > 0.0 {
+                    break (x, v * v * v);
+                }
+            };
+            let u = self.rng.uniform();
+            let x2 = x * x;
+            if u < 1.0 - 0.0331 * x2 * x2 {
+                return d * v;
+            }
+            if u > 0.0 && u.ln() < 0.5 * x2 + d * (1.0 - v + v.ln()) {
+                return d * v;
+            }
+        }
+    }
+
+    /// A Beta(a, b) draw, as `X / (X + Y)` with `X ~ Gamma(a)`, `Y ~ Gamma(b)`.
+    pub fn beta(&mut self, a: f64, b: f64) -> f64 {
+        let x = self.gamma(a);
+        let y = self.gamma(b);
+        x / (x + y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `I_x(a, b)` for integer a, b as a binomial tail: `P(Binomial(a + b - 1, x) >= a)`, an
+    /// independent reference computed term by term.
+    fn binomial_tail(a: u32, b: u32, x: f64) -> f64 {
+        let n = a + b - 1;
+        let ln_fact = ln_factorials(n);
+        (a..=n)
+            .map(|j| {
+                let ln_choose = ln_fact[n as usize] - ln_fact[j as usize] - ln_fact[(n - j) as usize];
+                (ln_choose + j as f64 * x.ln() + (n - j) as f64 * (1.0 - x).ln()).exp()
+            })
+            .sum()
+    }
+
+    fn ln_factorial(n: u32) -> f64 {
+        ln_factorials(n)[n as usize]
+    }
+
+    /// `ln 0!, ln 1!, ..., ln n!`, summed with Kahan compensation so that large n stay accurate.
+    fn ln_factorials(n: u32) -> Vec<f64> {
+        let mut out = vec![0.0; n as usize + 1];
+        let (mut sum, mut carry) = (0.0f64, 0.0f64);
+        for k in 1..=n as usize {
+            let y = (k as f64).ln() - carry;
+            let t = sum + y;
+            carry = (t - sum) - y;
+            sum = t;
+            out[k] = sum;
+        }
+        out
+    }
+
+    #[test]
+    fn ln_gamma_matches_factorials_and_the_half_integer() {
+        for n in 1..60u32 {
+            let exact = ln_factorial(n - 1);
+            assert!((ln_gamma(n as f64) - exact).abs() <= 1e-13 * exact.abs().max(1.0), "n = {n}");
+        }
+        // Γ(1/2) = √π; Γ(5/2) = 3√π/4.
+        let ln_sqrt_pi = 0.5 * std::f64::consts::PI.ln();
+        assert!((ln_gamma(0.5) - ln_sqrt_pi).abs() < 1e-14);
+        assert!((ln_gamma(2.5) - (0.75f64.ln() + ln_sqrt_pi)).abs() < 1e-14);
+    }
+
+    #[test]
+    fn beta_cdf_matches_closed_forms() {
+        for &x in &[0.001, 0.05, 0.3, 0.5, 0.77, 0.999] {
+            // I_x(a, 1) = x^a; I_x(1, b) = 1 - (1 - x)^b; I_x(1/2, 1/2) = (2/π) asin(√x).
+            assert!((Beta::new(3.5, 1.0).cdf(x) - x.powf(3.5)).abs() < 1e-13);
+            assert!((Beta::new(1.0, 7.0).cdf(x) - (1.0 - (1.0 - x).powi(7))).abs() < 1e-13);
+            let arcsine = 2.0 / std::f64::consts::PI * x.sqrt().asin();
+            assert!((Beta::new(0.5, 0.5).cdf(x) - arcsine).abs() < 1e-12, "x = {x}");
+        }
+    }
+
+    #[test]
+    fn beta_cdf_matches_binomial_tails_for_vote_count_posteriors() {
+        for &(a, b) in &[(1, 1), (2, 5), (13, 29), (40, 3), (151, 97), (600, 410)] {
+            for &x in &[0.01, 0.1, 0.35, 0.5, 0.6, 0.9, 0.99] {
+                let reference = binomial_tail(a, b, x);
+                let ours = Beta::new(a as f64, b as f64).cdf(x);
+                assert!((ours - reference).abs() < 1e-11, "Beta({a},{b}) at {x}: {ours} vs {reference}");
+            }
+        }
+    }
+
+    #[test]
+    fn beta_quantiles_invert_the_cdf_and_match_known_values() {
+        // Known: Beta(1,1) is uniform; Beta(a,1) quantile is q^(1/a); Beta(1/2,1/2) is sin²(πq/2).
+        for &q in &[0.05, 0.5, 0.95] {
+            assert!((Beta::new(1.0, 1.0).quantile(q) - q).abs() < 1e-12);
+            assert!((Beta::new(4.0, 1.0).quantile(q) - q.powf(0.25)).abs() < 1e-12);
+            let s = (std::f64::consts::PI * q / 2.0).sin();
+            assert!((Beta::new(0.5, 0.5).quantile(q) - s * s).abs() < 1e-12);
+        }
+        // Symmetric posteriors have median 1/2, however many votes.
+        assert!((Beta::posterior(5000, 10000).quantile(0.5) - 0.5).abs() < 1e-12);
+        // Vote-count posteriors: the quantile's binomial tail is the requested probability.
+        for &(agree, seen) in &[(0, 0), (0, 10), (3, 4), (12, 40), (90, 100), (700, 1500), (20000, 50000)] {
+            let post = Beta::posterior(agree, seen);
+            for &q in &[0.05, 0.25, 0.5, 0.95] {
+                let x = post.quantile(q);
+                let back = binomial_tail(agree + 1, seen - agree + 1, x);
+                assert!((back - q).abs() < 1e-9, "posterior({agree},{seen}) q={q}: x={x} gives {back}");
+            }
+        }
+        // A hand-checkable case: Beta(2, 1) has CDF x², so its 5% quantile is √0.05.
+        assert!((Beta::posterior(1, 1).quantile(0.05) - 0.05f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn normal_quantile_is_close_to_known_values() {
+        assert!(normal_quantile(0.5).abs() < 1e-9);
+        assert!((normal_quantile(0.95) - 1.644_853_626_951_472).abs() < 1e-8);
+        assert!((normal_quantile(0.001) + 3.090_232_306_167_813).abs() < 1e-8);
+    }
+
+    #[test]
+    fn gamma_and_beta_draws_have_the_right_moments() {
+        let mut sampler = Sampler::new(Rng::new(7));
+        let n = 200_000;
+        let normals: Vec<f64> = (0..n).map(|_| sampler.normal()).collect();
+        let mean = normals.iter().sum::<f64>() / n as f64;
+        let var = normals.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!(mean.abs() < 4.0 / (n as f64).sqrt() && (var - 1.0).abs() < 0.02, "normal: {mean} {var}");
+        for &shape in &[0.5, 1.0, 2.5, 30.0] {
+            let draws: Vec<f64> = (0..n).map(|_| sampler.gamma(shape)).collect();
+            let mean = draws.iter().sum::<f64>() / n as f64;
+            let var = draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n as f64;
+            // Mean and variance are both `shape`; allow 4 standard errors.
+            assert!((mean - shape).abs() < 4.0 * (shape / n as f64).sqrt(), "shape {shape}: mean {mean}");
+            assert!((var / shape - 1.0).abs() < 0.03, "shape {shape}: variance {var}");
+        }
+        let (a, b) = (3.0, 8.0);
+        let draws: Vec<f64> = (0..n).map(|_| sampler.beta(a, b)).collect();
+        let mean = draws.iter().sum::<f64>() / n as f64;
+        assert!((mean - a / (a + b)).abs() < 0.002, "{mean}");
+    }
+
+    #[test]
+    fn beta_draws_follow_the_beta_cdf() {
+        // Kolmogorov–Smirnov distance of 20,000 draws from Beta(4, 9): well under the 1% critical
+        // value 1.63/sqrt(n) = 0.0115.
+        let dist = Beta::new(4.0, 9.0);
+        let mut sampler = Sampler::new(Rng::new(11));
+        let mut draws: Vec<f64> = (0..20_000).map(|_| sampler.beta(4.0, 9.0)).collect();
+        draws.sort_by(f64::total_cmp);
+        let n = draws.len() as f64;
+        let ks = draws
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let f = dist.cdf(x);
+                (f - i as f64 / n).abs().max((f - (i + 1) as f64 / n).abs())
+            })
+            .fold(0.0, f64::max);
+        assert!(ks < 0.0115, "KS distance {ks}");
+    }
+}

@@ -1,0 +1,268 @@
+//! Bridging: the statements that every opinion group agrees with, scored several ways, each with
+//! its uncertainty.
+//!
+//! Polis ranks common ground by group-aware consensus (GAC), a product over groups of smoothed
+//! agree rates. That product shrinks as the number of groups grows and, as a point estimate, it
+//! cannot tell a statement three people saw from one three thousand saw. This module reports, for
+//! every statement ([`StatementBridging`]):
+//!
+//! - Polis's GAC, its geometric mean `GAC^(1/k)` (comparable across numbers of groups), and the
+//!   minimum group agreement `min_g (A_g + 1) / (S_g + 2)`, each with a credible interval from the
+//!   per-group Beta posteriors `Beta(A_g + 1, S_g − A_g + 1)` (see [`group_agreement`]);
+//! - each group's agree rate with its exact Beta interval;
+//! - whether it is **common ground**: the lower bound of its minimum group agreement clears
+//!   [`BridgingParams::common_ground_threshold`] (default: with 90% credibility, every group
+//!   agrees more often than not);
+//! - the Community Notes matrix-factorization score ([`fit_mf`]): the statement's intercept in
+//!   `r = μ + i_participant + i_statement + f_participant · f_statement`, which needs no groups at
+//!   all, and its factor (polarity).
+//!
+//! ```
+//! use commonground::{analyze, Params, Vote, VoteEvent};
+//! // Two camps of 30 split on statements 1-5; both agree with statement 0.
+//! let votes: Vec<VoteEvent> = (0..60)
+//!     .flat_map(|p| (0..6).map(move |s| {
+//!         let camp = if p < 30 { Vote::Agree } else { Vote::Disagree };
+//!         VoteEvent::new(p, s, if s == 0 { Vote::Agree } else if s % 2 == 0 { camp } else { camp.flipped() })
+//!     }))
+//!     .collect();
+//! let analysis = analyze(&votes, &[], &Params::default()).unwrap();
+//! let bridging = analysis.bridging.as_ref().unwrap();
+//! assert_eq!(bridging.common_ground, vec![0.into()]);
+//! assert_eq!(bridging.ranking[0], 0.into());
+//! let s0 = &bridging.statements[0];
+//! assert!(s0.min_group_agreement.lower > 0.85);
+//! // The matrix factorization finds it too, without looking at the groups.
+//! assert!(bridging.statements.iter().all(|s| s.mf_intercept <= s0.mf_intercept));
+//! ```
+//!
+//! Cost: the intervals are O(statements × groups × draws), about 0.25 ms per statement with two
+//! groups and 2,000 draws (30 ms on the vTaiwan example, 0.4 s for 2,000 statements and three
+//! groups); the factorization is O(votes) per sweep (see [`fit_mf`]). Both run in parallel over
+//! statements or participants, with results independent of the thread count.
+
+mod agreement;
+pub mod distributions;
+mod mf;
+mod params;
+
+pub use agreement::{group_agreement, min_quantile, Estimate, GroupAgreement};
+pub use mf::{fit_mf, MfFit};
+pub use params::{BridgingParams, BridgingScore, MfParams};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::rng::Rng;
+use crate::stats::VoteCounts;
+use crate::votes::{Id, VoteMatrix};
+use distributions::Sampler;
+
+/// Stream tag of the Monte Carlo draws, so that they differ from other users of the seed.
+const DRAWS_STREAM: u64 = 0x6272_6964_6765_0000; // "bridge"
+
+/// The bridging scores of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bridging {
+    /// Credible mass of every interval (e.g. 0.9).
+    pub interval: f64,
+    /// The common-ground threshold on the lower bound of the minimum group agreement.
+    pub threshold: f64,
+    /// The score that orders `ranking`.
+    pub rank_by: BridgingScore,
+    /// Group ids, in the order of every per-group list.
+    pub groups: Vec<u32>,
+    /// Per statement, in [`crate::Analysis::statements`] order.
+    pub statements: Vec<StatementBridging>,
+    /// Statements by `rank_by`, best first (ties in statement order). Moderated-out and meta
+    /// statements are left out.
+    pub ranking: Vec<Id>,
+    /// The common-ground statements, in `ranking` order.
+    pub common_ground: Vec<Id>,
+    /// How the matrix factorization went, when it ran.
+    pub mf: Option<MfSummary>,
+}
+
+/// The bridging scores of one statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatementBridging {
+    pub statement: Id,
+    /// Per group (in [`Bridging::groups`] order): the smoothed agree rate `(A + 1) / (S + 2)`
+    /// (the Beta posterior mean) and its exact credible interval.
+    pub group_agreement: Vec<Estimate>,
+    /// Polis's group-aware consensus and its Monte Carlo credible interval.
+    pub group_aware_consensus: Estimate,
+    /// `GAC^(1/k)`, with the GAC interval raised to `1/k`.
+    pub geometric_mean: Estimate,
+    /// The lowest smoothed group agree rate, with the exact interval of the lowest group rate.
+    pub min_group_agreement: Estimate,
+    /// The lower bound of `min_group_agreement` is at least the threshold (never for moderated-out
+    /// or meta statements).
+    pub common_ground: bool,
+    /// The statement's intercept in the matrix factorization: its bridging score there (`None`
+    /// when the factorization did not run or no rating of the statement entered it).
+    pub mf_intercept: Option<f64>,
+    /// The statement's factor: its polarity on the axis that divides participants.
+    pub mf_factor: Option<f64>,
+}
+
+/// A summary of the matrix-factorization fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MfSummary {
+    pub global_intercept: f64,
+    pub n_ratings: usize,
+    pub sweeps: usize,
+    pub converged: bool,
+    pub loss: f64,
+    pub rmse: f64,
+}
+
+impl StatementBridging {
+    /// This statement's score under `score`; `None` for the factorization's score when it did not run.
+    pub fn score(&self, score: BridgingScore) -> Option<f64> {
+        match score {
+            BridgingScore::MinGroupLower => Some(self.min_group_agreement.lower),
+            BridgingScore::MinGroup => Some(self.min_group_agreement.value),
+            BridgingScore::GroupAwareConsensus => Some(self.group_aware_consensus.value),
+            BridgingScore::GeometricMean => Some(self.geometric_mean.value),
+            BridgingScore::MfIntercept => self.mf_intercept,
+        }
+    }
+}
+
+/// Scores every statement of `matrix` for bridging. `group_ids[g]` names the group whose counts per
+/// statement (column order) are `group_votes[g]`; `moderated_out` and `meta` flag statements by
+/// column (they are scored, but never ranked or common ground; moderated-out votes stay out of the
+/// factorization). Deterministic for a given `seed`, whatever the number of threads.
+pub fn bridging(
+    matrix: &VoteMatrix,
+    group_ids: &[u32],
+    group_votes: &[Vec<VoteCounts>],
+    moderated_out: &[bool],
+    meta: &[bool],
+    params: &BridgingParams,
+    seed: u64,
+) -> Bridging {
+    let ids = matrix.statements();
+    let m = ids.len();
+    let scores: Vec<GroupAgreement> = (0..m)
+        .into_par_iter()
+        .map(|j| {
+            let counts: Vec<VoteCounts> = group_votes.iter().map(|g| g[j]).collect();
+            let mut sampler = Sampler::new(Rng::fork(seed ^ DRAWS_STREAM, j as u64));
+            group_agreement(&counts, params.interval, params.draws, &mut sampler)
+        })
+        .collect();
+    let mf = params.mf.enabled.then(|| fit_mf(matrix, moderated_out, &params.mf, seed));
+    let excluded = |j: usize| moderated_out.get(j).copied().unwrap_or(false) || meta.get(j).copied().unwrap_or(false);
+    let statements: Vec<StatementBridging> = scores
+        .into_iter()
+        .enumerate()
+        .map(|(j, a)| {
+            let rated = mf.as_ref().filter(|f| f.statement_ratings[j] > 0);
+            StatementBridging {
+                statement: ids[j].clone(),
+                common_ground: !excluded(j) && a.min_group.lower >= params.common_ground_threshold,
+                group_agreement: a.per_group,
+                group_aware_consensus: a.group_aware_consensus,
+                geometric_mean: a.geometric_mean,
+                min_group_agreement: a.min_group,
+                mf_intercept: rated.map(|f| f.statement_intercepts[j]),
+                mf_factor: rated.map(|f| f.statement_factors[j]),
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> =
+        (0..m).filter(|&j| !excluded(j) && statements[j].score(params.rank_by).is_some()).collect();
+    let score = |j: usize| statements[j].score(params.rank_by).unwrap_or(f64::NEG_INFINITY);
+    order.sort_by(|&a, &b| score(b).total_cmp(&score(a)));
+    let ranking: Vec<Id> = order.iter().map(|&j| ids[j].clone()).collect();
+    let common_ground = order.iter().filter(|&&j| statements[j].common_ground).map(|&j| ids[j].clone()).collect();
+    Bridging {
+        interval: params.interval,
+        threshold: params.common_ground_threshold,
+        rank_by: params.rank_by,
+        groups: group_ids.to_vec(),
+        statements,
+        ranking,
+        common_ground,
+        mf: mf.map(|f| MfSummary {
+            global_intercept: f.global_intercept,
+            n_ratings: f.n_ratings,
+            sweeps: f.sweeps,
+            converged: f.converged,
+            loss: f.loss,
+            rmse: f.rmse,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::count_votes;
+    use crate::votes::{Vote, VoteEvent};
+
+    /// Three groups of 20 on 6 statements: 0 agreed by 16 of each group, 1 agreed by all who saw
+    /// it but seen by only three per group, 2 agreed by groups 0 and 1 only, 3-5 divisive, 5 moderated out.
+    fn three_groups() -> (VoteMatrix, Vec<Option<u32>>) {
+        let mut events = Vec::new();
+        for p in 0..60i64 {
+            let g = p / 20;
+            for s in 0..6i64 {
+                let vote = match s {
+                    0 => Some(if p % 5 == 0 { Vote::Disagree } else { Vote::Agree }),
+                    1 => (p % 20 < 3).then_some(Vote::Agree),
+                    2 => Some(if g < 2 { Vote::Agree } else { Vote::Disagree }),
+                    _ => Some(if (g + s) % 2 == 0 { Vote::Agree } else { Vote::Disagree }),
+                };
+                if let Some(v) = vote {
+                    events.push(VoteEvent::new(p, s, v));
+                }
+            }
+        }
+        let matrix = VoteMatrix::from_events(&events);
+        let group_of = (0..matrix.n_participants())
+            .map(|r| match matrix.participants()[r] {
+                Id::Int(p) => Some((p / 20) as u32),
+                _ => None,
+            })
+            .collect();
+        (matrix, group_of)
+    }
+
+    #[test]
+    fn common_ground_needs_every_group_and_enough_votes() {
+        let (matrix, group_of) = three_groups();
+        let votes = count_votes(&matrix, &group_of, 3);
+        let mut moderated_out = vec![false; 6];
+        moderated_out[5] = true;
+        let b = bridging(&matrix, &[0, 1, 2], &votes, &moderated_out, &[false; 6], &BridgingParams::default(), 0);
+        // Statement 1 has the highest point estimates (4/5 in every group) but only 3 votes per
+        // group, so its lower bound is low: statement 0 (16 of 20 in each group, 17/22) ranks first.
+        assert_eq!(b.common_ground, vec![Id::Int(0)]);
+        assert_eq!(b.ranking[0], Id::Int(0));
+        let s1 = &b.statements[1];
+        assert!(s1.min_group_agreement.value > b.statements[0].min_group_agreement.value);
+        assert!(!s1.common_ground && s1.min_group_agreement.lower < 0.5);
+        assert!(!b.ranking.contains(&Id::Int(5)));
+        // Statement 2 is rejected by group 2: its min-group agreement is group 2's 1/22.
+        assert!((b.statements[2].min_group_agreement.value - 1.0 / 22.0).abs() < 1e-15);
+        // Ranked by Polis's GAC instead, the rarely seen statement 1 comes first.
+        let by_gac = BridgingParams { rank_by: BridgingScore::GroupAwareConsensus, ..BridgingParams::default() };
+        let b = bridging(&matrix, &[0, 1, 2], &votes, &moderated_out, &[false; 6], &by_gac, 0);
+        assert_eq!(b.ranking[0], Id::Int(1));
+    }
+
+    #[test]
+    fn same_scores_with_one_thread_and_four() {
+        let (matrix, group_of) = three_groups();
+        let votes = count_votes(&matrix, &group_of, 3);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+                bridging(&matrix, &[0, 1, 2], &votes, &[false; 6], &[false; 6], &BridgingParams::default(), 3)
+            })
+        };
+        assert_eq!(run(1), run(4));
+    }
+}

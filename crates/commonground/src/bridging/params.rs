@@ -1,0 +1,137 @@
+//! Hyperparameters of the bridging scores, validated once with the rest of [`crate::Params`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The score that ranks bridging statements (in [`super::Bridging::ranking`] and the summary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BridgingScore {
+    /// The lower credible bound of the minimum group agreement: statements that every group
+    /// agrees with, and that the votes are numerous enough to show it. The default, because it
+    /// neither rewards statements few people saw (as point estimates do) nor depends on the
+    /// number of groups (as Polis's product does).
+    #[default]
+    MinGroupLower,
+    /// The minimum over groups of the smoothed agree rate `(A + 1) / (S + 2)`.
+    MinGroup,
+    /// Polis's group-aware consensus, the product over groups of the smoothed agree rates.
+    GroupAwareConsensus,
+    /// The geometric mean of the smoothed agree rates, `GAC^(1/k)`.
+    GeometricMean,
+    /// The statement intercept of the Community Notes matrix factorization (needs `mf.enabled`).
+    MfIntercept,
+}
+
+/// Parameters of the bridging scores ([`super::Bridging`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BridgingParams {
+    /// Probability mass of every credible interval (equal-tailed): 0.9 gives the 5% and 95%
+    /// posterior quantiles.
+    pub interval: f64,
+    /// Monte Carlo draws per statement for the interval of group-aware consensus and its geometric
+    /// mean (the per-group and minimum-group intervals are exact and need no draws).
+    pub draws: usize,
+    /// A statement is common ground when the lower bound of its minimum group agreement is at
+    /// least this: with the interval's confidence, every group agrees more often than not.
+    pub common_ground_threshold: f64,
+    /// The score that ranks the bridging statements.
+    pub rank_by: BridgingScore,
+    /// The Community Notes matrix factorization.
+    pub mf: MfParams,
+}
+
+impl Default for BridgingParams {
+    fn default() -> Self {
+        BridgingParams {
+            interval: 0.9,
+            draws: 2000,
+            common_ground_threshold: 0.5,
+            rank_by: BridgingScore::default(),
+            mf: MfParams::default(),
+        }
+    }
+}
+
+/// Parameters of the matrix-factorization bridging score ([`super::fit_mf`]); the defaults are
+/// Community Notes' (`matrix_factorization.py`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MfParams {
+    /// Fit the factorization in every analysis. On by default: it costs 20–30 sweeps over the
+    /// votes, 5 ms on the vTaiwan example and 0.7 s on 5M votes, where the Polis stages take
+    /// about 2 s (measurements in [`super::fit_mf`]'s module docs). Turn it off for the largest
+    /// conversations if that matters.
+    pub enabled: bool,
+    /// Penalty on the participant and statement factors (`userFactorLambda = noteFactorLambda = 0.03`).
+    pub factor_lambda: f64,
+    /// Penalty on the intercepts, participant, statement and global (`0.03 * 5 = 0.15`): five
+    /// times the factors', so that a high statement intercept needs agreement from both ends of
+    /// the factor axis.
+    pub intercept_lambda: f64,
+    /// Most alternating sweeps (each updates every participant, every statement and the global
+    /// intercept once).
+    pub max_sweeps: usize,
+    /// Stop when a sweep lowers the loss by less than this fraction of it.
+    pub tolerance: f64,
+    /// The rating of a pass. `None` (default): passes are left out, as Community Notes leaves out
+    /// notes a rater did not rate: a pass says the participant saw the statement but declined to
+    /// judge it. `Some(0.5)` reads a pass as Community Notes reads "somewhat helpful".
+    pub pass_rating: Option<f64>,
+    /// After each sweep, also minimise along the directions that leave every prediction unchanged
+    /// (see [`super::fit_mf`]): same optimum, far fewer sweeps.
+    pub gauge_steps: bool,
+}
+
+impl Default for MfParams {
+    fn default() -> Self {
+        MfParams {
+            enabled: true,
+            factor_lambda: 0.03,
+            intercept_lambda: 0.15,
+            max_sweeps: 500,
+            tolerance: 1e-9,
+            pass_rating: None,
+            gauge_steps: true,
+        }
+    }
+}
+
+impl BridgingParams {
+    /// Checks every parameter; returns the first that is out of range.
+    pub fn check(&self) -> Result<()> {
+        let bad =
+            |name: &'static str, message: &str| Err(Error::InvalidParameter { name, message: message.to_string() });
+        if !(self.interval > 0.0 && self.interval < 1.0) {
+            return bad("bridging.interval", "must be strictly between 0 and 1 (e.g. 0.9)");
+        }
+        if self.draws < 100 {
+            return bad("bridging.draws", "must be at least 100 Monte Carlo draws");
+        }
+        if !(0.0..=1.0).contains(&self.common_ground_threshold) {
+            return bad("bridging.common_ground_threshold", "must be between 0 and 1");
+        }
+        if self.rank_by == BridgingScore::MfIntercept && !self.mf.enabled {
+            return bad("bridging.rank_by", "mf_intercept needs the matrix factorization (bridging.mf.enabled)");
+        }
+        let mf = &self.mf;
+        if !(mf.factor_lambda > 0.0 && mf.factor_lambda.is_finite()) {
+            return bad("bridging.mf.factor_lambda", "must be a finite number > 0");
+        }
+        if !(mf.intercept_lambda > 0.0 && mf.intercept_lambda.is_finite()) {
+            return bad("bridging.mf.intercept_lambda", "must be a finite number > 0");
+        }
+        if mf.max_sweeps == 0 {
+            return bad("bridging.mf.max_sweeps", "must be at least 1");
+        }
+        if !(mf.tolerance >= 0.0 && mf.tolerance.is_finite()) {
+            return bad("bridging.mf.tolerance", "must be a finite number >= 0");
+        }
+        if mf.pass_rating.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+            return bad("bridging.mf.pass_rating", "must be between 0 (disagree) and 1 (agree)");
+        }
+        Ok(())
+    }
+}
