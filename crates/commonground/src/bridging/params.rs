@@ -102,8 +102,9 @@ impl Default for MfParams {
 impl BridgingParams {
     /// Checks every parameter; returns the first that is out of range.
     pub fn check(&self) -> Result<()> {
-        let bad =
-            |name: &'static str, message: &str| Err(Error::InvalidParameter { name, message: message.to_string() });
+        let bad = |name: &'static str, message: &str| {
+            Err(Error::InvalidParameter { name: name.into(), message: message.to_string() })
+        };
         if !(self.interval > 0.0 && self.interval < 1.0) {
             return bad("bridging.interval", "must be strictly between 0 and 1 (e.g. 0.9)");
         }

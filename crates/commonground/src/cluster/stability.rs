@@ -53,7 +53,7 @@ impl StabilityParams {
     pub fn check(&self) -> Result<()> {
         if self.enabled && self.replicates < 2 {
             return Err(Error::InvalidParameter {
-                name: "group_stability.replicates",
+                name: "group_stability.replicates".into(),
                 message: "must be at least 2 bootstrap replicates".into(),
             });
         }
