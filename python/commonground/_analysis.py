@@ -55,6 +55,11 @@ class Analysis:
       repness, repness_test, best_agree, n_agree, text
     - ``consensus``: direction, rank, statement, n_success, n_trials, p_success, p_test, text
     - ``base_clusters``: base_cluster, n_members, x, y, members
+    - ``bridging``: beyond Polis, one row per statement, ranked: group-aware consensus, its
+      geometric mean over groups and the minimum group agreement, each with its credible interval
+      (``*_lower``, ``*_upper``), whether it is common ground (lower bound of minimum group
+      agreement above the threshold), the matrix-factorization intercept and factor, and each
+      group's agree rate with its interval
 
     Votes use agree = +1, disagree = -1, pass = 0 throughout.
     """
@@ -156,6 +161,51 @@ class Analysis:
         frame = _frame(self._core.consensus_columns())
         frame["text"] = self._texts(frame["statement"])
         return frame
+
+    @cached_property
+    def _json(self) -> Dict[str, Any]:
+        result: Dict[str, Any] = json.loads(self._core.to_json())
+        return result
+
+    @cached_property
+    def bridging(self) -> pd.DataFrame:
+        """Bridging scores with credible intervals, one row per statement in ranking order
+        (empty when there are no groups). Read from the core's JSON; see the class docs."""
+        bridging = self._json.get("bridging")
+        if not bridging:
+            return pd.DataFrame(columns=["statement", "rank", "common_ground"])
+        texts = dict(zip(self.statements["id"].tolist(), self.statements["text"].tolist()))
+        order = {statement: rank for rank, statement in enumerate(bridging["ranking"])}
+        rows = []
+        for entry in bridging["statements"]:
+            row: Dict[str, Any] = {
+                "statement": entry["statement"],
+                "rank": order.get(entry["statement"]),
+                "text": texts.get(entry["statement"]),
+                "common_ground": entry["common_ground"],
+                "mf_intercept": entry.get("mf_intercept"),
+                "mf_factor": entry.get("mf_factor"),
+            }
+            for score in ("group_aware_consensus", "geometric_mean", "min_group_agreement"):
+                estimate = entry[score]
+                row[score], row[f"{score}_lower"], row[f"{score}_upper"] = (
+                    estimate["value"], estimate["lower"], estimate["upper"],
+                )
+            for group, estimate in zip(bridging["groups"], entry["group_agreement"]):
+                row[f"agree_group_{group}"] = estimate["value"]
+                row[f"agree_group_{group}_lower"] = estimate["lower"]
+                row[f"agree_group_{group}_upper"] = estimate["upper"]
+            rows.append(row)
+        frame = pd.DataFrame(rows)
+        frame["rank"] = pd.array(frame["rank"], dtype="Int64")
+        return frame.sort_values("rank", kind="stable", na_position="last").reset_index(drop=True)
+
+    @property
+    def group_stability(self) -> Optional[Dict[str, Any]]:
+        """Bootstrap stability of the groups per candidate k, when it was asked for
+        (``analyze(group_stability={"enabled": True})``); else None."""
+        stability: Optional[Dict[str, Any]] = self._json.get("group_stability")
+        return stability
 
     def common_ground(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` statements with the highest group-aware consensus (every group agrees), with

@@ -168,6 +168,8 @@ class Conversation:
         group_cold_starts: Optional[int] = None,
         pca_cold_start: Optional[str] = None,
         pca_warm_start: Optional[str] = None,
+        bridging: Optional[Dict[str, Any]] = None,
+        group_stability: Optional[Dict[str, Any]] = None,
     ) -> Analysis:
         """Analyses every vote so far, as the Polis math worker does, and returns the result.
 
@@ -186,7 +188,10 @@ class Conversation:
         groups are clustered from scratch and keeps the least-inertia result (Polis's own start
         can stop in a poor local optimum); ``pca_warm_start="lanczos"`` makes each
         :meth:`update` much faster (the same components to about 1e-9); ``pca_cold_start`` is
-        ``"lanczos"`` (default) or ``"power_iteration"``.
+        ``"lanczos"`` (default) or ``"power_iteration"``. ``bridging`` overrides the bridging
+        parameters (e.g. ``{"interval": 0.95, "common_ground_threshold": 0.6, "mf": {"enabled":
+        False}}``) and ``group_stability={"enabled": True, "replicates": 50}`` adds the bootstrap
+        stability of the groups (see :attr:`Analysis.group_stability`).
 
         The result becomes the conversation's state: :meth:`update` continues from it.
         """
@@ -211,6 +216,7 @@ class Conversation:
                 "min_votes_in_conv": min_votes_in_conv, "min_in_conv": min_in_conv,
                 "polis_all_priorities_49": polis_all_priorities_49, "group_cold_starts": group_cold_starts,
                 "pca_cold_start": pca_cold_start, "pca_warm_start": pca_warm_start,
+                "bridging": bridging, "group_stability": group_stability,
             }
             for key, given in overrides.items():
                 if isinstance(given, float) and not math.isfinite(given):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import commonground as cg
+from conftest import EXAMPLE
 
 PARTICIPANT_COLUMNS = ["id", "x", "y", "group", "base_cluster", "in_conv", "n_votes"]
 STATEMENT_COLUMNS = [
@@ -140,3 +141,28 @@ def test_an_analysis_without_groups_gives_empty_tables():
 def test_the_same_input_gives_the_same_analysis(seed):
     conv = cg.read_polis(pytest.importorskip("conftest").EXAMPLE)
     assert conv.analyze(seed=seed).to_json() == conv.analyze(seed=seed).to_json()
+
+
+def test_bridging_frame_ranks_statements_with_intervals_and_common_ground():
+    analysis = cg.read_polis(EXAMPLE).analyze()
+    frame = analysis.bridging
+    core = analysis.to_json()["bridging"]
+    assert frame["statement"].tolist() == core["ranking"] + [
+        s["statement"] for s in core["statements"] if s["statement"] not in core["ranking"]
+    ]
+    top = frame.iloc[0]
+    assert top["statement"] == 40, "the statement every group agrees with leads"
+    for score in ("group_aware_consensus", "geometric_mean", "min_group_agreement"):
+        assert (frame[f"{score}_lower"] <= frame[score]).all() and (frame[score] <= frame[f"{score}_upper"]).all()
+    assert set(frame.loc[frame["common_ground"], "statement"]) == set(core["common_ground"])
+    groups = analysis.groups["group"].tolist()
+    assert all(f"agree_group_{g}" in frame.columns for g in groups)
+
+
+def test_bridging_and_stability_options_reach_the_core():
+    conversation = cg.read_polis(EXAMPLE)
+    analysis = conversation.analyze(bridging={"mf": {"enabled": False}}, group_stability={"enabled": True, "replicates": 5})
+    assert analysis.bridging["mf_intercept"].isna().all()
+    assert analysis.group_stability is not None
+    with pytest.raises(cg.InvalidParameterError, match="bridging"):
+        conversation.analyze(bridging={"interval": 2.0})
