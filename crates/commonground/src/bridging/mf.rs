@@ -171,6 +171,27 @@ impl<'a> Ratings<'a> {
     }
 }
 
+/// The sufficient statistics of one side's ridge problem: over the ratings of one participant
+/// (or statement), with the other side's factors `x` and targets `y = rating - mu - intercept`,
+/// the sums of `x`, `x²`, `y` and `x·y`.
+fn sufficient(
+    ratings: impl Iterator<Item = (usize, f64)>,
+    factor: &[f64],
+    intercept: &[f64],
+    mu: f64,
+) -> (f64, f64, f64, f64) {
+    let (mut sx, mut sxx, mut sy, mut sxy) = (0.0, 0.0, 0.0, 0.0);
+    for (other, rating) in ratings {
+        let x = factor[other];
+        let y = rating - mu - intercept[other];
+        sx += x;
+        sxx += x * x;
+        sy += y;
+        sxy += x * y;
+    }
+    (sx, sxx, sy, sxy)
+}
+
 /// Solves the 2x2 ridge system `[[s1 + a_i, sx], [sx, sxx + a_f]] · (i, f) = (sy, sxy)`. The
 /// penalties are positive, so the matrix is positive definite.
 fn solve_ridge(s1: f64, sx: f64, sxx: f64, sy: f64, sxy: f64, a_i: f64, a_f: f64) -> (f64, f64) {
@@ -262,15 +283,7 @@ pub fn fit_mf(matrix: &VoteMatrix, excluded: &[bool], params: &MfParams, seed: u
                 if count == 0 {
                     return (0.0, 0.0);
                 }
-                let (mut sx, mut sxx, mut sy, mut sxy) = (0.0, 0.0, 0.0, 0.0);
-                for (c, rating) in ratings.row(r) {
-                    let x = fn_[c];
-                    let y = rating - mu - in_[c];
-                    sx += x;
-                    sxx += x * x;
-                    sy += y;
-                    sxy += x * y;
-                }
+                let (sx, sxx, sy, sxy) = sufficient(ratings.row(r), fn_, in_, mu);
                 solve_ridge(count as f64, sx, sxx, sy, sxy, pi_u, pf_u)
             })
             .collect();
@@ -286,15 +299,7 @@ pub fn fit_mf(matrix: &VoteMatrix, excluded: &[bool], params: &MfParams, seed: u
                 if count == 0 {
                     return (0.0, 0.0);
                 }
-                let (mut sx, mut sxx, mut sy, mut sxy) = (0.0, 0.0, 0.0, 0.0);
-                for (r, rating) in ratings.column(j) {
-                    let x = fu[r];
-                    let y = rating - mu - iu[r];
-                    sx += x;
-                    sxx += x * x;
-                    sy += y;
-                    sxy += x * y;
-                }
+                let (sx, sxx, sy, sxy) = sufficient(ratings.column(j), fu, iu, mu);
                 solve_ridge(count as f64, sx, sxx, sy, sxy, pi_n, pf_n)
             })
             .collect();
