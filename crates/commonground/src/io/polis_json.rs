@@ -87,17 +87,11 @@ pub struct PolisGroupCluster {
     pub center: [f64; 2],
 }
 
+/// A representative statement: the consensus entry's fields, then the group comparison.
 #[derive(Debug, Serialize)]
 pub struct PolisRepness {
-    pub tid: Id,
-    #[serde(rename = "n-success")]
-    pub n_success: u32,
-    #[serde(rename = "n-trials")]
-    pub n_trials: u32,
-    #[serde(rename = "p-success")]
-    pub p_success: f64,
-    #[serde(rename = "p-test")]
-    pub p_test: f64,
+    #[serde(flatten)]
+    pub entry: PolisConsensusEntry,
     pub repness: f64,
     #[serde(rename = "repness-test")]
     pub repness_test: f32,
@@ -162,11 +156,13 @@ impl PolisMath {
                 let list = entries
                     .iter()
                     .map(|e| PolisRepness {
-                        tid: e.statement.clone(),
-                        n_success: e.n_success,
-                        n_trials: e.n_trials,
-                        p_success: e.p_success,
-                        p_test: e.p_test,
+                        entry: PolisConsensusEntry {
+                            tid: e.statement.clone(),
+                            n_success: e.n_success,
+                            n_trials: e.n_trials,
+                            p_success: e.p_success,
+                            p_test: e.p_test,
+                        },
                         repness: e.repness,
                         repness_test: e.repness_test,
                         repful_for: e.repful_for,

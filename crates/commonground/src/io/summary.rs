@@ -89,31 +89,27 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
         }
     }
 
-    let _ = writeln!(out, "\nConsensus — what most participants agree on:");
-    if a.consensus.agree.is_empty() {
-        let _ = writeln!(out, "  (none significant)");
-    }
-    for c in &a.consensus.agree {
+    let consensus_line = |out: &mut String, verb: &str, c: &crate::stats::ConsensusEntry<Id>| {
         let _ = writeln!(
             out,
-            "  {} agree  of {:>4} voted  {:>6}  {}",
+            "  {} {verb} of {:>4} voted  {:>6}  {}",
             share(c.n_success, c.n_trials),
             c.n_trials,
             id_label(&c.statement),
             short(statement(&c.statement).and_then(|s| s.text.as_deref()))
         );
+    };
+    let _ = writeln!(out, "\nConsensus — what most participants agree on:");
+    if a.consensus.agree.is_empty() {
+        let _ = writeln!(out, "  (none significant)");
+    }
+    for c in &a.consensus.agree {
+        consensus_line(&mut out, "agree ", c);
     }
     if !a.consensus.disagree.is_empty() {
         let _ = writeln!(out, "Consensus — what most participants reject:");
         for c in &a.consensus.disagree {
-            let _ = writeln!(
-                out,
-                "  {} disagree of {:>4} voted  {:>6}  {}",
-                share(c.n_success, c.n_trials),
-                c.n_trials,
-                id_label(&c.statement),
-                short(statement(&c.statement).and_then(|s| s.text.as_deref()))
-            );
+            consensus_line(&mut out, "disagree", c);
         }
     }
 
