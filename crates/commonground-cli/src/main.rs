@@ -140,33 +140,32 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     };
 
     let start = Instant::now();
-    let data = io::load(&path).map_err(Failure::Input)?;
+    let io::ConversationData { votes, statements, source } = io::load(&path).map_err(Failure::Input)?;
     let load = start.elapsed();
 
     let conv = if args.replay {
-        if data.votes.iter().all(|v| v.timestamp.is_none()) {
+        if !votes.has_timestamps() {
             return Err(Failure::Input(commonground::Error::UnknownFormat {
                 path: path.clone(),
                 message: "--replay needs vote timestamps, and these votes have none (a participants-votes.csv matrix)"
                     .into(),
             }));
         }
-        Conversation::replay(params, data.statements.clone(), &data.votes, &Batching::default())
+        Conversation::replay(params, statements, &votes, &Batching::default())
     } else {
         let mut conv = Conversation::new(params).map_err(Failure::Input)?;
-        conv.set_statements(data.statements.clone());
-        conv.update(&data.votes).map(|_| ()).map(|()| conv)
+        conv.set_statements(statements);
+        conv.update(&votes).map(|_| ()).map(|()| conv)
     }
     .map_err(Failure::Input)?;
+    drop(votes); // the matrix holds what the analysis needs: free the input before the output is built
     let analysis = conv.analysis().expect("an update ran");
 
     let start = Instant::now();
     let title =
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let mut text = match args.format {
-        Format::Summary => {
-            io::summary(analysis, &title, Some(&format!("{}; {}", data.source.format, data.source.sign)))
-        }
+        Format::Summary => io::summary(analysis, &title, Some(&format!("{}; {}", source.format, source.sign))),
         Format::Json => analysis.to_json(),
         Format::Polis => PolisMath::from_analysis(analysis).to_json(),
     };

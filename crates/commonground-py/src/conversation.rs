@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use commonground::io::{self, ConversationData};
-use commonground::{Batching, Conversation, Params, Statement, StatementList, VoteEvent};
+use commonground::{Batching, Conversation, Params, Statement, StatementList, VoteBatch};
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -21,7 +21,7 @@ use crate::errors::to_py;
 #[pyclass(module = "commonground._core", name = "Conversation")]
 pub struct PyConversation {
     /// Every vote event so far, in the order given (agree = +1).
-    votes: Vec<VoteEvent>,
+    votes: VoteBatch,
     statements: StatementList,
     /// How the votes were read, for a conversation read from disk.
     source: Option<io::SourceInfo>,
@@ -68,7 +68,7 @@ impl PyConversation {
     /// An empty conversation.
     #[new]
     fn new() -> Self {
-        PyConversation { votes: Vec::new(), statements: StatementList::new(), source: None, live: None }
+        PyConversation { votes: VoteBatch::new(), statements: StatementList::new(), source: None, live: None }
     }
 
     /// Reads a Polis export folder or API dump folder (or one of its vote files).
@@ -112,9 +112,9 @@ impl PyConversation {
         votes: &Bound<'_, PyAny>,
         timestamps: Option<PyReadonlyArray1<'_, i64>>,
     ) -> PyResult<()> {
-        let events = vote_events(py, participants, statements, votes, timestamps)?;
+        let events = VoteBatch::from_events(&vote_events(py, participants, statements, votes, timestamps)?);
         self.check_statements(py, &events)?;
-        self.votes.extend(events);
+        self.votes.append(events);
         Ok(())
     }
 
@@ -164,7 +164,7 @@ impl PyConversation {
         votes: &Bound<'_, PyAny>,
         timestamps: Option<PyReadonlyArray1<'_, i64>>,
     ) -> PyResult<PyAnalysis> {
-        let events = vote_events(py, participants, statements, votes, timestamps)?;
+        let events = VoteBatch::from_events(&vote_events(py, participants, statements, votes, timestamps)?);
         self.check_statements(py, &events)?;
         let live = self.live.take();
         let (all_votes, statement_list) = (&self.votes, &self.statements);
@@ -177,7 +177,8 @@ impl PyConversation {
             None => {
                 let first = Conversation::new(Params::default()).and_then(|mut c| {
                     c.set_statements(statement_list.as_slice().iter().cloned());
-                    let all: Vec<VoteEvent> = all_votes.iter().chain(&events).cloned().collect();
+                    let mut all = all_votes.clone();
+                    all.append(events.clone());
                     c.update(&all)?;
                     Ok(c)
                 });
@@ -190,7 +191,7 @@ impl PyConversation {
         let (outcome, live, events) = result;
         self.live = live;
         outcome.map_err(|e| to_py(py, e))?;
-        self.votes.extend(events);
+        self.votes.append(events);
         match &self.live {
             Some(live) => PyAnalysis::new(live.clone()),
             None => Err(pyo3::exceptions::PyRuntimeError::new_err("internal: no conversation after an update")),
@@ -225,7 +226,7 @@ impl PyConversation {
     /// Whether any vote carries a timestamp (needed by `replay`).
     #[getter]
     fn has_timestamps(&self) -> bool {
-        self.votes.iter().any(|v| v.timestamp.is_some())
+        self.votes.has_timestamps()
     }
 
     /// How a conversation read from disk was read: path, format, sign, notes.
@@ -244,10 +245,10 @@ impl PyConversation {
     fn vote_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let v = &self.votes;
         let d = PyDict::new(py);
-        d.set_item("participant", ids_to_py(py, v.iter().map(|e| &e.participant))?)?;
-        d.set_item("statement", ids_to_py(py, v.iter().map(|e| &e.statement))?)?;
-        d.set_item("vote", array(py, v.iter().map(|e| e.vote.value()).collect()))?;
-        d.set_item("timestamp", optional_ints(py, v.iter().map(|e| e.timestamp))?)?;
+        d.set_item("participant", ids_to_py(py, v.participants().iter().map(|&p| &v.participant_ids()[p as usize]))?)?;
+        d.set_item("statement", ids_to_py(py, v.statements().iter().map(|&s| &v.statement_ids()[s as usize]))?)?;
+        d.set_item("vote", array(py, v.values().to_vec()))?;
+        d.set_item("timestamp", optional_ints(py, (0..v.len()).map(|i| v.timestamp(i)))?)?;
         Ok(d)
     }
 
@@ -293,7 +294,7 @@ impl PyConversation {
 impl PyConversation {
     /// With a statement list, a vote on a statement not in it is an error (as the core's update
     /// checks), raised here when the votes are given rather than at the next analysis.
-    fn check_statements(&self, py: Python<'_>, events: &[VoteEvent]) -> PyResult<()> {
+    fn check_statements(&self, py: Python<'_>, events: &VoteBatch) -> PyResult<()> {
         self.statements.check_votes(events).map_err(|e| to_py(py, e))
     }
 }

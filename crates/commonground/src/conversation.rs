@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::pca::{comment_projections, participant_projections, Pca};
 use crate::stats::{self, count_votes, VoteCounts};
-use crate::votes::{Id, Statement, StatementList, VoteEvent, VoteMatrix};
+use crate::votes::{Id, Statement, StatementList, VoteBatch, VoteMatrix, Votes};
 
 /// The state Polis carries from one update to the next.
 #[derive(Debug, Clone, Default)]
@@ -131,10 +131,13 @@ impl Conversation {
     /// Applies one batch of votes and recomputes the analysis with warm starts. The batch is
     /// validated first: on error nothing changes. An empty batch recomputes (as a Polis tick does
     /// after moderation), but a conversation with no votes at all is an error.
-    pub fn update(&mut self, votes: &[VoteEvent]) -> Result<&Analysis> {
-        self.statements.check_votes(votes)?;
+    ///
+    /// `votes`: a slice of [`VoteEvent`]s, or a [`crate::VoteBatch`] for large batches.
+    pub fn update<V: Votes + ?Sized>(&mut self, votes: &V) -> Result<&Analysis> {
+        let votes = votes.as_batch();
+        self.statements.check_votes(&votes)?;
         let start = Instant::now();
-        let matrix = self.matrix.with_votes(votes);
+        let matrix = self.matrix.with_batch(&votes);
         self.timings.matrix = start.elapsed();
         if matrix.n_votes() == 0 {
             return Err(Error::EmptyConversation("no votes to analyse".into()));
@@ -150,15 +153,15 @@ impl Conversation {
     /// votes, and PCA, base clusters, in-conversation set and last group votes are reloaded. Then
     /// one update runs. Unlike a Polis restart, the group clustering and the group-count smoother
     /// are seeded from the blob too, so the number of groups and the group ids do not jump.
-    pub fn resume_from_polis(
+    pub fn resume_from_polis<V: Votes + ?Sized>(
         params: Params,
         statements: Vec<Statement>,
-        votes: &[VoteEvent],
+        votes: &V,
         state: &crate::io::PolisState,
     ) -> Result<Conversation> {
         let mut conv = Conversation::new(params)?;
         conv.set_statements(statements);
-        conv.matrix = VoteMatrix::from_events(votes);
+        conv.matrix = VoteMatrix::default().with_batch(&votes.as_batch());
         if conv.matrix.n_votes() == 0 {
             return Err(Error::EmptyConversation("no votes to resume from".into()));
         }
@@ -209,7 +212,7 @@ impl Conversation {
         }
         conv.state.previous_group_totals = Some(state.group_totals.iter().cloned().collect());
         conv.tick = state.tick;
-        conv.update(&[])?;
+        conv.update(&VoteBatch::new())?;
         Ok(conv)
     }
 
@@ -227,15 +230,15 @@ impl Conversation {
     /// poller would have seen them, and returns the conversation after the last batch. With
     /// [`Batching::restart_gap_ms`], a quiet spell longer than that between two batches restarts
     /// the worker's memory first ([`Conversation::restart`]).
-    pub fn replay(
+    pub fn replay<V: Votes + ?Sized>(
         params: Params,
         statements: Vec<Statement>,
-        votes: &[VoteEvent],
+        votes: &V,
         batching: &Batching,
     ) -> Result<Conversation> {
         let mut conv = Conversation::new(params)?;
         conv.set_statements(statements);
-        let batches = batching.split(votes);
+        let batches = batching.split(&votes.as_batch());
         if batches.is_empty() {
             return Err(Error::EmptyConversation("no votes to replay".into()));
         }
@@ -243,13 +246,13 @@ impl Conversation {
         let last = batches.len() - 1;
         for (i, batch) in batches.into_iter().enumerate() {
             conv.extensions = i == last;
-            let first = batch.iter().filter_map(|v| v.timestamp).min();
-            if let (Some(gap), Some(prev), Some(first)) = (batching.restart_gap_ms, last_time, first) {
+            let times = || (0..batch.len()).filter_map(|i| batch.timestamp(i));
+            if let (Some(gap), Some(prev), Some(first)) = (batching.restart_gap_ms, last_time, times().min()) {
                 if first.saturating_sub(prev) > gap {
                     conv.restart();
                 }
             }
-            last_time = batch.iter().filter_map(|v| v.timestamp).max().or(last_time);
+            last_time = times().max().or(last_time);
             conv.update(&batch)?;
         }
         conv.extensions = true;
@@ -604,13 +607,13 @@ impl Default for Batching {
 impl Batching {
     /// Splits votes into update batches in time order (stable for equal timestamps; votes without
     /// a timestamp come first, in input order).
-    pub fn split(&self, votes: &[VoteEvent]) -> Vec<Vec<VoteEvent>> {
-        let mut sorted: Vec<&VoteEvent> = votes.iter().collect();
-        sorted.sort_by_key(|v| v.timestamp.unwrap_or(i64::MIN));
-        let mut windows: Vec<Vec<VoteEvent>> = Vec::new();
+    pub fn split(&self, votes: &VoteBatch) -> Vec<VoteBatch> {
+        let mut sorted: Vec<usize> = (0..votes.len()).collect();
+        sorted.sort_by_key(|&i| votes.timestamp(i).unwrap_or(i64::MIN));
+        let mut windows: Vec<Vec<usize>> = Vec::new();
         let mut start: Option<i64> = None;
-        for v in sorted {
-            let t = v.timestamp.unwrap_or(i64::MIN);
+        for i in sorted {
+            let t = votes.timestamp(i).unwrap_or(i64::MIN);
             match start {
                 Some(s) if t.saturating_sub(s) < self.window_ms.max(1) => {}
                 _ => {
@@ -619,13 +622,13 @@ impl Batching {
                 }
             }
             if let Some(w) = windows.last_mut() {
-                w.push(v.clone());
+                w.push(i);
             }
         }
-        match self.max_updates {
+        let windows = match self.max_updates {
             Some(max) if max > 0 && windows.len() > max => {
                 let per = votes.len().div_ceil(max);
-                let mut merged: Vec<Vec<VoteEvent>> = Vec::new();
+                let mut merged: Vec<Vec<usize>> = Vec::new();
                 for w in windows {
                     match merged.last_mut() {
                         Some(last) if last.len() < per => last.extend(w),
@@ -635,13 +638,15 @@ impl Batching {
                 merged
             }
             _ => windows,
-        }
+        };
+        windows.iter().map(|w| votes.select(w)).collect()
     }
 }
 
 /// Analyses votes in one batch (a cold start), with optional statement metadata: the stateless
 /// form of [`Conversation`].
-pub fn analyze(votes: &[VoteEvent], statements: &[Statement], params: &Params) -> Result<Analysis> {
+/// `votes`: a slice of [`VoteEvent`]s, or a [`VoteBatch`].
+pub fn analyze<V: Votes + ?Sized>(votes: &V, statements: &[Statement], params: &Params) -> Result<Analysis> {
     let mut conv = Conversation::new(params.clone())?;
     conv.set_statements(statements.iter().cloned());
     conv.update(votes)?;
@@ -651,7 +656,7 @@ pub fn analyze(votes: &[VoteEvent], statements: &[Statement], params: &Params) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::votes::Vote;
+    use crate::votes::{Vote, VoteEvent};
 
     /// Two camps voting on 8 statements; participant p votes at time `t0 + p` ms.
     fn camps(participants: std::ops::Range<i64>, t0: i64) -> Vec<VoteEvent> {
@@ -680,7 +685,7 @@ mod tests {
             (conv.state.base_clusters.clone(), conv.state.comps.clone(), conv.state.in_conv.clone()),
             (base, comps, in_conv)
         );
-        assert!(conv.update(&[]).is_ok());
+        assert!(conv.update(&VoteBatch::new()).is_ok());
     }
 
     #[test]
@@ -689,7 +694,7 @@ mod tests {
         let mut votes = camps(0..30, 0);
         votes.extend(camps(30..45, 3 * day));
         let batching = Batching { window_ms: 10_000, max_updates: None, restart_gap_ms: Some(day) };
-        let batches = batching.split(&votes);
+        let batches = batching.split(&VoteBatch::from_events(&votes));
         assert_eq!(batches.len(), 2);
 
         let replayed = Conversation::replay(Params::default(), vec![], &votes, &batching).unwrap();

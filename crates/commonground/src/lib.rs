@@ -48,7 +48,7 @@ pub use analysis::Analysis;
 pub use conversation::{analyze, Batching, Conversation, StageTimings};
 pub use error::{Error, Location, Result};
 pub use params::Params;
-pub use votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteEvent, VoteMatrix};
+pub use votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent, VoteMatrix, Votes};
 
 /// The README's code examples, compiled as doctests so that the README cannot drift from the API.
 #[doc = include_str!("../../../README.md")]

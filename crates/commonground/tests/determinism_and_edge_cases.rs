@@ -57,7 +57,7 @@ fn incremental_updates_are_deterministic_across_thread_counts() {
         in_pool(threads, || {
             let mut conv = Conversation::new(Params::default()).unwrap();
             conv.set_statements(data.statements.clone());
-            for chunk in data.votes.chunks(10_000) {
+            for chunk in data.votes.to_events().chunks(10_000) {
                 conv.update(chunk).unwrap();
             }
             conv.analysis().unwrap().to_json()

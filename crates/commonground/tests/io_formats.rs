@@ -76,7 +76,7 @@ fn assert_reproduces_participants_votes(folder: &Path) {
     let data = io::load(folder).unwrap();
     let matrix_path = folder.join("participants-votes.csv");
     let expected = io::read_participants_votes_csv(fs::File::open(&matrix_path).unwrap(), &matrix_path).unwrap();
-    let matrix = VoteMatrix::from_events(&data.votes);
+    let matrix = VoteMatrix::from_batch(&data.votes);
     for e in &expected {
         let row =
             matrix.participant_index(&e.participant).unwrap_or_else(|| panic!("{folder:?}: no {}", e.participant));
@@ -123,7 +123,10 @@ fn every_opendata_export_loads_every_vote_and_statement_with_agree_positive_dete
             "{name}: {:?}",
             data.source.notes
         );
-        assert!(data.votes.iter().all(|e| e.timestamp.is_some_and(|t| t > 1_000_000_000_000)), "{name}: ms timestamps");
+        assert!(
+            data.votes.events().all(|e| e.timestamp.is_some_and(|t| t > 1_000_000_000_000)),
+            "{name}: ms timestamps"
+        );
         assert!(data.statements.windows(2).all(|w| w[0].id < w[1].id), "{name}: statements sorted by id");
         assert_eq!(data.source.path, folder);
     }
@@ -154,12 +157,12 @@ fn an_export_folder_without_votes_csv_reads_the_participants_votes_matrix() {
     let data = io::load(scratch.path()).unwrap();
     assert_eq!(data.source.format, InputFormat::PolisExportMatrix);
     assert_eq!(data.votes.len(), 638, "one event per non-blank cell");
-    assert!(data.votes.iter().all(|e| e.timestamp.is_none()));
+    assert!(data.votes.events().all(|e| e.timestamp.is_none()));
     assert_eq!(data.statements.len(), 39);
     assert_eq!(data.source.sign, SignDetection::DetectedAgreePositive, "{:?}", data.source.notes);
     // Row order, then column order: participant 1 voted -1 on statement 1 and 1 on statement 4.
-    assert_eq!(data.votes[0], VoteEvent::new(1, 1, Vote::Disagree));
-    assert_eq!(data.votes[1], VoteEvent::new(1, 4, Vote::Agree));
+    assert_eq!(data.votes.event(0), VoteEvent::new(1, 1, Vote::Disagree));
+    assert_eq!(data.votes.event(1), VoteEvent::new(1, 4, Vote::Agree));
 }
 
 #[test]
@@ -202,7 +205,7 @@ fn polis_math_api_dumps_load_with_agree_positive_and_the_readme_moderation() {
         assert!(data.source.notes.iter().any(|n| n.starts_with("topic: ")), "{name}: conversation.json topic");
         assert_eq!(data.votes.len(), n_votes, "{name}");
         assert_eq!(data.statements.len(), n_statements, "{name}");
-        assert_eq!(VoteMatrix::from_events(&data.votes).n_statements(), n_voted, "{name}");
+        assert_eq!(VoteMatrix::from_batch(&data.votes).n_statements(), n_voted, "{name}");
         assert_eq!(moderated_out(&data), mod_out.iter().copied().collect(), "{name}: moderated out");
         let metas: BTreeSet<i64> = data
             .statements
@@ -211,7 +214,7 @@ fn polis_math_api_dumps_load_with_agree_positive_and_the_readme_moderation() {
             .filter_map(|s| if let Id::Int(n) = s.id { Some(n) } else { None })
             .collect();
         assert_eq!(metas, meta.iter().copied().collect(), "{name}: meta");
-        assert!(data.votes.iter().all(|e| e.timestamp.is_some_and(|t| t > 1_000_000_000_000)), "{name}");
+        assert!(data.votes.events().all(|e| e.timestamp.is_some_and(|t| t > 1_000_000_000_000)), "{name}");
         assert!(data.statements.iter().all(|s| s.text.is_some() && s.created.is_some()), "{name}");
     }
 }
@@ -221,7 +224,7 @@ fn api_dump_fields_are_read_in_both_naming_generations() {
     let Some(data_dir) = shared_data() else { return };
     // Polis API names (pid, tid, mod; times as epoch-ms strings).
     let below = io::load(&data_dir.join("polis-math/below-100-ptpts")).unwrap();
-    assert_eq!(below.votes[0], VoteEvent::new(0, 0, Vote::Pass).at(1_714_782_753_431));
+    assert_eq!(below.votes.event(0), VoteEvent::new(0, 0, Vote::Pass).at(1_714_782_753_431));
     let s0 = &below.statements[0];
     assert_eq!((s0.id.clone(), s0.author.clone(), s0.created), (Id::Int(0), Some(Id::Int(0)), Some(1_714_613_201_691)));
     assert_eq!(s0.text.as_deref(), Some("Polis is perfect just the way it is. No changes are necessary."));
@@ -229,7 +232,7 @@ fn api_dump_fields_are_read_in_both_naming_generations() {
 
     // red-dwarf names (participant_id, statement_id, moderated; float and ISO-8601 times).
     let above = io::load(&data_dir.join("polis-math/above-100-ptpts")).unwrap();
-    assert_eq!(above.votes[0], VoteEvent::new(0, 1, Vote::Agree).at(1_515_620_784_141));
+    assert_eq!(above.votes.event(0), VoteEvent::new(0, 1, Vote::Agree).at(1_515_620_784_141));
     let s1 = above.statements.iter().find(|s| s.id == Id::Int(1)).unwrap();
     assert_eq!(s1.created, Some(1_515_611_017_255), "2018-01-10T19:03:37.255000Z");
     assert_eq!(s1.moderation, ModerationStatus::Accepted);
@@ -243,8 +246,8 @@ fn polis_math_vw_is_an_export_with_epoch_seconds_converted_to_milliseconds() {
     assert_eq!(data.source.sign, SignDetection::DetectedAgreePositive, "{:?}", data.source.notes);
     assert_eq!(data.votes.len(), 4683);
     assert_eq!(data.statements.len(), 125);
-    assert_eq!(data.votes[0], VoteEvent::new(2, 0, Vote::Agree).at(1_732_028_760_000));
-    assert!(data.votes.iter().all(|e| e.timestamp.is_some_and(|t| t > 1_000_000_000_000)));
+    assert_eq!(data.votes.event(0), VoteEvent::new(2, 0, Vote::Agree).at(1_732_028_760_000));
+    assert!(data.votes.events().all(|e| e.timestamp.is_some_and(|t| t > 1_000_000_000_000)));
     assert_eq!(data.statements.iter().find(|s| s.id == Id::Int(97)).unwrap().created, Some(1_732_029_245_000));
     for file in ["votes.csv", "comments.csv"] {
         assert!(
@@ -316,7 +319,7 @@ fn a_raw_polis_api_dump_with_agree_negative_is_detected_and_flipped() {
     let data = io::load(scratch.path()).unwrap();
     assert_eq!(data.source.format, InputFormat::PolisApiDump);
     assert_eq!(data.source.sign, SignDetection::DetectedAgreeNegative, "{:?}", data.source.notes);
-    assert_eq!(data.votes, expected_events(), "flipped to agree = +1");
+    assert_eq!(data.votes.to_events(), expected_events(), "flipped to agree = +1");
     let note = data.source.notes.iter().find(|n| n.starts_with("sign:")).unwrap();
     assert!(note.contains("if agree = +1") && note.contains("0 if agree = -1"), "{note}");
 }
@@ -328,7 +331,7 @@ fn an_api_dump_without_agree_counts_assumes_agree_positive() {
         .with("comments.json", r#"[{"statement_id":0,"txt":"a","moderated":1,"is_meta":false}]"#);
     let data = io::load(scratch.path()).unwrap();
     assert_eq!(data.source.sign, SignDetection::Assumed);
-    assert_eq!(data.votes, vec![VoteEvent::new(0, 0, Vote::Disagree).at(1_515_620_784_141)]);
+    assert_eq!(data.votes.to_events(), vec![VoteEvent::new(0, 0, Vote::Disagree).at(1_515_620_784_141)]);
     assert!(data.source.notes.iter().any(|n| n.contains("assumed")), "{:?}", data.source.notes);
 }
 
@@ -346,7 +349,7 @@ fn an_export_votes_csv_with_the_raw_sign_is_detected_and_flipped() {
     let scratch = Scratch::new("flipped-export").with("votes.csv", &votes).with("comments.csv", &comments);
     let data = io::load(scratch.path()).unwrap();
     assert_eq!(data.source.sign, SignDetection::DetectedAgreeNegative, "{:?}", data.source.notes);
-    assert_eq!(data.votes, expected_events());
+    assert_eq!(data.votes.to_events(), expected_events());
 }
 
 #[test]
@@ -359,7 +362,7 @@ fn an_export_without_comments_csv_makes_statements_from_the_votes() {
     assert_eq!(ids, vec![Id::Int(2), Id::Int(5)]);
     assert!(data.statements.iter().all(|s| s.text.is_none()));
     assert!(data.source.notes.iter().any(|n| n.starts_with("no comments.csv")), "{:?}", data.source.notes);
-    assert_eq!(data.votes[0].timestamp, Some(1000), "epoch seconds become ms");
+    assert_eq!(data.votes.event(0).timestamp, Some(1000), "epoch seconds become ms");
 }
 
 // ---------------------------------------------------------------------------------------------

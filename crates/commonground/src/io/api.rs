@@ -26,7 +26,7 @@ use super::{
     ConversationData, InputFormat, SignDetection, SourceInfo,
 };
 use crate::error::{Error, Location, Result};
-use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteEvent};
+use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent};
 
 /// Reads a Polis API dump folder: `votes.json`, and `comments.json` when present (a
 /// `conversation.json` contributes its topic to the notes). Detects the vote sign from the
@@ -61,14 +61,15 @@ pub fn read_polis_api_dump(dir: &Path) -> Result<ConversationData> {
     };
     let known: Option<HashSet<Id>> = comments.as_ref().map(|c| c.statements.iter().map(|s| s.id.clone()).collect());
 
-    let (mut votes, seconds_converted) = parse_votes_json(&read_json_array(&votes_path)?, &votes_path, known.as_ref())?;
+    let (events, seconds_converted) = parse_votes_json(&read_json_array(&votes_path)?, &votes_path, known.as_ref())?;
     notes.extend(seconds_note("votes.json", seconds_converted));
+    let mut votes = VoteBatch::from_events(&events);
     require_votes(dir, &votes)?;
 
     let tallies = comments.as_ref().map(|c| &c.tallies).filter(|t| !t.is_empty());
     let sign = match tallies {
         Some(reported) => {
-            let evidence = sign_evidence(&tally(latest_votes(&votes)), reported);
+            let evidence = sign_evidence(&tally(latest_votes(&events)), reported);
             let what = "+1/-1 counted over the latest vote per participant and statement in votes.json \
                         vs comments.json agree_count/disagree_count";
             let (sign, note) = settle_sign(&mut votes, &evidence, what, SignDetection::Assumed);

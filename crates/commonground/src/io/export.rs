@@ -12,12 +12,14 @@ use std::path::Path;
 
 use csv::ByteRecord;
 
+use rayon::prelude::*;
+
 use super::{
-    require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, tally, timestamp_ms,
+    batch_tally, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, timestamp_ms,
     ConversationData, InputFormat, SignDetection, SourceInfo,
 };
 use crate::error::{Error, Location, Result};
-use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteEvent};
+use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent};
 
 /// Reads a Polis export folder: `votes.csv`, or, without it, `participants-votes.csv`; and
 /// `comments.csv` when present. Detects and normalises the vote sign and timestamp unit (see the
@@ -45,23 +47,23 @@ pub fn read_polis_export(dir: &Path) -> Result<ConversationData> {
     let known: Option<HashSet<Id>> = comments.as_ref().map(|c| c.statements.iter().map(|s| s.id.clone()).collect());
 
     let (format, mut votes, counted) = if votes_path.is_file() {
-        let parsed = parse_votes_csv(open(&votes_path)?, &votes_path, known.as_ref())?;
+        let parsed = read_votes_file(&votes_path, known.as_ref())?;
         notes.extend(seconds_note("votes.csv", parsed.seconds_converted));
-        (InputFormat::PolisExport, parsed.events, "every vote event in votes.csv (as Polis's tallies count them)")
+        (InputFormat::PolisExport, parsed.votes, "every vote event in votes.csv (as Polis's tallies count them)")
     } else {
         notes.push(
             "no votes.csv: read participants-votes.csv (the latest vote per participant and statement, without timestamps)"
                 .into(),
         );
         let events = parse_participants_votes_csv(open(&matrix_path)?, &matrix_path, known.as_ref())?;
-        (InputFormat::PolisExportMatrix, events, "the latest votes in participants-votes.csv")
+        (InputFormat::PolisExportMatrix, VoteBatch::from_events(&events), "the latest votes in participants-votes.csv")
     };
     require_votes(dir, &votes)?;
 
     let tallies = comments.as_ref().and_then(|c| c.tallies.as_ref()).filter(|t| !t.is_empty());
     let sign = match tallies {
         Some(reported) => {
-            let evidence = sign_evidence(&tally(&votes), reported);
+            let evidence = sign_evidence(&batch_tally(&votes), reported);
             let what = format!("+1/-1 counted over {counted} vs comments.csv agrees/disagrees");
             let (sign, note) = settle_sign(&mut votes, &evidence, &what, SignDetection::ExportConvention);
             notes.push(note);
@@ -89,7 +91,7 @@ pub fn read_polis_export(dir: &Path) -> Result<ConversationData> {
 /// file's sign (exports: 1 = agree) and timestamps in epoch ms (seconds converted). A header-only
 /// file gives no events. `file` is used only in error messages.
 pub fn read_votes_csv<R: Read>(reader: R, file: &Path) -> Result<Vec<VoteEvent>> {
-    Ok(parse_votes_csv(reader, file, None)?.events)
+    Ok(parse_votes_csv(reader, file, None)?.votes.to_events())
 }
 
 /// Reads a Polis `comments.csv` (`comment-id` required; `comment-body`, `author-id`, `timestamp`,
@@ -108,7 +110,7 @@ pub fn read_participants_votes_csv<R: Read>(reader: R, file: &Path) -> Result<Ve
 }
 
 pub(crate) struct VotesCsv {
-    pub events: Vec<VoteEvent>,
+    pub votes: VoteBatch,
     pub seconds_converted: u64,
 }
 
@@ -120,42 +122,229 @@ pub(crate) struct CommentsCsv {
     pub seconds_converted: u64,
 }
 
+/// The columns of `votes.csv` that the reader uses.
+struct VoteColumns {
+    statement: usize,
+    participant: usize,
+    vote: usize,
+    time: Option<usize>,
+}
+
+impl VoteColumns {
+    fn of(header: &Header, file: &Path) -> Result<VoteColumns> {
+        Ok(VoteColumns {
+            statement: header.require("comment-id", file)?,
+            participant: header.require("voter-id", file)?,
+            vote: header.require("vote", file)?,
+            time: header.find("timestamp"),
+        })
+    }
+
+    /// One row: (participant, statement, vote, timestamp).
+    fn parse<'a>(
+        &self,
+        field: impl Fn(usize) -> &'a [u8],
+        file: &Path,
+        line: u64,
+    ) -> Result<(Id, Id, Vote, Timestamp)> {
+        let id = |col: usize, name: &str| {
+            parse_id(field(col)).ok_or_else(|| Error::Parse {
+                location: Location::new(file, Some(line)),
+                message: format!("empty {name}"),
+            })
+        };
+        let participant = id(self.participant, "voter-id")?;
+        let statement = id(self.statement, "comment-id")?;
+        let raw_vote = field(self.vote);
+        let vote = parse_vote(raw_vote).ok_or_else(|| Error::InvalidVote {
+            location: Location::new(file, Some(line)),
+            value: String::from_utf8_lossy(raw_vote).into_owned(),
+        })?;
+        let timestamp = match self.time {
+            Some(c) => parse_timestamp(field(c), "timestamp", file, line)?.map(timestamp_ms),
+            None => None,
+        };
+        Ok((participant, statement, vote, timestamp))
+    }
+}
+
+/// A row's timestamp in ms, and whether the file wrote it in seconds.
+type Timestamp = Option<(i64, bool)>;
+
 /// `known`: when given, a vote on a statement outside it is [`Error::UnknownStatement`].
 pub(crate) fn parse_votes_csv<R: Read>(reader: R, file: &Path, known: Option<&HashSet<Id>>) -> Result<VotesCsv> {
-    let mut rows = CsvRows::new(reader, file, "timestamp,datetime,comment-id,voter-id,vote")?;
-    let header = &rows.header;
-    let statement_col = header.require("comment-id", file)?;
-    let participant_col = header.require("voter-id", file)?;
-    let vote_col = header.require("vote", file)?;
-    let time_col = header.find("timestamp");
-
-    let mut events = Vec::new();
+    let mut rows = CsvRows::new(reader, file, VOTES_HEADER)?;
+    let columns = VoteColumns::of(&rows.header, file)?;
+    let mut votes = VoteBatch::new();
     let mut seconds_converted = 0;
     let mut record = ByteRecord::new();
     while let Some(line) = rows.next(&mut record)? {
-        let participant = required_id(&record, participant_col, "voter-id", file, line)?;
-        let statement = required_id(&record, statement_col, "comment-id", file, line)?;
+        let (participant, statement, vote, timestamp) = columns.parse(|c| field(&record, c), file, line)?;
         if let Some(known) = known {
             if !known.contains(&statement) {
                 return Err(Error::UnknownStatement { location: Location::new(file, Some(line)), statement });
             }
         }
-        let raw_vote = field(&record, vote_col);
-        let vote = parse_vote(raw_vote).ok_or_else(|| Error::InvalidVote {
-            location: Location::new(file, Some(line)),
-            value: String::from_utf8_lossy(raw_vote).into_owned(),
-        })?;
-        let timestamp = match time_col {
-            Some(c) => timestamp_field(&record, c, "timestamp", file, line)?.map(|t| {
-                let (ms, converted) = timestamp_ms(t);
-                seconds_converted += converted as u64;
-                ms
-            }),
-            None => None,
-        };
-        events.push(VoteEvent { participant, statement, vote, timestamp });
+        seconds_converted += timestamp.is_some_and(|(_, converted)| converted) as u64;
+        votes.push(&participant, &statement, vote, timestamp.map(|(ms, _)| ms));
     }
-    Ok(VotesCsv { events, seconds_converted })
+    Ok(VotesCsv { votes, seconds_converted })
+}
+
+const VOTES_HEADER: &str = "timestamp,datetime,comment-id,voter-id,vote";
+
+/// Bytes of `votes.csv` parsed per step of [`read_votes_file`]: memory beyond the votes is one
+/// block, and each block is split among the threads.
+const BLOCK_BYTES: usize = 32 << 20;
+
+/// Reads a `votes.csv` file as [`parse_votes_csv`] does, with the same result and the same errors,
+/// but streaming and in parallel: the file is read in blocks of whole lines, each block is split
+/// into pieces parsed on rayon's threads (each with its own id interning), and the pieces are
+/// appended in file order. Memory is the growing [`VoteBatch`] plus one block.
+///
+/// The fast path reads plain lines: `,`-separated, `\n`-terminated. A block with a quote or a
+/// carriage return (quoted fields, CRLF line ends), or any row that does not parse, sends the
+/// whole file through [`parse_votes_csv`], which then gives the one canonical result or error.
+pub(crate) fn read_votes_file(path: &Path, known: Option<&HashSet<Id>>) -> Result<VotesCsv> {
+    match read_votes_fast(path, known, BLOCK_BYTES)? {
+        Some(parsed) => Ok(parsed),
+        None => parse_votes_csv(open(path)?, path, known),
+    }
+}
+
+/// The fast path of [`read_votes_file`]; `None` when the file needs the general CSV reader.
+fn read_votes_fast(path: &Path, known: Option<&HashSet<Id>>, block_bytes: usize) -> Result<Option<VotesCsv>> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let mut file = open(path)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(block_bytes);
+    let mut eof = fill(&mut file, &mut buf, block_bytes).map_err(io)?;
+    let Some(header_end) = memchr::memchr(b'\n', &buf) else { return Ok(None) };
+    let header_line = &buf[..=header_end];
+    if header_line.contains(&b'"') || header_line.contains(&b'\r') {
+        return Ok(None);
+    }
+    let header = CsvRows::new(header_line, path, VOTES_HEADER)?.header;
+    let columns = VoteColumns::of(&header, path)?;
+    let n_fields = header.raw.len();
+
+    let mut votes = VoteBatch::new();
+    let mut seconds_converted = 0;
+    let mut line = 2; // the first data line
+    let mut start = header_end + 1;
+    loop {
+        // This step's block: whole lines from `start`.
+        let end = if eof { buf.len() } else { start + memchr::memrchr(b'\n', &buf[start..]).map_or(0, |i| i + 1) };
+        let block = &buf[start..end];
+        if memchr::memchr2(b'"', b'\r', block).is_some() {
+            return Ok(None);
+        }
+        let pieces = split_lines(block, rayon::current_num_threads() * 4, line, MIN_PIECE_BYTES.min(block_bytes / 4));
+        let parsed: Vec<Option<(VoteBatch, u64)>> = pieces
+            .par_iter()
+            .map(|&(piece, first_line)| parse_plain_votes(piece, first_line, n_fields, &columns, path))
+            .collect();
+        for piece in parsed {
+            let Some((chunk, converted)) = piece else { return Ok(None) };
+            if let Some(known) = known {
+                if chunk.statement_ids().iter().any(|s| !known.contains(s)) {
+                    return Ok(None);
+                }
+            }
+            seconds_converted += converted;
+            votes.append(chunk);
+        }
+        line += memchr::memchr_iter(b'\n', block).count() as u64;
+        if eof {
+            break;
+        }
+        buf.drain(..end);
+        start = 0;
+        eof = fill(&mut file, &mut buf, block_bytes).map_err(io)?;
+        if !eof && memchr::memchr(b'\n', &buf).is_none() {
+            return Ok(None); // a line longer than a block: not a votes.csv line
+        }
+    }
+    Ok(Some(VotesCsv { votes, seconds_converted }))
+}
+
+/// Reads until `buf` holds at least `target` bytes or the file ends; returns whether it ended.
+fn fill(file: &mut File, buf: &mut Vec<u8>, target: usize) -> std::io::Result<bool> {
+    while buf.len() < target {
+        let len = buf.len();
+        buf.resize(target, 0);
+        match file.read(&mut buf[len..]) {
+            Ok(0) => {
+                buf.truncate(len);
+                return Ok(true);
+            }
+            Ok(n) => buf.truncate(len + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(len),
+            Err(e) => {
+                buf.truncate(len);
+                return Err(e);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Pieces smaller than this are not worth a thread.
+const MIN_PIECE_BYTES: usize = 1 << 16;
+
+/// Splits `block` into about `n` pieces of whole lines, at least `min_bytes` each (but the last),
+/// each with the number of its first line.
+fn split_lines(block: &[u8], n: usize, first_line: u64, min_bytes: usize) -> Vec<(&[u8], u64)> {
+    let target = block.len().div_ceil(n.max(1)).max(min_bytes).max(1);
+    let mut pieces = Vec::new();
+    let (mut start, mut line) = (0, first_line);
+    while start < block.len() {
+        let end = match memchr::memchr(b'\n', &block[(start + target).min(block.len())..]) {
+            Some(i) if start + target < block.len() => start + target + i + 1,
+            _ => block.len(),
+        };
+        pieces.push((&block[start..end], line));
+        line += memchr::memchr_iter(b'\n', &block[start..end]).count() as u64;
+        start = end;
+    }
+    pieces
+}
+
+/// Parses plain `votes.csv` lines (no quotes, `\n` ends); `None` on anything the general reader
+/// must judge (a wrong field count, a bad value). Blank lines are skipped, as the CSV reader does.
+fn parse_plain_votes(
+    piece: &[u8],
+    first_line: u64,
+    n_fields: usize,
+    columns: &VoteColumns,
+    path: &Path,
+) -> Option<(VoteBatch, u64)> {
+    let mut votes = VoteBatch::new();
+    votes.reserve(piece.len() / 24);
+    let mut seconds_converted = 0;
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(n_fields);
+    let (mut start, mut line) = (0, first_line);
+    while start < piece.len() {
+        let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
+        let text = &piece[start..end];
+        (start, line) = (end + 1, line + 1);
+        if text.is_empty() {
+            continue;
+        }
+        fields.clear();
+        let mut from = 0;
+        for comma in memchr::memchr_iter(b',', text) {
+            fields.push(&text[from..comma]);
+            from = comma + 1;
+        }
+        fields.push(&text[from..]);
+        if fields.len() != n_fields {
+            return None;
+        }
+        let (participant, statement, vote, timestamp) = columns.parse(|c| fields[c], path, line - 1).ok()?;
+        seconds_converted += timestamp.is_some_and(|(_, converted)| converted) as u64;
+        votes.push(&participant, &statement, vote, timestamp.map(|(ms, _)| ms));
+    }
+    Some((votes, seconds_converted))
 }
 
 pub(crate) fn parse_comments_csv<R: Read>(reader: R, file: &Path) -> Result<CommentsCsv> {
@@ -186,7 +375,7 @@ pub(crate) fn parse_comments_csv<R: Read>(reader: R, file: &Path) -> Result<Comm
             statement.author = parse_id(field(&record, c));
         }
         if let Some(c) = time_col {
-            statement.created = timestamp_field(&record, c, "timestamp", file, line)?.map(|t| {
+            statement.created = parse_timestamp(field(&record, c), "timestamp", file, line)?.map(|t| {
                 let (ms, converted) = timestamp_ms(t);
                 seconds_converted += converted as u64;
                 ms
@@ -516,8 +705,7 @@ fn parse_bool(raw: &[u8]) -> Option<bool> {
 }
 
 /// A timestamp field as written (unit not yet normalised); `None` when blank.
-fn timestamp_field(record: &ByteRecord, col: usize, name: &str, file: &Path, line: u64) -> Result<Option<i64>> {
-    let raw = field(record, col);
+fn parse_timestamp(raw: &[u8], name: &str, file: &Path, line: u64) -> Result<Option<i64>> {
     if let Some(n) = plain_int(raw) {
         return Ok(Some(n));
     }
@@ -556,6 +744,92 @@ mod tests {
 
     fn votes(text: &str) -> Result<Vec<VoteEvent>> {
         read_votes_csv(text.as_bytes(), Path::new("votes.csv"))
+    }
+
+    /// `text` written to a file of its own, read by the streaming reader with `block`-byte blocks
+    /// and by the general CSV reader: (fast path's result or `None` if it declined, general result).
+    fn both_readers(
+        name: &str,
+        text: &str,
+        block: usize,
+        known: Option<&HashSet<Id>>,
+    ) -> (Option<VotesCsv>, Result<VotesCsv>) {
+        let path = std::env::temp_dir().join(format!("commonground-votes-{}-{name}.csv", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let fast = read_votes_fast(&path, known, block).unwrap();
+        let general = parse_votes_csv(text.as_bytes(), &path, known);
+        let streamed = read_votes_file(&path, known);
+        std::fs::remove_file(&path).unwrap();
+        match (&streamed, &general) {
+            (Ok(a), Ok(b)) => assert!(a.votes == b.votes && a.seconds_converted == b.seconds_converted),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            _ => panic!("the streaming reader and the CSV reader disagree on {name}"),
+        }
+        (fast, general)
+    }
+
+    fn many_votes(rows: usize) -> String {
+        let mut text = String::from("timestamp,datetime,comment-id,voter-id,vote\n");
+        for i in 0..rows {
+            text.push_str(&format!(
+                "{},,{},{},{}\n",
+                1_435_654_192_085u64 + i as u64,
+                i % 37,
+                (i * 7) % 101,
+                (i % 3) as i64 - 1
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn the_streaming_reader_equals_the_csv_reader_across_blocks_and_pieces() {
+        let text = many_votes(5000);
+        for block in [64, 1000, 1 << 20] {
+            let (fast, general) = both_readers("blocks", &text, block, None);
+            let (fast, general) = (fast.expect("plain lines take the fast path"), general.unwrap());
+            assert_eq!(fast.votes.len(), 5000);
+            assert!(fast.votes == general.votes, "block {block}");
+            assert_eq!(fast.votes.participant_ids(), general.votes.participant_ids(), "same first-appearance order");
+            assert_eq!(fast.votes.participants(), general.votes.participants());
+        }
+    }
+
+    #[test]
+    fn blank_lines_a_missing_final_newline_and_epoch_seconds_read_alike() {
+        let text = "comment-id,voter-id,vote,timestamp\n1,2,1,1732028760\n\n3,4,-1,1732028761000\n\n5,\"x\",0,";
+        let (fast, general) = both_readers("quoted", text, 1 << 20, None);
+        assert!(fast.is_none(), "a quote sends the file to the CSV reader");
+        assert_eq!(general.unwrap().votes.len(), 3);
+        let text = "comment-id,voter-id,vote,timestamp\n1,2,1,1732028760\n\n3,4,-1,1732028761000\n\n5,x,0,";
+        let (fast, general) = both_readers("plain", text, 1 << 20, None);
+        let (fast, general) = (fast.unwrap(), general.unwrap());
+        assert!(fast.votes == general.votes);
+        assert_eq!(
+            (fast.seconds_converted, fast.votes.timestamp(0), fast.votes.timestamp(2)),
+            (1, Some(1_732_028_760_000), None)
+        );
+    }
+
+    #[test]
+    fn crlf_files_and_every_error_come_from_the_csv_reader_with_its_line_numbers() {
+        let (fast, general) = both_readers("crlf", "comment-id,voter-id,vote\r\n1,2,1\r\n", 1 << 20, None);
+        assert!(fast.is_none() && general.unwrap().votes.len() == 1);
+        let mut text = many_votes(3000);
+        text.push_str("1435654192085,,4,5,2\n");
+        text.push_str(&many_votes(10)["timestamp,datetime,comment-id,voter-id,vote\n".len()..]);
+        let (fast, general) = both_readers("bad-vote", &text, 4096, None);
+        assert!(fast.is_none());
+        let err = general.err().unwrap().to_string();
+        assert!(err.contains(":3002:"), "{err}");
+        let (fast, general) = both_readers("short-row", "comment-id,voter-id,vote\n1,2,1\n1,2\n", 1 << 20, None);
+        assert!(fast.is_none() && general.is_err());
+        let known: HashSet<Id> = (0..36).map(Id::Int).collect();
+        let (fast, general) = both_readers("unknown", &many_votes(100), 1 << 20, Some(&known));
+        assert!(fast.is_none());
+        assert!(matches!(general, Err(Error::UnknownStatement { .. })));
+        let (fast, general) = both_readers("header-only", "comment-id,voter-id,vote\n", 1 << 20, None);
+        assert!(fast.unwrap().votes.is_empty() && general.unwrap().votes.is_empty());
     }
 
     #[test]

@@ -77,7 +77,7 @@ mod export;
 mod polis_json;
 mod summary;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -87,14 +87,15 @@ pub use polis_json::{PolisMath, PolisState};
 pub use summary::summary;
 
 use crate::error::{Error, Result};
-use crate::votes::{Id, Statement, Vote, VoteEvent};
+use crate::votes::{Id, Statement, Vote, VoteBatch, VoteEvent};
 
 /// A conversation as read from disk: every vote event (agree = +1), the statements, and where
 /// and how they were read.
 #[derive(Debug, Clone)]
 pub struct ConversationData {
-    /// Every vote event, in file order (agree = +1, whatever the file's convention was).
-    pub votes: Vec<VoteEvent>,
+    /// Every vote event, in file order (agree = +1, whatever the file's convention was), in
+    /// columnar form (`votes.to_events()` gives [`VoteEvent`]s).
+    pub votes: VoteBatch,
     /// The statements, sorted by id.
     pub statements: Vec<Statement>,
     pub source: SourceInfo,
@@ -232,6 +233,11 @@ pub(crate) fn seconds_note(file: &str, converted: u64) -> Option<String> {
 /// Per-statement vote tallies: (number of +1 votes, number of -1 votes).
 pub(crate) type Tallies = HashMap<Id, (u64, u64)>;
 
+/// Counts +1 and -1 per statement over every vote of the batch.
+pub(crate) fn batch_tally(votes: &VoteBatch) -> Tallies {
+    votes.statement_ids().iter().cloned().zip(votes.statement_tallies()).collect()
+}
+
 /// Counts +1 and -1 per statement over the given votes.
 pub(crate) fn tally<'a>(votes: impl IntoIterator<Item = &'a VoteEvent>) -> Tallies {
     let mut t = Tallies::new();
@@ -308,7 +314,7 @@ pub(crate) fn decide(ev: &SignEvidence) -> Option<bool> {
 /// Applies the sign evidence to `votes`: flips them if agree = -1 is decisive. Returns the
 /// detection and a note. `undecided` is the detection to report when the evidence is not decisive.
 pub(crate) fn settle_sign(
-    votes: &mut [VoteEvent],
+    votes: &mut VoteBatch,
     ev: &SignEvidence,
     what: &str,
     undecided: SignDetection,
@@ -320,9 +326,7 @@ pub(crate) fn settle_sign(
     match decide(ev) {
         Some(true) => (SignDetection::DetectedAgreePositive, format!("sign: {errors}; the file has agree = +1")),
         Some(false) => {
-            for e in votes.iter_mut() {
-                e.vote = e.vote.flipped();
-            }
+            votes.flip_signs();
             (
                 SignDetection::DetectedAgreeNegative,
                 format!("sign: {errors}; the file has agree = -1 (Polis's raw sign), so every vote was flipped"),
@@ -333,14 +337,13 @@ pub(crate) fn settle_sign(
 }
 
 /// Statements made from the ids the votes use, for a folder without a statement file.
-pub(crate) fn statements_from_votes(votes: &[VoteEvent]) -> Vec<Statement> {
-    let ids: HashSet<&Id> = votes.iter().map(|e| &e.statement).collect();
-    let mut ids: Vec<&Id> = ids.into_iter().collect();
+pub(crate) fn statements_from_votes(votes: &VoteBatch) -> Vec<Statement> {
+    let mut ids: Vec<&Id> = votes.statement_ids().iter().collect();
     ids.sort();
     ids.into_iter().map(|id| Statement::new(id.clone())).collect()
 }
 
-pub(crate) fn require_votes(dir: &Path, votes: &[VoteEvent]) -> Result<()> {
+pub(crate) fn require_votes(dir: &Path, votes: &VoteBatch) -> Result<()> {
     if votes.is_empty() {
         return Err(Error::EmptyConversation(format!("{} has no votes", dir.display())));
     }

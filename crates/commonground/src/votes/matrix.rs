@@ -11,9 +11,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
-
-use super::{Id, Vote, VoteEvent};
+use super::{Id, Vote, VoteBatch, VoteEvent};
 
 /// A sparse participant x statement matrix of votes (agree = +1, disagree = -1, pass = 0).
 /// A missing vote is simply not stored. Immutable: updates build a new matrix
@@ -35,7 +33,17 @@ impl VoteMatrix {
     /// Builds the matrix from vote events, as one batch (a cold rebuild). The latest vote on each
     /// (participant, statement) wins: by timestamp when present, else by position in `events`.
     pub fn from_events(events: &[VoteEvent]) -> VoteMatrix {
-        VoteMatrix::default().with_votes(events)
+        VoteMatrix::default().with_batch(&VoteBatch::from_events(events))
+    }
+
+    /// Builds the matrix from a batch of votes (a cold rebuild); see [`VoteMatrix::with_batch`].
+    pub fn from_batch(batch: &VoteBatch) -> VoteMatrix {
+        VoteMatrix::default().with_batch(batch)
+    }
+
+    /// [`VoteMatrix::with_batch`] for vote events.
+    pub fn with_votes(&self, batch: &[VoteEvent]) -> VoteMatrix {
+        self.with_batch(&VoteBatch::from_events(batch))
     }
 
     /// A new matrix with `batch` applied on top of this one, as the Polis worker applies one poll
@@ -47,8 +55,8 @@ impl VoteMatrix {
     /// Cost: O(existing votes + batch) plus a sort of each participant's few batch votes. The
     /// first-appearance order is derived without sorting the batch: new statements appear in
     /// ascending id, and a new participant first appears at the smallest statement id it voted on,
-    /// ties broken by participant id.
-    pub fn with_votes(&self, batch: &[VoteEvent]) -> VoteMatrix {
+    /// ties broken by participant id. Memory: the new matrix plus one `u32` per batch vote.
+    pub fn with_batch(&self, batch: &VoteBatch) -> VoteMatrix {
         let mut out = VoteMatrix {
             participants: self.participants.clone(),
             statements: self.statements.clone(),
@@ -65,50 +73,37 @@ impl VoteMatrix {
             out.values = self.values.clone();
             return out;
         }
-        if let Some(t) = batch.iter().filter_map(|e| e.timestamp).max() {
+        if let Some(t) = (0..batch.len()).filter_map(|i| batch.timestamp(i)).max() {
             out.last_timestamp = Some(out.last_timestamp.map_or(t, |l| l.max(t)));
         }
 
-        // Intern the batch's statements and participants (dense local ids, input order). O(batch).
-        let mut local_statement: FxHashMap<&Id, u32> = FxHashMap::default();
-        let mut local_participant: FxHashMap<&Id, u32> = FxHashMap::default();
-        let mut statement_ids: Vec<&Id> = Vec::new();
-        let mut participant_ids: Vec<&Id> = Vec::new();
-        let mut cell: Vec<(u32, u32)> = Vec::with_capacity(batch.len());
-        for e in batch {
-            let s = *local_statement.entry(&e.statement).or_insert_with(|| {
-                statement_ids.push(&e.statement);
-                statement_ids.len() as u32 - 1
-            });
-            let p = *local_participant.entry(&e.participant).or_insert_with(|| {
-                participant_ids.push(&e.participant);
-                participant_ids.len() as u32 - 1
-            });
-            cell.push((p, s));
-        }
+        // The batch's statements and participants come interned (dense local ids, input order).
+        let statement_ids = batch.statement_ids();
+        let participant_ids = batch.participant_ids();
+        let (cell_participant, cell_statement) = (batch.participants(), batch.statements());
 
         // Statements: rank by id (the batch sort order); new ones become columns in that order.
         let mut by_id: Vec<u32> = (0..statement_ids.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| statement_ids[a as usize].cmp(statement_ids[b as usize]));
+        by_id.sort_unstable_by(|&a, &b| statement_ids[a as usize].cmp(&statement_ids[b as usize]));
         let mut rank = vec![0u32; statement_ids.len()];
         for (r, &s) in by_id.iter().enumerate() {
             rank[s as usize] = r as u32;
         }
         let mut column = vec![0u32; statement_ids.len()];
         for &s in &by_id {
-            let id = statement_ids[s as usize];
+            let id = &statement_ids[s as usize];
             column[s as usize] = index_of(&mut out.statements, &mut out.statement_index, id);
         }
 
         // Participants: new ones in order of (smallest statement rank voted on, participant id).
         let mut first_rank = vec![u32::MAX; participant_ids.len()];
-        for &(p, s) in &cell {
+        for (&p, &s) in cell_participant.iter().zip(cell_statement) {
             first_rank[p as usize] = first_rank[p as usize].min(rank[s as usize]);
         }
         let mut row = vec![0u32; participant_ids.len()];
         let mut new_participants: Vec<u32> = Vec::new();
         for (p, id) in participant_ids.iter().enumerate() {
-            match out.participant_index.get(*id) {
+            match out.participant_index.get(id) {
                 Some(&r) => row[p] = r,
                 None => new_participants.push(p as u32),
             }
@@ -116,17 +111,17 @@ impl VoteMatrix {
         new_participants.sort_unstable_by(|&a, &b| {
             first_rank[a as usize]
                 .cmp(&first_rank[b as usize])
-                .then_with(|| participant_ids[a as usize].cmp(participant_ids[b as usize]))
+                .then_with(|| participant_ids[a as usize].cmp(&participant_ids[b as usize]))
         });
         for &p in &new_participants {
-            row[p as usize] = index_of(&mut out.participants, &mut out.participant_index, participant_ids[p as usize]);
+            row[p as usize] = index_of(&mut out.participants, &mut out.participant_index, &participant_ids[p as usize]);
         }
 
         // Bucket the batch by row (counting sort), then per row order by column and keep the
         // latest event per cell: by timestamp, then by position in the batch.
         let n_rows = out.participants.len();
         let mut start = vec![0usize; n_rows + 1];
-        for &(p, _) in &cell {
+        for &p in cell_participant {
             start[row[p as usize] as usize + 1] += 1;
         }
         for r in 0..n_rows {
@@ -134,7 +129,7 @@ impl VoteMatrix {
         }
         let mut fill = start.clone();
         let mut bucket = vec![0u32; batch.len()];
-        for (i, &(p, _)) in cell.iter().enumerate() {
+        for (i, &p) in cell_participant.iter().enumerate() {
             let r = row[p as usize] as usize;
             bucket[fill[r]] = i as u32;
             fill[r] += 1;
@@ -142,12 +137,15 @@ impl VoteMatrix {
         let new_cells = |r: usize| -> Vec<(u32, i8)> {
             let mut entries: Vec<(u32, i64, u32)> = bucket[start[r]..start[r + 1]]
                 .iter()
-                .map(|&i| (column[cell[i as usize].1 as usize], batch[i as usize].timestamp.unwrap_or(i64::MIN), i))
+                .map(|&i| {
+                    let i = i as usize;
+                    (column[cell_statement[i] as usize], batch.timestamp(i).unwrap_or(i64::MIN), i as u32)
+                })
                 .collect();
             entries.sort_unstable();
             let mut cells: Vec<(u32, i8)> = Vec::with_capacity(entries.len());
             for (c, _, i) in entries {
-                let v = batch[i as usize].vote.value();
+                let v = batch.values()[i as usize];
                 match cells.last_mut() {
                     Some(last) if last.0 == c => last.1 = v,
                     _ => cells.push((c, v)),

@@ -4,9 +4,11 @@
 //! absent (not stored). Polis's own math uses agree = -1; that sign is converted at the io/ boundary
 //! only (see [`crate::io`]).
 
+mod batch;
 mod matrix;
 mod statements;
 
+pub use batch::{VoteBatch, Votes};
 pub use matrix::VoteMatrix;
 pub use statements::StatementList;
 

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use super::{Id, Statement, VoteEvent};
+use super::{Id, Statement, VoteBatch};
 use crate::error::{Error, Location, Result};
 
 /// Statements by id, in the order first given: the one place that holds the rules for a
@@ -74,17 +74,19 @@ impl StatementList {
     /// Once statements are listed, every vote must be on one of them: the first that is not is an
     /// [`Error::UnknownStatement`], located by its 1-based position in `votes`. An empty list
     /// accepts any vote (statements are then known only by their votes).
-    pub fn check_votes(&self, votes: &[VoteEvent]) -> Result<()> {
+    pub fn check_votes(&self, votes: &VoteBatch) -> Result<()> {
         if self.is_empty() {
             return Ok(());
         }
-        match votes.iter().enumerate().find(|(_, v)| !self.contains(&v.statement)) {
-            Some((i, v)) => Err(Error::UnknownStatement {
-                location: Location { file: None, line: Some(i as u64 + 1) },
-                statement: v.statement.clone(),
-            }),
-            None => Ok(()),
+        let unknown: Vec<bool> = votes.statement_ids().iter().map(|id| !self.contains(id)).collect();
+        if !unknown.contains(&true) {
+            return Ok(());
         }
+        let i = votes.statements().iter().position(|&s| unknown[s as usize]).expect("an unknown statement has a vote");
+        Err(Error::UnknownStatement {
+            location: Location { file: None, line: Some(i as u64 + 1) },
+            statement: votes.statement_ids()[votes.statements()[i] as usize].clone(),
+        })
     }
 }
 
@@ -100,7 +102,7 @@ impl FromIterator<Statement> for StatementList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::votes::Vote;
+    use crate::votes::{Vote, VoteEvent};
 
     #[test]
     fn a_relisted_statement_must_match_the_first_listing() {
@@ -127,7 +129,7 @@ mod tests {
 
     #[test]
     fn votes_must_name_listed_statements_once_there_are_any() {
-        let votes = [VoteEvent::new(1, 1, Vote::Agree), VoteEvent::new(1, 7, Vote::Agree)];
+        let votes = VoteBatch::from_events(&[VoteEvent::new(1, 1, Vote::Agree), VoteEvent::new(1, 7, Vote::Agree)]);
         assert!(StatementList::new().check_votes(&votes).is_ok());
         let list: StatementList = [Statement::new(1)].into_iter().collect();
         let err = list.check_votes(&votes).unwrap_err();
