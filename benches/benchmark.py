@@ -158,13 +158,20 @@ def synthetic_input(cli: Path, data_dir: Path, size: str) -> Input:
 # -- running one measurement -----------------------------------------------------------------
 
 
+def kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:  # it has just exited
+        pass
+
+
 def run_child(command: Sequence[str], env: Dict[str, str], timeout: float) -> "tuple[str, str, float, int]":
     """Runs ``command`` to completion; returns (stdout, stderr, wall seconds, peak RSS bytes).
     Kills its process group after ``timeout`` seconds."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=err, env=env, start_new_session=True)
-        timer = threading.Timer(timeout, os.killpg, (child.pid, signal.SIGKILL))
+        timer = threading.Timer(timeout, kill_group, (child.pid,))
         timer.start()
         try:
             _, status, rusage = os.wait4(child.pid, 0)
@@ -175,8 +182,8 @@ def run_child(command: Sequence[str], env: Dict[str, str], timeout: float) -> "t
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    if child.returncode == -signal.SIGKILL and wall >= timeout:
-        raise ChildFailed(f"timed out after {timeout:.0f} s")
+    if child.returncode == -signal.SIGKILL:
+        raise ChildFailed(f"timed out after {timeout:.0f} s" if wall >= timeout else "killed (out of memory?)")
     if child.returncode != 0:
         last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {child.returncode}"
         raise ChildFailed(f"failed: {last}")
