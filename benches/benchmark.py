@@ -221,7 +221,7 @@ def run_python(tool: str, folder: Path, env: Dict[str, str], timeout: float) -> 
 # vote (the validated vote dicts, then a DataFrame of them); the dense participants x statements
 # float64 vote matrix and its copies (pivot, imputation, PCA input); scikit-learn's silhouette
 # works in chunks of up to 1 GiB (``working_memory``). Fitted on two runs, with some margin:
-# 10k x 1k x 500k votes peaked at 1.4 GB, 20k x 3k x 500k votes at 3.3 GB (estimates 2.1, 4.1).
+# 10k x 1k x 500k votes peaked at 1.3 GiB, 20k x 3k x 500k votes at 3.2 GiB (estimates 2.0, 3.9).
 REDDWARF_BASE = 0.2 * GIB
 REDDWARF_PER_VOTE = 1024
 REDDWARF_DENSE_COPIES = 5
@@ -234,8 +234,8 @@ def reddwarf_not_run(item: Input, budget: float) -> Optional[str]:
     estimate = REDDWARF_BASE + REDDWARF_PER_VOTE * item.votes + REDDWARF_DENSE_COPIES * dense + REDDWARF_SKLEARN_WORKING
     if estimate <= budget:
         return None
-    return (f"not run: needs ~{estimate / GIB:.0f} GB (dense {item.participants}×{item.statements} "
-            f"float64 matrix {dense / GIB:.1f} GB, ×{REDDWARF_DENSE_COPIES} copies) > budget {budget / GIB:.1f} GB")
+    return (f"not run: needs ~{estimate / GIB:.0f} GiB (dense {item.participants}×{item.statements} "
+            f"float64 matrix {dense / GIB:.1f} GiB, ×{REDDWARF_DENSE_COPIES} copies) > budget {budget / GIB:.1f} GiB")
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -291,7 +291,7 @@ def fmt_s(seconds: Optional[float]) -> str:
 def fmt_bytes(n: Optional[int]) -> str:
     if n is None:
         return "–"
-    return f"{n / 1024**2:.0f} MB" if n < GIB else f"{n / GIB:.2f} GB"
+    return f"{n / 1024**2:.0f} MiB" if n < GIB else f"{n / GIB:.2f} GiB"
 
 
 def fmt_ratio(a: Optional[float], b: Optional[float]) -> str:
@@ -345,7 +345,7 @@ def target_lines(results: Dict[Input, Dict[str, Outcome]], opendata: List[str]) 
         if item.name == "synthetic-1m" and analysis is not None and rss is not None:
             lines.append(f"- 1M participants, CLI: analysis (load excluded) {fmt_s(analysis)} (target < 10 s: "
                          f"{'met' if analysis < 10 else 'not met'}), peak RSS {fmt_bytes(rss)} "
-                         f"(target < 2 GB: {'met' if rss < 2 * GIB else 'not met'}).")
+                         f"(target < 2 GiB: {'met' if rss < 2 * GIB else 'not met'}).")
         rd_e2e = rd.best("end_to_end_s")
         if item.name in opendata and rd_e2e is not None and cli_e2e is not None:
             ratios.append((rd_e2e / cli_e2e, item.name))
@@ -383,7 +383,7 @@ def machine(cli: Path) -> str:
     except OSError:
         pass
     cli_version = subprocess.run([str(cli), "--version"], capture_output=True, text=True).stdout.strip()
-    return (f"{_dt.date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), {total_memory() / GIB:.0f} GB RAM, "
+    return (f"{_dt.date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), {total_memory() / GIB:.0f} GiB RAM, "
             f"{platform.system()} {platform.machine()}, Python {platform.python_version()}; commit {commit()}; "
             f"CLI {cli} ({cli_version}); Python packages: commonground {version('commonground')}, "
             f"red-dwarf {version('red-dwarf')}, numpy {version('numpy')}, pandas {version('pandas')}, "
@@ -442,7 +442,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, metavar="N",
                         help="limit every tool to N threads (rayon; BLAS/OpenMP); default: each tool's own (all cores)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a run is killed (default 1800)")
-    parser.add_argument("--reddwarf-memory-budget", type=float, metavar="GB",
+    parser.add_argument("--reddwarf-memory-budget", type=float, metavar="GIB",
                         help="do not run red-dwarf where its estimated peak memory exceeds this "
                              "(default: half of the machine's RAM)")
     parser.add_argument("--skip-reddwarf", action="store_true", help="do not run red-dwarf")
