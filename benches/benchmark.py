@@ -305,7 +305,8 @@ def result_rows(item: Input, outcomes: Dict[str, Outcome]) -> List[str]:
     reddwarf = outcomes.get(REDDWARF)
     rows = []
     for tool, o in outcomes.items():
-        size = f"| {item.name} | {item.participants:,} | {item.statements:,} | {item.votes:,} | {tool} "
+        later_failure = f" ({len(o.runs)} run(s), then {o.not_run})" if o.runs and o.not_run else ""
+        size = f"| {item.name} | {item.participants:,} | {item.statements:,} | {item.votes:,} | {tool}{later_failure} "
         if not o.runs:
             rows.append(size + f"| {o.not_run} | | | | | | |")
             continue
@@ -483,8 +484,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     synthetic = [synthetic_input(args.cli, args.data_dir, s) for s in args.sizes
                  if wanted is None or f"synthetic-{s}" in wanted]
     if not opendata and not synthetic:
-        print(f"nothing to run: no export folders under {args.opendata} and no --sizes (with --only {args.only})",
-              file=sys.stderr)
+        only = f", --only {' '.join(args.only)}" if args.only else ""
+        print(f"nothing to run: no input matches (export folders under {args.opendata}, --sizes "
+              f"{','.join(args.sizes) or 'none'}{only})", file=sys.stderr)
         return 2
 
     load_before = loadavg()
