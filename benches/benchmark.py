@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""Wall time and peak memory of commonground and red-dwarf 0.4 on the same inputs, in one run.
+
+Inputs: every Polis openData export under OPENDATA (largest first), and generated conversations
+of 10k, 100k and 1M participants (``commonground generate``, written once into ``--data-dir``
+and reused). Each measurement is a fresh child process, so its peak RSS (``ru_maxrss`` from
+``os.wait4``) is one tool's on one input:
+
+- commonground CLI: ``commonground analyze DIR --format json --output /dev/null --timings``;
+  load and analysis times are the CLI's own per-stage timings (stderr);
+- commonground Python: ``cg.read_polis(DIR)``, then ``conv.analyze(seed=0)`` (``run_one.py``);
+- red-dwarf: its CSV loader emulated on the local files, then ``run_pipeline`` (``run_one.py``,
+  the same code as ``compare_reddwarf.py``). It is not run where its memory estimate exceeds
+  the budget, and a run is killed after ``--timeout`` seconds; the table says why.
+
+Prints a Markdown table (and writes it to ``--markdown-out``). See BENCHMARKS.md.
+
+    python benches/benchmark.py [OPENDATA] [--sizes 10k,100k,1m] [--only NAME ...] [--repeat N]
+        [--threads N] [--skip-reddwarf] [--skip-python] [--timeout S] [--markdown-out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as _dt
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from pipelines import export_size
+
+BENCHES = Path(__file__).resolve().parent
+REPO_ROOT = BENCHES.parent
+DEFAULT_OPENDATA = (REPO_ROOT / ".." / "shared" / "data" / "opendata").resolve()
+DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "cg-bench-data"
+DEFAULT_CLI = Path(os.environ.get("CARGO_TARGET_DIR") or REPO_ROOT / "target") / "release" / "commonground"
+GIB = 1024**3
+
+CLI, PYTHON, REDDWARF = "commonground CLI", "commonground Python", "red-dwarf"
+
+
+@dataclasses.dataclass(frozen=True)
+class Synthetic:
+    """A generated conversation: ``commonground generate`` with these parameters."""
+
+    participants: int
+    statements: int
+    votes: int
+    groups: int = 4
+    seed: int = 1
+
+
+SIZES: Dict[str, Synthetic] = {
+    "10k": Synthetic(10_000, 1_000, 500_000),
+    "100k": Synthetic(100_000, 2_000, 5_000_000),
+    "1m": Synthetic(1_000_000, 10_000, 50_000_000),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Input:
+    name: str
+    folder: Path
+    participants: int
+    statements: int
+    votes: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One child process: the tool's own load and analysis times, the process's wall time and
+    peak RSS, and (CLI) every stage's time."""
+
+    load_s: float
+    analysis_s: float
+    process_s: float
+    peak_rss: int  # bytes
+    stages: Dict[str, float]
+
+    @property
+    def end_to_end_s(self) -> float:
+        return self.load_s + self.analysis_s
+
+
+@dataclasses.dataclass
+class Outcome:
+    """One tool on one input: its runs, or why it was not run or failed."""
+
+    runs: List[Run] = dataclasses.field(default_factory=list)
+    not_run: Optional[str] = None
+
+    def best(self, field: str) -> Optional[float]:
+        values = [getattr(r, field) for r in self.runs]
+        return min(values) if values else None
+
+    def peak_rss(self) -> Optional[int]:
+        return max(r.peak_rss for r in self.runs) if self.runs else None
+
+
+class ChildFailed(Exception):
+    pass
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+
+def opendata_inputs(root: Path) -> List[Input]:
+    """Every export folder under ``root``, by number of votes, largest first."""
+    if not root.is_dir():
+        return []
+    inputs = []
+    for folder in sorted(p for p in root.iterdir() if (p / "votes.csv").is_file()):
+        participants, statements, votes = export_size(folder)
+        inputs.append(Input(folder.name, folder, participants, statements, votes))
+    return sorted(inputs, key=lambda i: -i.votes)
+
+
+def count_votes(folder: Path) -> int:
+    """Rows of votes.csv (header excluded), counted without parsing."""
+    lines = 0
+    with open(folder / "votes.csv", "rb") as f:
+        while chunk := f.read(1 << 24):
+            lines += chunk.count(b"\n")
+    return lines - 1
+
+
+def synthetic_input(cli: Path, data_dir: Path, size: str) -> Input:
+    """The generated conversation of this size in ``data_dir``, generated first if missing."""
+    spec = SIZES[size]
+    folder = data_dir / f"synthetic-{size}"
+    wanted = dataclasses.asdict(spec)
+    if not (folder / "truth.json").is_file():
+        print(f"… generating {folder} ({wanted})", file=sys.stderr, flush=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(cli), "generate", *(f"--{k}={v}" for k, v in wanted.items()), "--output", str(folder)],
+                       check=True)
+    with open(folder / "truth.json", encoding="utf-8") as f:
+        params = json.load(f)["params"]
+    found = {k: params.get(k) for k in wanted}
+    if found != wanted:
+        raise SystemExit(f"{folder} was generated with {found}, not {wanted}: remove it or pick another --data-dir")
+    return Input(folder.name, folder, spec.participants, spec.statements, count_votes(folder))
+
+
+# -- running one measurement -----------------------------------------------------------------
+
+
+def kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:  # it has just exited
+        pass
+
+
+def run_child(command: Sequence[str], env: Dict[str, str], timeout: float) -> "tuple[str, str, float, int]":
+    """Runs ``command`` to completion; returns (stdout, stderr, wall seconds, peak RSS bytes).
+    Kills its process group after ``timeout`` seconds."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=env, start_new_session=True)
+        timer = threading.Timer(timeout, kill_group, (child.pid,))
+        timer.start()
+        try:
+            _, status, rusage = os.wait4(child.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if child.returncode == -signal.SIGKILL:
+        raise ChildFailed(f"timed out after {timeout:.0f} s" if wall >= timeout else "killed (out of memory?)")
+    if child.returncode != 0:
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {child.returncode}"
+        raise ChildFailed(f"failed: {last}")
+    rss_unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return stdout, stderr, wall, rusage.ru_maxrss * rss_unit
+
+
+def parse_cli_timings(stderr: str) -> Dict[str, float]:
+    """``timings (ms): load 1.2  matrix 3.4 ...`` -> {"load": 0.0012, "matrix": 0.0034, ...}."""
+    for line in stderr.splitlines():
+        if line.startswith("timings (ms)"):
+            pairs = re.findall(r"([a-z_]+) ([0-9.]+)", line.split(":", 1)[1])
+            return {name: float(ms) / 1000 for name, ms in pairs}
+    raise ChildFailed(f"no timings line on stderr: {stderr.strip()[-200:]!r}")
+
+
+def run_cli(cli: Path, folder: Path, env: Dict[str, str], timeout: float) -> Run:
+    command = [str(cli), "analyze", str(folder), "--format", "json", "--output", os.devnull, "--timings"]
+    _, stderr, wall, rss = run_child(command, env, timeout)
+    stages = parse_cli_timings(stderr)
+    # Analysis: every stage between loading the export and writing the output.
+    analysis = sum(s for name, s in stages.items() if name not in ("load", "output"))
+    return Run(stages["load"], analysis, wall, rss, stages)
+
+
+def run_python(tool: str, folder: Path, env: Dict[str, str], timeout: float) -> Run:
+    stdout, _, wall, rss = run_child([sys.executable, str(BENCHES / "run_one.py"), tool, str(folder)], env, timeout)
+    times = json.loads(stdout.strip().splitlines()[-1])
+    return Run(times["load_s"], times["analysis_s"], wall, rss, {})
+
+
+# -- red-dwarf's memory ----------------------------------------------------------------------
+
+# red-dwarf's peak memory, roughly: the interpreter with pandas and scikit-learn; about 1 KiB per
+# vote (the validated vote dicts, then a DataFrame of them); the dense participants x statements
+# float64 vote matrix and its copies (pivot, imputation, PCA input); scikit-learn's silhouette
+# works in chunks of up to 1 GiB (``working_memory``). Fitted on two runs, with some margin:
+# 10k x 1k x 500k votes peaked at 1.3 GiB, 20k x 3k x 500k votes at 3.2 GiB (estimates 2.0, 3.9).
+REDDWARF_BASE = 0.2 * GIB
+REDDWARF_PER_VOTE = 1024
+REDDWARF_DENSE_COPIES = 5
+REDDWARF_SKLEARN_WORKING = 1.0 * GIB
+
+
+def reddwarf_not_run(item: Input, budget: float) -> Optional[str]:
+    """Why red-dwarf is not run on ``item`` (its estimated peak memory exceeds ``budget``), or None."""
+    dense = item.participants * item.statements * 8
+    estimate = REDDWARF_BASE + REDDWARF_PER_VOTE * item.votes + REDDWARF_DENSE_COPIES * dense + REDDWARF_SKLEARN_WORKING
+    if estimate <= budget:
+        return None
+    return (f"not run: needs ~{estimate / GIB:.0f} GiB (dense {item.participants}×{item.statements} "
+            f"float64 matrix {dense / GIB:.1f} GiB, ×{REDDWARF_DENSE_COPIES} copies) > budget {budget / GIB:.1f} GiB")
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    cli: Path
+    tools: List[str]
+    repeat: int
+    timeout: float
+    reddwarf_budget: float
+    env: Dict[str, str]
+
+
+def measure(settings: Settings, tool: str, folder: Path) -> Run:
+    if tool == CLI:
+        return run_cli(settings.cli, folder, settings.env, settings.timeout)
+    return run_python("commonground" if tool == PYTHON else "reddwarf", folder, settings.env, settings.timeout)
+
+
+def benchmark(settings: Settings, item: Input) -> Dict[str, Outcome]:
+    """``repeat`` rounds over the tools, so that all of them see the same (noisy) machine."""
+    outcomes = {tool: Outcome() for tool in settings.tools}
+    if REDDWARF in outcomes:
+        outcomes[REDDWARF].not_run = reddwarf_not_run(item, settings.reddwarf_budget)
+    for _ in range(settings.repeat):
+        for tool, outcome in outcomes.items():
+            if outcome.not_run is not None:
+                continue
+            print(f"… {item.name}: {tool}", end="", file=sys.stderr, flush=True)
+            try:
+                run = measure(settings, tool, item.folder)
+            except ChildFailed as e:
+                outcome.not_run = str(e)
+                print(f": {e}", file=sys.stderr, flush=True)
+                continue
+            outcome.runs.append(run)
+            print(f": load {fmt_s(run.load_s)}, analysis {fmt_s(run.analysis_s)}, peak RSS {fmt_bytes(run.peak_rss)}",
+                  file=sys.stderr, flush=True)
+    return outcomes
+
+
+# -- printing --------------------------------------------------------------------------------
+
+
+def fmt_s(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def fmt_bytes(n: Optional[int]) -> str:
+    if n is None:
+        return "–"
+    return f"{n / 1024**2:.0f} MiB" if n < GIB else f"{n / GIB:.2f} GiB"
+
+
+def fmt_ratio(a: Optional[float], b: Optional[float]) -> str:
+    if not a or not b:
+        return "–"
+    r = a / b
+    return f"{r:.0f}×" if r >= 10 else f"{r:.1f}×"
+
+
+def result_rows(item: Input, outcomes: Dict[str, Outcome]) -> List[str]:
+    reddwarf = outcomes.get(REDDWARF)
+    rows = []
+    for tool, o in outcomes.items():
+        later_failure = f" ({len(o.runs)} run(s), then {o.not_run})" if o.runs and o.not_run else ""
+        size = f"| {item.name} | {item.participants:,} | {item.statements:,} | {item.votes:,} | {tool}{later_failure} "
+        if not o.runs:
+            rows.append(size + f"| {o.not_run} | | | | | | |")
+            continue
+        ratios = ("| | " if tool == REDDWARF or reddwarf is None else
+                  f"| {fmt_ratio(reddwarf.best('end_to_end_s'), o.best('end_to_end_s'))} "
+                  f"| {fmt_ratio(reddwarf.best('analysis_s'), o.best('analysis_s'))} ")
+        rows.append(size + f"| {fmt_s(o.best('load_s'))} | {fmt_s(o.best('analysis_s'))} "
+                    f"| {fmt_s(o.best('end_to_end_s'))} | {fmt_s(o.best('process_s'))} | {fmt_bytes(o.peak_rss())} "
+                    + ratios + "|")
+    return rows
+
+
+def stage_table(results: Dict[Input, Dict[str, Outcome]]) -> List[str]:
+    """The CLI's stages, best of the runs, per input."""
+    stages: List[str] = []
+    for outcomes in results.values():
+        for run in outcomes[CLI].runs if CLI in outcomes else []:
+            stages += [s for s in run.stages if s not in stages]
+    if not stages:
+        return []
+    lines = ["| input | " + " | ".join(stages) + " |", "|---|" + "--:|" * len(stages)]
+    for item, outcomes in results.items():
+        runs = outcomes[CLI].runs
+        if runs:
+            lines.append(f"| {item.name} | " + " | ".join(fmt_s(min(r.stages.get(s, 0.0) for r in runs))
+                                                         for s in stages) + " |")
+    return lines
+
+
+def target_lines(results: Dict[Input, Dict[str, Outcome]], opendata: List[str]) -> List[str]:
+    """The issue's two targets, checked on this run's numbers."""
+    lines = []
+    ratios = []
+    for item, outcomes in results.items():
+        cli, rd = outcomes.get(CLI, Outcome()), outcomes.get(REDDWARF, Outcome())
+        analysis, rss, cli_e2e = cli.best("analysis_s"), cli.peak_rss(), cli.best("end_to_end_s")
+        if item.name == "synthetic-1m" and analysis is not None and rss is not None:
+            lines.append(f"- 1M participants, CLI: analysis (load excluded) {fmt_s(analysis)} (target < 10 s: "
+                         f"{'met' if analysis < 10 else 'not met'}), peak RSS {fmt_bytes(rss)} "
+                         f"(target < 2 GiB: {'met' if rss < 2 * GIB else 'not met'}).")
+        rd_e2e = rd.best("end_to_end_s")
+        if item.name in opendata and rd_e2e is not None and cli_e2e is not None:
+            ratios.append((rd_e2e / cli_e2e, item.name))
+    if ratios:
+        worst, name = min(ratios)
+        lines.append(f"- openData, red-dwarf ÷ commonground CLI end to end (load + analysis): smallest {worst:.0f}× "
+                     f"({name}) over {len(ratios)} conversations (target ≥ 50× on every one: "
+                     f"{'met' if worst >= 50 else 'not met'}).")
+    return lines
+
+
+def version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def commit() -> str:
+    try:
+        sha = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha + (" (modified)" if dirty else "")
+
+
+def machine(cli: Path) -> str:
+    cpu = platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    cli_version = subprocess.run([str(cli), "--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{_dt.date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), {total_memory() / GIB:.0f} GiB RAM, "
+            f"{platform.system()} {platform.machine()}, Python {platform.python_version()}; commit {commit()}; "
+            f"CLI {cli} ({cli_version}); Python packages: commonground {version('commonground')}, "
+            f"red-dwarf {version('red-dwarf')}, numpy {version('numpy')}, pandas {version('pandas')}, "
+            f"scikit-learn {version('scikit-learn')}")
+
+
+def loadavg() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def total_memory() -> int:
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def report(results: Dict[Input, Dict[str, Outcome]], opendata: List[str], settings: Settings, header: List[str]) -> str:
+    lines = header + [
+        "",
+        f"Best of {settings.repeat} run(s), each a fresh process. Load: the export folder read into the tool's "
+        "input; analysis: the full analysis (commonground: PCA, groups, repness, consensus, bridging with the "
+        "matrix factorization; red-dwarf: `run_pipeline`); load + analysis is the end-to-end time compared in "
+        "the ratios; process: the child's wall time from start to exit (interpreter start-up, imports, "
+        "red-dwarf's warm-up run and the CLI's JSON output included); peak RSS: the child's `ru_maxrss`.",
+        "",
+        "| input | participants | statements | votes | tool | load | analysis | load + analysis | process "
+        "| peak RSS | red-dwarf ÷ this, load + analysis | red-dwarf ÷ this, analysis |",
+        "|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for item, outcomes in results.items():
+        lines += result_rows(item, outcomes)
+    stages = stage_table(results)
+    if stages:
+        lines += ["", "commonground CLI, per stage (`--timings`, best of the runs):", ""] + stages
+    targets = target_lines(results, opendata)
+    if targets:
+        lines += ["", "Targets:", ""] + targets
+    return "\n".join(lines) + "\n"
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("opendata", nargs="?", type=Path, default=DEFAULT_OPENDATA,
+                        help=f"folder of Polis export folders (default: {DEFAULT_OPENDATA})")
+    parser.add_argument("--sizes", default="10k,100k,1m",
+                        help=f"generated conversations, comma-separated, of {', '.join(SIZES)} ('' for none; "
+                             "default: all)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="only these inputs (openData folder names, or synthetic-10k etc.)")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help=f"where generated conversations are written once and reused (default: {DEFAULT_DATA_DIR})")
+    parser.add_argument("--cli", type=Path, default=DEFAULT_CLI,
+                        help=f"the commonground binary (default: {DEFAULT_CLI})")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool and input; the best is kept (default 1)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="limit every tool to N threads (rayon; BLAS/OpenMP); default: each tool's own (all cores)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds before a run is killed (default 1800)")
+    parser.add_argument("--reddwarf-memory-budget", type=float, metavar="GIB",
+                        help="do not run red-dwarf where its estimated peak memory exceeds this "
+                             "(default: half of the machine's RAM)")
+    parser.add_argument("--skip-reddwarf", action="store_true", help="do not run red-dwarf")
+    parser.add_argument("--skip-python", action="store_true", help="do not run commonground's Python package")
+    parser.add_argument("--markdown-out", type=Path, metavar="FILE", help="also write the report to FILE")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be >= 1")
+    args.sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in args.sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown --sizes {', '.join(unknown)} (known: {', '.join(SIZES)})")
+    if not args.cli.is_file():
+        parser.error(f"no commonground binary at {args.cli}: build it with `cargo build --release -p "
+                     "commonground-cli`, or pass --cli")
+    for skip, module, how in ((args.skip_python, "commonground", "pip install ."),
+                              (args.skip_reddwarf, "reddwarf", "pip install -r benches/requirements-reddwarf.txt")):
+        if not skip and importlib.util.find_spec(module) is None:
+            parser.error(f"{sys.executable} cannot import {module}: `{how}` in this interpreter's venv, "
+                         f"or pass --skip-{'python' if module == 'commonground' else 'reddwarf'}")
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    env = dict(os.environ)
+    if args.threads is not None:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+            env[var] = str(args.threads)
+    tools = [CLI] + ([] if args.skip_python else [PYTHON]) + ([] if args.skip_reddwarf else [REDDWARF])
+    budget = args.reddwarf_memory_budget * GIB if args.reddwarf_memory_budget else total_memory() / 2
+    settings = Settings(args.cli, tools, args.repeat, args.timeout, budget, env)
+
+    wanted = set(args.only) if args.only else None
+    opendata = [i for i in opendata_inputs(args.opendata) if wanted is None or i.name in wanted]
+    synthetic = [synthetic_input(args.cli, args.data_dir, s) for s in args.sizes
+                 if wanted is None or f"synthetic-{s}" in wanted]
+    if not opendata and not synthetic:
+        only = f", --only {' '.join(args.only)}" if args.only else ""
+        print(f"nothing to run: no input matches (export folders under {args.opendata}, --sizes "
+              f"{','.join(args.sizes) or 'none'}{only})", file=sys.stderr)
+        return 2
+
+    load_before = loadavg()
+    results = {item: benchmark(settings, item) for item in opendata + synthetic}
+    header = [
+        f"Machine: {machine(args.cli)}.",
+        f"Threads: {args.threads or 'each tool default (all cores)'}. Load average (1 / 5 / 15 min): "
+        f"{load_before} before, {loadavg()} after the run.",
+        f"Command: `{shlex.join([Path(sys.executable).name, 'benches/benchmark.py', *(argv or sys.argv[1:])])}`",
+    ]
+    text = report(results, [i.name for i in opendata], settings, header)
+    print(text, end="", flush=True)
+    if args.markdown_out:
+        args.markdown_out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
