@@ -351,14 +351,21 @@ impl Conversation {
 
         // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
         let start = Instant::now();
-        let mut bucket_of: Vec<Option<u32>> = vec![None; n];
+        // One pass counts both: participants outside the base clusters go to one more bucket, and
+        // everyone's counts are the sum of all buckets.
+        let rest = base.len() as u32;
+        let mut bucket_of: Vec<Option<u32>> = vec![Some(rest); n];
         let base_position: HashMap<u32, usize> = base.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
         for (i, c) in base.iter().enumerate() {
             for &row in &c.members {
                 bucket_of[row] = Some(i as u32);
             }
         }
-        let votes_base = count_votes(&self.matrix, &bucket_of, base.len());
+        let mut votes_base = count_votes(&self.matrix, &bucket_of, base.len() + 1);
+        let mut everyone = votes_base.pop().unwrap_or_default();
+        for counts in &votes_base {
+            everyone.iter_mut().zip(counts).for_each(|(e, c)| e.add(c));
+        }
         let group_votes: Vec<Vec<VoteCounts>> = groups
             .iter()
             .map(|g| {
@@ -375,7 +382,6 @@ impl Conversation {
             .collect();
 
         let repness = stats::select_repness(&group_votes, &moderated_out);
-        let everyone = count_votes(&self.matrix, &vec![Some(0); n], 1).pop().unwrap_or_default();
         let (agree, disagree) = stats::consensus(&everyone, &moderated_out);
         let gac = stats::group_aware_consensus(&group_votes, m);
 
