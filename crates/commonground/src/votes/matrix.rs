@@ -9,7 +9,9 @@
 //! Memory: one `u32` column index and one `i8` value per stored vote, plus one `usize` per
 //! participant: about 5 bytes a vote, 250 MB for 50M votes.
 
-use std::collections::HashMap;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::{Id, Vote, VoteBatch, VoteEvent};
 
@@ -20,8 +22,8 @@ use super::{Id, Vote, VoteBatch, VoteEvent};
 pub struct VoteMatrix {
     participants: Vec<Id>,
     statements: Vec<Id>,
-    participant_index: HashMap<Id, u32>,
-    statement_index: HashMap<Id, u32>,
+    participant_index: FxHashMap<Id, u32>,
+    statement_index: FxHashMap<Id, u32>,
     /// Row r's votes are `indices[indptr[r]..indptr[r+1]]` (ascending column) and the same range of `values`.
     indptr: Vec<usize>,
     indices: Vec<u32>,
@@ -134,61 +136,105 @@ impl VoteMatrix {
             bucket[fill[r]] = i as u32;
             fill[r] += 1;
         }
-        let new_cells = |r: usize| -> Vec<(u32, i8)> {
-            let mut entries: Vec<(u32, i64, u32)> = bucket[start[r]..start[r + 1]]
-                .iter()
-                .map(|&i| {
-                    let i = i as usize;
-                    (column[cell_statement[i] as usize], batch.timestamp(i).unwrap_or(i64::MIN), i as u32)
-                })
-                .collect();
-            entries.sort_unstable();
-            let mut cells: Vec<(u32, i8)> = Vec::with_capacity(entries.len());
-            for (c, _, i) in entries {
-                let v = batch.values()[i as usize];
-                match cells.last_mut() {
-                    Some(last) if last.0 == c => last.1 = v,
-                    _ => cells.push((c, v)),
-                }
-            }
-            cells
-        };
-
-        // Merge the old rows with the new cells, row by row.
+        // Per row, in parallel over fixed chunks of rows (each owns its rows' part of `bucket`):
+        // order the row's batch votes by (column, timestamp, position), keep the last of each
+        // column at the front of the row's part, and count the merged row's length.
         let old_rows = self.indptr.len().saturating_sub(1);
-        out.indptr.reserve(n_rows + 1);
-        out.indices.reserve(self.indices.len() + batch.len());
-        out.values.reserve(self.values.len() + batch.len());
-        out.indptr.push(0);
-        for r in 0..n_rows {
-            let (old_cols, old_vals): (&[u32], &[i8]) = if r < old_rows {
+        let old_row = |r: usize| -> (&[u32], &[i8]) {
+            if r < old_rows {
                 let range = self.indptr[r]..self.indptr[r + 1];
                 (&self.indices[range.clone()], &self.values[range])
             } else {
                 (&[], &[])
-            };
-            if start[r] == start[r + 1] {
-                out.indices.extend_from_slice(old_cols);
-                out.values.extend_from_slice(old_vals);
-            } else {
+            }
+        };
+        let key = |i: u32| {
+            let i = i as usize;
+            (column[cell_statement[i] as usize], batch.timestamp(i).unwrap_or(i64::MIN), i)
+        };
+        let row_chunks = row_chunks(n_rows, MERGE_CHUNK_ROWS);
+        let mut bucket_parts = Vec::with_capacity(row_chunks.len());
+        let mut rest: &mut [u32] = &mut bucket;
+        for rows in &row_chunks {
+            let (part, tail) = rest.split_at_mut(start[rows.end] - start[rows.start]);
+            bucket_parts.push(part);
+            rest = tail;
+        }
+        let counts: Vec<Vec<(usize, usize)>> = bucket_parts
+            .into_par_iter()
+            .zip(row_chunks.par_iter())
+            .map(|(part, rows)| {
+                let offset = start[rows.start];
+                rows.clone()
+                    .map(|r| {
+                        let cells = &mut part[start[r] - offset..start[r + 1] - offset];
+                        cells.sort_unstable_by_key(|&i| key(i));
+                        let mut kept = 0;
+                        for k in 0..cells.len() {
+                            let column_of = |i: u32| column[cell_statement[i as usize] as usize];
+                            if kept > 0 && column_of(cells[kept - 1]) == column_of(cells[k]) {
+                                cells[kept - 1] = cells[k]; // a later vote on the same cell
+                            } else {
+                                cells[kept] = cells[k];
+                                kept += 1;
+                            }
+                        }
+                        let (old_cols, _) = old_row(r);
+                        let replaced = cells[..kept]
+                            .iter()
+                            .filter(|&&i| old_cols.binary_search(&column[cell_statement[i as usize] as usize]).is_ok())
+                            .count();
+                        (kept, old_cols.len() + kept - replaced)
+                    })
+                    .collect()
+            })
+            .collect();
+        let kept: Vec<usize> = counts.iter().flatten().map(|&(k, _)| k).collect();
+        out.indptr = Vec::with_capacity(n_rows + 1);
+        out.indptr.push(0);
+        for (_, len) in counts.iter().flatten() {
+            out.indptr.push(out.indptr.last().copied().unwrap_or(0) + len);
+        }
+        drop(counts);
+
+        // Merge each old row with its kept batch votes, in parallel over the same row chunks,
+        // each writing its own part of the new arrays.
+        let total = out.indptr[n_rows];
+        out.indices = vec![0; total];
+        out.values = vec![0; total];
+        let mut parts = Vec::with_capacity(row_chunks.len());
+        let (mut rest_indices, mut rest_values): (&mut [u32], &mut [i8]) = (&mut out.indices, &mut out.values);
+        for rows in &row_chunks {
+            let len = out.indptr[rows.end] - out.indptr[rows.start];
+            let (indices, tail_indices) = rest_indices.split_at_mut(len);
+            let (values, tail_values) = rest_values.split_at_mut(len);
+            parts.push((rows.clone(), indices, values));
+            (rest_indices, rest_values) = (tail_indices, tail_values);
+        }
+        parts.into_par_iter().for_each(|(rows, indices, values)| {
+            let mut at = 0;
+            for r in rows {
+                let (old_cols, old_vals) = old_row(r);
+                let new = &bucket[start[r]..start[r] + kept[r]];
                 let mut j = 0;
-                for (col, val) in new_cells(r) {
+                for &i in new {
+                    let (col, val) = (column[cell_statement[i as usize] as usize], batch.values()[i as usize]);
                     while j < old_cols.len() && old_cols[j] < col {
-                        out.indices.push(old_cols[j]);
-                        out.values.push(old_vals[j]);
-                        j += 1;
+                        (indices[at], values[at]) = (old_cols[j], old_vals[j]);
+                        (at, j) = (at + 1, j + 1);
                     }
                     if j < old_cols.len() && old_cols[j] == col {
                         j += 1; // replaced by the newer vote
                     }
-                    out.indices.push(col);
-                    out.values.push(val);
+                    (indices[at], values[at]) = (col, val);
+                    at += 1;
                 }
-                out.indices.extend_from_slice(&old_cols[j..]);
-                out.values.extend_from_slice(&old_vals[j..]);
+                let tail = old_cols.len() - j;
+                indices[at..at + tail].copy_from_slice(&old_cols[j..]);
+                values[at..at + tail].copy_from_slice(&old_vals[j..]);
+                at += tail;
             }
-            out.indptr.push(out.indices.len());
-        }
+        });
         out
     }
 
@@ -242,7 +288,15 @@ impl VoteMatrix {
     }
 }
 
-fn index_of(ids: &mut Vec<Id>, index: &mut HashMap<Id, u32>, id: &Id) -> u32 {
+/// Rows per parallel job of [`VoteMatrix::with_batch`]'s merge.
+const MERGE_CHUNK_ROWS: usize = 16_384;
+
+/// Consecutive ranges of `rows` rows (the last one shorter) covering rows `0..n`.
+fn row_chunks(n: usize, rows: usize) -> Vec<std::ops::Range<usize>> {
+    (0..n.div_ceil(rows)).map(|c| c * rows..((c + 1) * rows).min(n)).collect()
+}
+
+fn index_of(ids: &mut Vec<Id>, index: &mut FxHashMap<Id, u32>, id: &Id) -> u32 {
     if let Some(&i) = index.get(id) {
         return i;
     }
@@ -316,6 +370,47 @@ mod tests {
                 let c = m.statement_index(s).unwrap();
                 assert_eq!(m.get(r, c), Some(*v));
             }
+        }
+    }
+
+    #[test]
+    fn rows_across_many_parallel_chunks_hold_the_latest_vote_of_every_cell() {
+        // 40,000 participants (three merge chunks), repeated cells within and across batches,
+        // timestamps out of order within a batch.
+        let mut rng = crate::rng::Rng::new(7);
+        let batches: Vec<Vec<VoteEvent>> = (0..3)
+            .map(|b| {
+                (0..60_000)
+                    .map(|_| {
+                        let (p, s) = (rng.below(40_000) as i64, rng.below(30) as i64);
+                        let v = Vote::from_value(rng.below(3) as i64 - 1).unwrap();
+                        ev(p, s, v, b * 1_000_000 + rng.below(1_000) as i64)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut expected: std::collections::HashMap<(Id, Id), (i64, usize, Vote)> = std::collections::HashMap::new();
+        let mut matrix = VoteMatrix::default();
+        for batch in &batches {
+            for (i, e) in batch.iter().enumerate() {
+                let key = (e.participant.clone(), e.statement.clone());
+                let t = e.timestamp.unwrap();
+                match expected.get(&key) {
+                    Some(&(t0, i0, _)) if (t0, i0) > (t, i) => {}
+                    _ => {
+                        expected.insert(key, (t, i, e.vote));
+                    }
+                }
+            }
+            matrix = matrix.with_votes(batch);
+        }
+        assert_eq!(matrix.n_votes(), expected.len());
+        for ((p, s), (_, _, v)) in &expected {
+            let (r, c) = (matrix.participant_index(p).unwrap(), matrix.statement_index(s).unwrap());
+            assert_eq!(matrix.get(r, c), Some(*v));
+        }
+        for r in 0..matrix.n_participants() {
+            assert!(matrix.row(r).0.windows(2).all(|w| w[0] < w[1]), "row {r}: columns ascending");
         }
     }
 }
