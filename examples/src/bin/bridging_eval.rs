@@ -168,10 +168,12 @@ fn main() {
                 let by_group: Vec<_> = counts.iter().map(|g| g[col]).collect();
                 let scores = group_agreement(&by_group, interval);
                 let mc = group_agreement_monte_carlo(&by_group, interval, params.bridging.draws, &mut sampler);
-                let target: f64 = (0..by_group.len()).map(|g| (1.0 - pass_rate) * truth.agree_probability[j][g]).product();
-                for (e, tally) in
-                    [(scores.group_aware_consensus, &mut t.covered_gac), (mc.group_aware_consensus, &mut t.covered_gac_mc)]
-                {
+                let target: f64 =
+                    (0..by_group.len()).map(|g| (1.0 - pass_rate) * truth.agree_probability[j][g]).product();
+                for (e, tally) in [
+                    (scores.group_aware_consensus, &mut t.covered_gac),
+                    (mc.group_aware_consensus, &mut t.covered_gac_mc),
+                ] {
                     tally.0 += (e.lower <= target && target <= e.upper) as usize;
                     tally.1 += 1;
                 }

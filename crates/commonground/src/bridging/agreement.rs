@@ -207,20 +207,16 @@ fn scores(
         .collect();
 
     let gac: f64 = rates.iter().product();
-    let (p_lo, p_hi) = if k == 1 {
-        (per_group[0].lower, per_group[0].upper)
-    } else {
-        product_interval(&posteriors, q_lo, q_hi)
-    };
+    let (p_lo, p_hi) =
+        if k == 1 { (per_group[0].lower, per_group[0].upper) } else { product_interval(&posteriors, q_lo, q_hi) };
     let root = 1.0 / k as f64;
 
     let min_value = rates.iter().copied().fold(f64::INFINITY, f64::min);
     let min_group = if k == 1 {
         Estimate { value: min_value, lower: per_group[0].lower, upper: per_group[0].upper }
     } else {
-        let start = |q: f64| {
-            per_group.iter().map(|e| if q < 0.5 { e.lower } else { e.upper }).fold(f64::INFINITY, f64::min)
-        };
+        let start =
+            |q: f64| per_group.iter().map(|e| if q < 0.5 { e.lower } else { e.upper }).fold(f64::INFINITY, f64::min);
         Estimate {
             value: min_value,
             lower: min_quantile(&posteriors, q_lo, start(q_lo)),
@@ -331,7 +327,8 @@ mod tests {
         ];
         for (i, counts) in cases.iter().enumerate() {
             let ours = group_agreement(counts, 0.9).group_aware_consensus;
-            let mc = group_agreement_monte_carlo(counts, 0.9, 200_000, &mut sampler(20 + i as u64)).group_aware_consensus;
+            let mc =
+                group_agreement_monte_carlo(counts, 0.9, 200_000, &mut sampler(20 + i as u64)).group_aware_consensus;
             assert_eq!(ours.value, mc.value);
             for (a, b) in [(ours.lower, mc.lower), (ours.upper, mc.upper)] {
                 assert!((a - b).abs() < 0.003, "case {i}: {ours:?} vs Monte Carlo {mc:?}");
@@ -342,7 +339,10 @@ mod tests {
     #[test]
     fn one_group_product_interval_is_its_beta_interval() {
         let a = group_agreement(&[vc(12, 3, 20)], 0.9);
-        assert_eq!((a.group_aware_consensus.lower, a.group_aware_consensus.upper), (a.per_group[0].lower, a.per_group[0].upper));
+        assert_eq!(
+            (a.group_aware_consensus.lower, a.group_aware_consensus.upper),
+            (a.per_group[0].lower, a.per_group[0].upper)
+        );
     }
 
     #[test]

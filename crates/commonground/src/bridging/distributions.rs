@@ -225,11 +225,14 @@ pub fn digamma_trigamma(x: f64) -> (f64, f64) {
     let inv = 1.0 / x;
     let inv2 = inv * inv;
     // Bernoulli-number series in 1/x².
-    let digamma = x.ln() - 0.5 * inv
+    let digamma = x.ln()
+        - 0.5 * inv
         - inv2 * (1.0 / 12.0 - inv2 * (1.0 / 120.0 - inv2 * (1.0 / 252.0 - inv2 * (1.0 / 240.0 - inv2 / 132.0))));
     let trigamma = inv
         + 0.5 * inv2
-        + inv * inv2 * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * 5.0 / 66.0))));
+        + inv
+            * inv2
+            * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * 5.0 / 66.0))));
     (digamma + d_shift, trigamma + t_shift)
 }
 

@@ -36,10 +36,11 @@
 //! assert!(bridging.statements.iter().all(|s| s.mf_intercept <= s0.mf_intercept));
 //! ```
 //!
-//! Cost: the intervals are O(statements × groups × draws), about 0.25 ms per statement with two
-//! groups and 2,000 draws (30 ms on the vTaiwan example, 0.4 s for 2,000 statements and three
-//! groups); the factorization is O(votes) per sweep (see [`fit_mf`]). Both run in parallel over
-//! statements or participants, with results independent of the thread count.
+//! Cost: the intervals are O(statements × groups), a few microseconds per statement (the
+//! product's interval by a saddlepoint approximation; Monte Carlo draws are opt-in, see
+//! [`GacInterval`]); the factorization is O(votes) per sweep (see [`fit_mf`]), warm-started from
+//! the previous update in a live conversation. Both run in parallel over statements or
+//! participants, with results independent of the thread count.
 
 mod agreement;
 pub mod distributions;
@@ -90,7 +91,7 @@ pub struct StatementBridging {
     /// Per group (in [`Bridging::groups`] order): the smoothed agree rate `(A + 1) / (S + 2)`
     /// (the Beta posterior mean) and its exact credible interval.
     pub group_agreement: Vec<Estimate>,
-    /// Polis's group-aware consensus and its Monte Carlo credible interval.
+    /// Polis's group-aware consensus and its credible interval (see [`GacInterval`]).
     pub group_aware_consensus: Estimate,
     /// `GAC^(1/k)`, with the GAC interval raised to `1/k`.
     pub geometric_mean: Estimate,
@@ -269,7 +270,7 @@ mod tests {
         let run = |threads: usize, params: &BridgingParams| {
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
                 let mf = fit_mf(&matrix, &[false; 6], &params.mf, 3, None);
-                bridging(&matrix, &[0, 1, 2], &votes, &[false; 6], &[false; 6], &params, 3, Some(&mf))
+                bridging(&matrix, &[0, 1, 2], &votes, &[false; 6], &[false; 6], params, 3, Some(&mf))
             })
         };
         for gac_interval in [GacInterval::Saddlepoint, GacInterval::MonteCarlo] {

@@ -77,10 +77,10 @@ impl Default for BridgingParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MfParams {
-    /// Fit the factorization in every analysis. On by default: it costs 20–30 sweeps over the
-    /// votes, 5 ms on the vTaiwan example and 0.7 s on 5M votes, where the Polis stages take
-    /// about 2 s (measurements in [`super::fit_mf`]'s module docs). Turn it off for the largest
-    /// conversations if that matters.
+    /// Fit the factorization in every analysis. On by default: a cold fit costs 15–30 sweeps over
+    /// the votes (each one pass), about 1 s on 5M votes; a live conversation's updates start from
+    /// the previous fit and settle in a few sweeps (see [`super::fit_mf`]). Turn it off for the
+    /// largest conversations if that matters.
     pub enabled: bool,
     /// Penalty on the participant and statement factors (`userFactorLambda = noteFactorLambda = 0.03`).
     pub factor_lambda: f64,
