@@ -37,6 +37,8 @@ struct WarmState {
     /// Previous update's in-conversation vote totals per statement id (summed over groups), which
     /// Polis's comment priorities read one update late (Q2).
     previous_group_totals: Option<HashMap<Id, VoteCounts>>,
+    /// Where the next matrix factorization starts: the last fit's statements (not Polis's).
+    mf: Option<crate::bridging::MfWarmStart>,
 }
 
 /// A conversation that takes vote batches and keeps its analysis current.
@@ -62,9 +64,10 @@ pub struct Conversation {
     tick: u64,
     analysis: Option<Analysis>,
     timings: StageTimings,
-    /// Whether updates compute the extensions that carry no state between updates (bridging,
-    /// group stability). A replay turns them off for every batch but the last, whose analysis is
-    /// the only one it returns: same result, a fraction of the cost.
+    /// Whether updates compute the extensions that carry no state between updates (bridging
+    /// intervals, group stability). A replay turns them off for every batch but the last, whose
+    /// analysis is the only one it returns: same result, a fraction of the cost. The matrix
+    /// factorization carries its fit to the next update (a warm start), so it runs in every update.
     extensions: bool,
 }
 
@@ -387,10 +390,17 @@ impl Conversation {
 
         // Bridging scores beyond Polis: intervals per statement, matrix factorization over votes.
         let bridging_start = Instant::now();
+        let mf = (params.bridging.mf.enabled && !groups.is_empty()).then(|| {
+            let warm = self.state.mf.as_ref();
+            crate::bridging::fit_mf(&self.matrix, &moderated_out, &params.bridging.mf, params.seed, warm)
+        });
+        if let Some(fit) = &mf {
+            self.state.mf = Some(crate::bridging::MfWarmStart::of(fit, &self.matrix));
+        }
         let bridging = (self.extensions && !groups.is_empty()).then(|| {
             let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
-            let (matrix, seed) = (&self.matrix, params.seed);
-            crate::bridging::bridging(matrix, &group_ids, &group_votes, &moderated_out, &meta, &params.bridging, seed)
+            let (matrix, seed, bp) = (&self.matrix, params.seed, &params.bridging);
+            crate::bridging::bridging(matrix, &group_ids, &group_votes, &moderated_out, &meta, bp, seed, mf.as_ref())
         });
         self.timings.bridging = bridging_start.elapsed();
 

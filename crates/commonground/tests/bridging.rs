@@ -143,3 +143,21 @@ fn six_camps_are_found_with_max_k_above_polis_five_and_every_output_handles_them
     let b = a.bridging.as_ref().unwrap();
     assert!(b.statements.iter().all(|s| s.group_agreement.len() == 6));
 }
+
+#[test]
+fn a_replay_equals_updating_batch_by_batch_though_the_factorization_is_warm_started() {
+    // The factorization carries its fit from one update to the next, so a replay must fit it at
+    // every batch too (only the stateless intervals wait for the last one).
+    let data = io::load(&common::bundled_example()).unwrap();
+    let batching = commonground::Batching { max_updates: Some(12), ..commonground::Batching::default() };
+    let replayed =
+        commonground::Conversation::replay(Params::default(), data.statements.clone(), &data.votes, &batching).unwrap();
+    let mut live = commonground::Conversation::new(Params::default()).unwrap();
+    live.set_statements(data.statements.clone());
+    for batch in batching.split(&data.votes) {
+        live.update(&batch).unwrap();
+    }
+    let (a, b) = (replayed.analysis().unwrap(), live.analysis().unwrap());
+    assert!(a.tick > 2 && a.bridging.as_ref().is_some_and(|b| b.mf.as_ref().is_some_and(|mf| mf.sweeps < 10)));
+    assert_eq!(a.to_json(), b.to_json());
+}

@@ -23,7 +23,7 @@
 //! planted rate, `(1 − pass rate) × agree probability` (passes count as seen), with the groups the
 //! analysis found (each matched to the planted group most of its members come from) and with the
 //! planted groups themselves (which isolates the intervals from clustering errors); and of the
-//! min-group interval, with planted groups.
+//! min-group interval and the GAC interval (saddlepoint and Monte Carlo), with planted groups.
 //!
 //! ```text
 //! cargo run --release -p commonground-examples --bin bridging_eval [seeds]
@@ -32,7 +32,7 @@
 use std::collections::HashMap;
 
 use commonground::bridging::distributions::Sampler;
-use commonground::bridging::group_agreement;
+use commonground::bridging::{group_agreement, group_agreement_monte_carlo};
 use commonground::cluster::adjusted_rand_index;
 use commonground::generate::{Synthetic, SyntheticParams};
 use commonground::rng::Rng;
@@ -116,6 +116,9 @@ struct Tally {
     covered_ours: (usize, usize),
     covered_planted: (usize, usize),
     covered_min: (usize, usize),
+    /// GAC intervals with planted groups: by the saddlepoint approximation and by Monte Carlo.
+    covered_gac: (usize, usize),
+    covered_gac_mc: (usize, usize),
     width_ours: f64,
     k: f64,
     ari: f64,
@@ -163,7 +166,17 @@ fn main() {
             for (col, id) in matrix.statements().iter().enumerate() {
                 let j = index(id);
                 let by_group: Vec<_> = counts.iter().map(|g| g[col]).collect();
-                let scores = group_agreement(&by_group, interval, params.bridging.draws, &mut sampler);
+                let scores = group_agreement(&by_group, interval);
+                let mc = group_agreement_monte_carlo(&by_group, interval, params.bridging.draws, &mut sampler);
+                let target: f64 =
+                    (0..by_group.len()).map(|g| (1.0 - pass_rate) * truth.agree_probability[j][g]).product();
+                for (e, tally) in [
+                    (scores.group_aware_consensus, &mut t.covered_gac),
+                    (mc.group_aware_consensus, &mut t.covered_gac_mc),
+                ] {
+                    tally.0 += (e.lower <= target && target <= e.upper) as usize;
+                    tally.1 += 1;
+                }
                 planted_scores.insert(j, (scores.group_aware_consensus.value, scores.min_group.lower));
                 for (g, e) in scores.per_group.iter().enumerate() {
                     let target = (1.0 - pass_rate) * truth.agree_probability[j][g];
@@ -231,14 +244,14 @@ fn main() {
     println!(
         "| votes observed | groups found | ARI vs planted | common ground: planted / reported | per-group 90% \
          coverage, our groups | mean width | per-group 90% coverage, planted groups | min-group 90% coverage, \
-         planted groups |"
+         planted groups | GAC 90% coverage, planted groups: saddlepoint / Monte Carlo |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let share = |(hit, all): (usize, usize)| 100.0 * hit as f64 / all.max(1) as f64;
     for (f, t) in FRACTIONS.iter().zip(&tallies) {
         let n = t.runs as f64;
         println!(
-            "| {:.0}% | {:.1} | {:.3} | {} / {} | {:.1}% | {:.3} | {:.1}% | {:.1}% |",
+            "| {:.0}% | {:.1} | {:.3} | {} / {} | {:.1}% | {:.3} | {:.1}% | {:.1}% | {:.1}% / {:.1}% |",
             f * 100.0,
             t.k / n,
             t.ari / n,
@@ -247,7 +260,9 @@ fn main() {
             share(t.covered_ours),
             t.width_ours / t.covered_ours.1.max(1) as f64,
             share(t.covered_planted),
-            share(t.covered_min)
+            share(t.covered_min),
+            share(t.covered_gac),
+            share(t.covered_gac_mc)
         );
     }
 }

@@ -39,7 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let t = conv.timings();
         println!(
-            "update {}: {} votes in {:.0} ms (matrix {:.0}, pca {:.0} in {:?} products, clustering {:.0}, statistics {:.0}); {} groups",
+            "update {}: {} votes in {:.0} ms (matrix {:.0}, pca {:.0} in {:?} products, clustering {:.0}, statistics {:.0}, bridging {:.0}); {} groups",
             i + 1,
             chunk.len(),
             start.elapsed().as_secs_f64() * 1000.0,
@@ -48,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             iterations,
             t.clustering.as_secs_f64() * 1000.0,
             t.statistics.as_secs_f64() * 1000.0,
+            t.bridging.as_secs_f64() * 1000.0,
             groups
         );
     }

@@ -8,8 +8,15 @@
 //! - **per-group agreement**: the posterior mean and the exact equal-tailed interval (Beta
 //!   quantiles);
 //! - **group-aware consensus** (Polis's GAC): `Π_g (A_g + 1) / (S_g + 2)`, which is exactly the
-//!   posterior mean of `Π_g p_g` since the groups are independent; its interval by Monte Carlo over
-//!   independent per-group Beta draws;
+//!   posterior mean of `Π_g p_g` since the groups are independent. Its interval comes from
+//!   `L = −ln Π_g p_g = Σ_g −ln p_g`, whose cumulant generating function is known exactly:
+//!   `K(t) = Σ_g ln Γ(a_g − t) − ln Γ(a_g) − ln Γ(a_g + b_g − t) + ln Γ(a_g + b_g)`. Its quantiles are
+//!   the saddlepoint approximation's (Barndorff-Nielsen's r*, equivalent to Lugannani–Rice), which
+//!   stays accurate in the tails even with a handful of votes per group, where a normal or
+//!   moment-matched approximation does not. Against 200,000 Monte Carlo draws its bounds agree
+//!   within 0.002, and within 1e-3 of the exact answer in hand-solvable cases (tests below), for a
+//!   few dozen special-function evaluations instead of thousands of draws.
+//!   [`group_agreement_monte_carlo`] keeps the Monte Carlo interval, as the opt-in reference;
 //! - **geometric mean** `GAC^(1/k)`: comparable across conversations with different numbers of
 //!   groups k, which the product is not (it shrinks as k grows). Its interval is the product's
 //!   raised to 1/k (a monotone transform maps quantiles to quantiles);
@@ -19,7 +26,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::distributions::{invert_cdf, Beta, Sampler};
+use super::distributions::{digamma_trigamma, invert_cdf, ln_gamma, normal_quantile, Beta, Sampler};
 use crate::stats::VoteCounts;
 
 /// A score with its equal-tailed credible interval.
@@ -36,7 +43,7 @@ pub struct Estimate {
 pub struct GroupAgreement {
     /// Per group: the posterior mean agree rate `(A + 1) / (S + 2)` and its interval.
     pub per_group: Vec<Estimate>,
-    /// Polis's group-aware consensus (the posterior mean of the product) and its Monte Carlo interval.
+    /// Polis's group-aware consensus (the posterior mean of the product) and its interval.
     pub group_aware_consensus: Estimate,
     /// `GAC^(1/k)` and the product's interval raised to `1/k`.
     pub geometric_mean: Estimate,
@@ -77,10 +84,108 @@ pub fn min_quantile(posteriors: &[Beta], q: f64, start: f64) -> f64 {
     })
 }
 
+/// The `(q_lo, q_hi)` quantiles of `Π_g p_g` for independent `p_g ~ posteriors[g]` (at least two),
+/// by the saddlepoint approximation to `L = −ln Π_g p_g` (see the module docs).
+pub fn product_interval(posteriors: &[Beta], q_lo: f64, q_hi: f64) -> (f64, f64) {
+    let groups: Vec<LogBeta> = posteriors.iter().map(|b| LogBeta::new(b.a, b.b)).collect();
+    // The product's low quantile is L's high one.
+    let lower = (-log_product_quantile(&groups, normal_quantile(q_hi))).exp();
+    let upper = (-log_product_quantile(&groups, normal_quantile(q_lo))).exp().min(1.0);
+    (lower, upper)
+}
+
+/// `−ln p` for `p ~ Beta(a, b)`: its cumulant generating function is
+/// `K(t) = ln E[p^−t] = ln Γ(a − t) − ln Γ(a) − ln Γ(a + b − t) + ln Γ(a + b)`, for `t < a`.
+struct LogBeta {
+    a: f64,
+    ab: f64,
+    ln_norm: f64,
+}
+
+impl LogBeta {
+    fn new(a: f64, b: f64) -> LogBeta {
+        LogBeta { a, ab: a + b, ln_norm: ln_gamma(a + b) - ln_gamma(a) }
+    }
+
+    /// `(K(t), K'(t), K''(t))`.
+    fn cgf(&self, t: f64) -> (f64, f64, f64) {
+        let (d_a, t_a) = digamma_trigamma(self.a - t);
+        let (d_ab, t_ab) = digamma_trigamma(self.ab - t);
+        (ln_gamma(self.a - t) - ln_gamma(self.ab - t) + self.ln_norm, d_ab - d_a, t_a - t_ab)
+    }
+}
+
+/// The quantile of `L = Σ_g −ln p_g` at the standard normal quantile `z`: the x whose
+/// Barndorff-Nielsen `r* = w + ln(u / w) / w` equals z, where at the saddlepoint t of x
+/// (`K'(t) = x`), `w = sign(t) √(2 (t x − K(t)))` and `u = t √K''(t)`; found by Newton's method
+/// in t from the normal approximation, kept inside `t < min_g a_g`.
+fn log_product_quantile(groups: &[LogBeta], z: f64) -> f64 {
+    let cgf = |t: f64| {
+        groups.iter().fold((0.0, 0.0, 0.0), |(k, k1, k2), g| {
+            let (a, b, c) = g.cgf(t);
+            (k + a, k1 + b, k2 + c)
+        })
+    };
+    let (_, mean, var) = cgf(0.0);
+    if z.abs() < 1e-6 {
+        return mean;
+    }
+    let ceiling = groups.iter().map(|g| g.a).fold(f64::INFINITY, f64::min);
+    let mut t = (z / var.sqrt()).min(0.5 * ceiling);
+    let mut x = mean + z * var.sqrt();
+    for _ in 0..100 {
+        let (k, k1, k2) = cgf(t);
+        x = k1;
+        let w = t.signum() * (2.0 * (t * k1 - k)).max(0.0).sqrt();
+        let u = t * k2.sqrt();
+        if w.abs() < 1e-8 {
+            break;
+        }
+        let r = w + (u / w).ln() / w;
+        // dr/dt ≈ dw/dt = t K''(t) / w.
+        let step = (r - z) * w / (t * k2);
+        let mut next = t - step;
+        if next >= ceiling {
+            next = 0.5 * (t + ceiling);
+        }
+        if next.signum() != t.signum() {
+            next = 0.5 * t;
+        }
+        if (next - t).abs() <= 1e-12 * t.abs() {
+            let (_, k1, _) = cgf(next);
+            return k1;
+        }
+        t = next;
+    }
+    x
+}
+
 /// Scores one statement from its vote counts in each group (groups in id order). `interval` is the
-/// credible mass (0.9: the 5% and 95% quantiles); `draws` Monte Carlo draws from `sampler` give the
-/// product's interval. With no groups, every score is 0.
-pub fn group_agreement(counts: &[VoteCounts], interval: f64, draws: usize, sampler: &mut Sampler) -> GroupAgreement {
+/// credible mass (0.9: the 5% and 95% quantiles). With no groups, every score is 0.
+pub fn group_agreement(counts: &[VoteCounts], interval: f64) -> GroupAgreement {
+    scores(counts, interval, product_interval)
+}
+
+/// [`group_agreement`], with the interval of the product by Monte Carlo instead: `draws` draws of
+/// every group's rate from `sampler`, and their empirical quantiles.
+pub fn group_agreement_monte_carlo(
+    counts: &[VoteCounts],
+    interval: f64,
+    draws: usize,
+    sampler: &mut Sampler,
+) -> GroupAgreement {
+    scores(counts, interval, |posteriors, q_lo, q_hi| {
+        let mut products: Vec<f64> =
+            (0..draws).map(|_| posteriors.iter().map(|b| sampler.beta(b.a, b.b)).product()).collect();
+        (empirical_quantile(&mut products, q_lo), empirical_quantile(&mut products, q_hi))
+    })
+}
+
+fn scores(
+    counts: &[VoteCounts],
+    interval: f64,
+    product_interval: impl FnOnce(&[Beta], f64, f64) -> (f64, f64),
+) -> GroupAgreement {
     let (q_lo, q_hi) = ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0);
     let k = counts.len();
     if k == 0 {
@@ -102,18 +207,21 @@ pub fn group_agreement(counts: &[VoteCounts], interval: f64, draws: usize, sampl
         .collect();
 
     let gac: f64 = rates.iter().product();
-    let mut products: Vec<f64> =
-        (0..draws).map(|_| posteriors.iter().map(|b| sampler.beta(b.a, b.b)).product()).collect();
-    let (p_lo, p_hi) = (empirical_quantile(&mut products, q_lo), empirical_quantile(&mut products, q_hi));
+    let (p_lo, p_hi) =
+        if k == 1 { (per_group[0].lower, per_group[0].upper) } else { product_interval(&posteriors, q_lo, q_hi) };
     let root = 1.0 / k as f64;
 
     let min_value = rates.iter().copied().fold(f64::INFINITY, f64::min);
-    let start =
-        |q: f64| per_group.iter().map(|e| if q < 0.5 { e.lower } else { e.upper }).fold(f64::INFINITY, f64::min);
-    let min_group = Estimate {
-        value: min_value,
-        lower: min_quantile(&posteriors, q_lo, start(q_lo)),
-        upper: min_quantile(&posteriors, q_hi, start(q_hi)),
+    let min_group = if k == 1 {
+        Estimate { value: min_value, lower: per_group[0].lower, upper: per_group[0].upper }
+    } else {
+        let start =
+            |q: f64| per_group.iter().map(|e| if q < 0.5 { e.lower } else { e.upper }).fold(f64::INFINITY, f64::min);
+        Estimate {
+            value: min_value,
+            lower: min_quantile(&posteriors, q_lo, start(q_lo)),
+            upper: min_quantile(&posteriors, q_hi, start(q_hi)),
+        }
     };
     GroupAgreement {
         per_group,
@@ -150,7 +258,7 @@ mod tests {
     fn point_scores_on_a_tiny_table_by_hand() {
         // Group 0: 8 agree of 10 seen -> 9/12 = 0.75; group 1: 3 of 6 -> 4/8 = 0.5; group 2: 0 of 0 -> 1/2.
         let counts = [vc(8, 1, 10), vc(3, 2, 6), vc(0, 0, 0)];
-        let a = group_agreement(&counts, 0.9, 500, &mut sampler(0));
+        let a = group_agreement(&counts, 0.9);
         let rates: Vec<f64> = a.per_group.iter().map(|e| e.value).collect();
         assert_eq!(rates, vec![0.75, 0.5, 0.5]);
         assert_eq!(a.group_aware_consensus.value, 0.75 * 0.5 * 0.5);
@@ -167,14 +275,14 @@ mod tests {
         let polis = group_aware_consensus(&groups, 2);
         for j in 0..2 {
             let counts: Vec<VoteCounts> = groups.iter().map(|g| g[j]).collect();
-            assert_eq!(group_agreement(&counts, 0.9, 100, &mut sampler(1)).group_aware_consensus.value, polis[j]);
+            assert_eq!(group_agreement(&counts, 0.9).group_aware_consensus.value, polis[j]);
         }
     }
 
     #[test]
     fn one_group_min_interval_is_its_beta_interval() {
         // With one group, min = that group's rate, so both intervals are the Beta(3, 2) quantiles.
-        let a = group_agreement(&[vc(2, 1, 3)], 0.9, 100, &mut sampler(0));
+        let a = group_agreement(&[vc(2, 1, 3)], 0.9);
         assert!((a.min_group.lower - a.per_group[0].lower).abs() < 1e-12);
         assert!((a.min_group.upper - a.per_group[0].upper).abs() < 1e-12);
     }
@@ -182,19 +290,65 @@ mod tests {
     #[test]
     fn min_interval_by_hand_for_two_uniform_groups() {
         // Two unseen groups: p1, p2 ~ U(0,1); P(min <= x) = 1 - (1-x)², so the q-quantile is 1 - sqrt(1-q).
-        let a = group_agreement(&[vc(0, 0, 0), vc(0, 0, 0)], 0.9, 100, &mut sampler(0));
+        let a = group_agreement(&[vc(0, 0, 0), vc(0, 0, 0)], 0.9);
         assert!((a.min_group.lower - (1.0 - 0.95f64.sqrt())).abs() < 1e-12);
         assert!((a.min_group.upper - (1.0 - 0.05f64.sqrt())).abs() < 1e-12);
         // The product of two uniforms: P(p1 p2 <= x) = x (1 - ln x); its 5% quantile solves that = 0.05.
         let x = invert_cdf(0.05, 0.01, |x| (x * (1.0 - x.ln()), -x.ln()));
-        let mc = group_agreement(&[vc(0, 0, 0), vc(0, 0, 0)], 0.9, 200_000, &mut sampler(4));
+        let mc = group_agreement_monte_carlo(&[vc(0, 0, 0), vc(0, 0, 0)], 0.9, 200_000, &mut sampler(4));
         assert!((mc.group_aware_consensus.lower - x).abs() < 0.001, "{} vs {x}", mc.group_aware_consensus.lower);
+        // The saddlepoint approximation, within 1% of it in both tails.
+        let y = invert_cdf(0.95, 0.5, |x| (x * (1.0 - x.ln()), -x.ln()));
+        let gac = a.group_aware_consensus;
+        assert!((gac.lower - x).abs() < 0.01 * x && (gac.upper - y).abs() < 0.01 * y, "{gac:?} vs [{x}, {y}]");
+    }
+
+    #[test]
+    fn product_interval_by_hand_for_one_unseen_group_and_one_agree() {
+        // p1 ~ U(0,1), p2 ~ Beta(2,1) (one agree of one): −ln p1 ~ Exp(1), −ln p2 ~ Exp(2), and
+        // P(−ln(p1 p2) <= x) = (1 − e^−x)², so the product's q-quantile is 1 − √(1 − q).
+        let gac = group_agreement(&[vc(0, 0, 0), vc(1, 0, 1)], 0.9).group_aware_consensus;
+        let (lower, upper) = (1.0 - 0.95f64.sqrt(), 1.0 - 0.05f64.sqrt());
+        assert!((gac.lower - lower).abs() < 1e-4 && (gac.upper - upper).abs() < 1e-3, "{gac:?} vs [{lower}, {upper}]");
+    }
+
+    #[test]
+    fn saddlepoint_product_interval_matches_many_monte_carlo_draws() {
+        // Few, moderate and many votes, lopsided and balanced, two to five groups.
+        let cases: Vec<Vec<VoteCounts>> = vec![
+            vec![vc(0, 0, 0), vc(1, 0, 1)],
+            vec![vc(2, 1, 3), vc(0, 2, 2), vc(5, 0, 6)],
+            vec![vc(8, 1, 10), vc(3, 2, 6), vc(0, 0, 0)],
+            vec![vc(30, 10, 45), vc(12, 20, 35), vc(50, 1, 55)],
+            vec![vc(90, 5, 100), vc(95, 2, 100), vc(99, 0, 100), vc(97, 1, 100)],
+            vec![vc(700, 300, 1000), vc(600, 400, 1000)],
+            vec![vc(20, 60, 90), vc(1, 80, 85), vc(40, 40, 90), vc(70, 10, 85), vc(10, 30, 50)],
+            vec![vc(4000, 900, 5000), vc(2600, 2300, 5000), vc(4900, 50, 5000)],
+        ];
+        for (i, counts) in cases.iter().enumerate() {
+            let ours = group_agreement(counts, 0.9).group_aware_consensus;
+            let mc =
+                group_agreement_monte_carlo(counts, 0.9, 200_000, &mut sampler(20 + i as u64)).group_aware_consensus;
+            assert_eq!(ours.value, mc.value);
+            for (a, b) in [(ours.lower, mc.lower), (ours.upper, mc.upper)] {
+                assert!((a - b).abs() < 0.003, "case {i}: {ours:?} vs Monte Carlo {mc:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_group_product_interval_is_its_beta_interval() {
+        let a = group_agreement(&[vc(12, 3, 20)], 0.9);
+        assert_eq!(
+            (a.group_aware_consensus.lower, a.group_aware_consensus.upper),
+            (a.per_group[0].lower, a.per_group[0].upper)
+        );
     }
 
     #[test]
     fn monte_carlo_min_agrees_with_the_exact_min_interval() {
         let counts = [vc(30, 10, 45), vc(12, 20, 35), vc(50, 1, 55)];
-        let exact = group_agreement(&counts, 0.9, 100, &mut sampler(0)).min_group;
+        let exact = group_agreement(&counts, 0.9).min_group;
         let posteriors: Vec<Beta> = counts.iter().map(|c| Beta::posterior(c.agree, c.seen)).collect();
         let mut draws = sampler(5);
         let mut mins: Vec<f64> = (0..100_000)
@@ -206,8 +360,8 @@ mod tests {
 
     #[test]
     fn intervals_contain_their_estimates_and_shrink_with_more_votes() {
-        let few = group_agreement(&[vc(7, 3, 10), vc(6, 4, 10)], 0.9, 2000, &mut sampler(2));
-        let many = group_agreement(&[vc(700, 300, 1000), vc(600, 400, 1000)], 0.9, 2000, &mut sampler(2));
+        let few = group_agreement(&[vc(7, 3, 10), vc(6, 4, 10)], 0.9);
+        let many = group_agreement(&[vc(700, 300, 1000), vc(600, 400, 1000)], 0.9);
         for a in [&few, &many] {
             for e in a.per_group.iter().chain([&a.group_aware_consensus, &a.geometric_mean, &a.min_group]) {
                 assert!(e.lower <= e.value && e.value <= e.upper, "{e:?}");

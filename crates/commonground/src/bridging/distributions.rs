@@ -210,6 +210,32 @@ pub fn normal_quantile(p: f64) -> f64 {
     }
 }
 
+/// The digamma and trigamma functions `ψ(x)` and `ψ'(x)` for `x > 0`: the recurrences
+/// `ψ(x) = ψ(x + 1) − 1/x` and `ψ'(x) = ψ'(x + 1) + 1/x²` up to x ≥ 10, then the asymptotic series
+/// (Abramowitz & Stegun 6.3.18, 6.4.12), absolute error below 1e-14. For `p ~ Beta(a, b)`,
+/// `E[ln p] = ψ(a) − ψ(a + b)` and `Var[ln p] = ψ'(a) − ψ'(a + b)`.
+pub fn digamma_trigamma(x: f64) -> (f64, f64) {
+    let (mut x, mut d_shift, mut t_shift) = (x, 0.0, 0.0);
+    while x < 10.0 {
+        let inv = 1.0 / x;
+        d_shift -= inv;
+        t_shift += inv * inv;
+        x += 1.0;
+    }
+    let inv = 1.0 / x;
+    let inv2 = inv * inv;
+    // Bernoulli-number series in 1/x².
+    let digamma = x.ln()
+        - 0.5 * inv
+        - inv2 * (1.0 / 12.0 - inv2 * (1.0 / 120.0 - inv2 * (1.0 / 252.0 - inv2 * (1.0 / 240.0 - inv2 / 132.0))));
+    let trigamma = inv
+        + 0.5 * inv2
+        + inv
+            * inv2
+            * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * 5.0 / 66.0))));
+    (digamma + d_shift, trigamma + t_shift)
+}
+
 /// Draws from the normal, Gamma and Beta distributions, from one seeded [`Rng`].
 #[derive(Debug, Clone)]
 pub struct Sampler {

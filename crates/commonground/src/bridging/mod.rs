@@ -36,19 +36,20 @@
 //! assert!(bridging.statements.iter().all(|s| s.mf_intercept <= s0.mf_intercept));
 //! ```
 //!
-//! Cost: the intervals are O(statements × groups × draws), about 0.25 ms per statement with two
-//! groups and 2,000 draws (30 ms on the vTaiwan example, 0.4 s for 2,000 statements and three
-//! groups); the factorization is O(votes) per sweep (see [`fit_mf`]). Both run in parallel over
-//! statements or participants, with results independent of the thread count.
+//! Cost: the intervals are O(statements × groups), a few microseconds per statement (the
+//! product's interval by a saddlepoint approximation; Monte Carlo draws are opt-in, see
+//! [`GacInterval`]); the factorization is O(votes) per sweep (see [`fit_mf`]), warm-started from
+//! the previous update in a live conversation. Both run in parallel over statements or
+//! participants, with results independent of the thread count.
 
 mod agreement;
 pub mod distributions;
 mod mf;
 mod params;
 
-pub use agreement::{group_agreement, min_quantile, Estimate, GroupAgreement};
-pub use mf::{fit_mf, MfFit};
-pub use params::{BridgingParams, BridgingScore, MfParams};
+pub use agreement::{group_agreement, group_agreement_monte_carlo, min_quantile, Estimate, GroupAgreement};
+pub use mf::{fit_mf, MfFit, MfWarmStart};
+pub use params::{BridgingParams, BridgingScore, GacInterval, MfParams};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -90,7 +91,7 @@ pub struct StatementBridging {
     /// Per group (in [`Bridging::groups`] order): the smoothed agree rate `(A + 1) / (S + 2)`
     /// (the Beta posterior mean) and its exact credible interval.
     pub group_agreement: Vec<Estimate>,
-    /// Polis's group-aware consensus and its Monte Carlo credible interval.
+    /// Polis's group-aware consensus and its credible interval (see [`GacInterval`]).
     pub group_aware_consensus: Estimate,
     /// `GAC^(1/k)`, with the GAC interval raised to `1/k`.
     pub geometric_mean: Estimate,
@@ -132,8 +133,10 @@ impl StatementBridging {
 
 /// Scores every statement of `matrix` for bridging. `group_ids[g]` names the group whose counts per
 /// statement (column order) are `group_votes[g]`; `moderated_out` and `meta` flag statements by
-/// column (they are scored, but never ranked or common ground; moderated-out votes stay out of the
-/// factorization). Deterministic for a given `seed`, whatever the number of threads.
+/// column (they are scored, but never ranked or common ground). `mf` is the matrix factorization
+/// fitted to the same matrix ([`fit_mf`]), when it ran. Deterministic for a given `seed` (which only
+/// the Monte Carlo intervals use), whatever the number of threads.
+#[allow(clippy::too_many_arguments)]
 pub fn bridging(
     matrix: &VoteMatrix,
     group_ids: &[u32],
@@ -142,24 +145,30 @@ pub fn bridging(
     meta: &[bool],
     params: &BridgingParams,
     seed: u64,
+    mf: Option<&MfFit>,
 ) -> Bridging {
     let ids = matrix.statements();
     let m = ids.len();
     let scores: Vec<GroupAgreement> = (0..m)
         .into_par_iter()
+        .with_min_len(64)
         .map(|j| {
             let counts: Vec<VoteCounts> = group_votes.iter().map(|g| g[j]).collect();
-            let mut sampler = Sampler::new(Rng::fork(seed ^ DRAWS_STREAM, j as u64));
-            group_agreement(&counts, params.interval, params.draws, &mut sampler)
+            match params.gac_interval {
+                GacInterval::Saddlepoint => group_agreement(&counts, params.interval),
+                GacInterval::MonteCarlo => {
+                    let mut sampler = Sampler::new(Rng::fork(seed ^ DRAWS_STREAM, j as u64));
+                    group_agreement_monte_carlo(&counts, params.interval, params.draws, &mut sampler)
+                }
+            }
         })
         .collect();
-    let mf = params.mf.enabled.then(|| fit_mf(matrix, moderated_out, &params.mf, seed));
     let excluded = |j: usize| moderated_out.get(j).copied().unwrap_or(false) || meta.get(j).copied().unwrap_or(false);
     let statements: Vec<StatementBridging> = scores
         .into_iter()
         .enumerate()
         .map(|(j, a)| {
-            let rated = mf.as_ref().filter(|f| f.statement_ratings[j] > 0);
+            let rated = mf.filter(|f| f.statement_ratings[j] > 0);
             StatementBridging {
                 statement: ids[j].clone(),
                 common_ground: !excluded(j) && a.min_group.lower >= params.common_ground_threshold,
@@ -237,7 +246,7 @@ mod tests {
         let votes = count_votes(&matrix, &group_of, 3);
         let mut moderated_out = vec![false; 6];
         moderated_out[5] = true;
-        let b = bridging(&matrix, &[0, 1, 2], &votes, &moderated_out, &[false; 6], &BridgingParams::default(), 0);
+        let b = bridging(&matrix, &[0, 1, 2], &votes, &moderated_out, &[false; 6], &BridgingParams::default(), 0, None);
         // Statement 1 has the highest point estimates (4/5 in every group) but only 3 votes per
         // group, so its lower bound is low: statement 0 (16 of 20 in each group, 17/22) ranks first.
         assert_eq!(b.common_ground, vec![Id::Int(0)]);
@@ -250,7 +259,7 @@ mod tests {
         assert!((b.statements[2].min_group_agreement.value - 1.0 / 22.0).abs() < 1e-15);
         // Ranked by Polis's GAC instead, the rarely seen statement 1 comes first.
         let by_gac = BridgingParams { rank_by: BridgingScore::GroupAwareConsensus, ..BridgingParams::default() };
-        let b = bridging(&matrix, &[0, 1, 2], &votes, &moderated_out, &[false; 6], &by_gac, 0);
+        let b = bridging(&matrix, &[0, 1, 2], &votes, &moderated_out, &[false; 6], &by_gac, 0, None);
         assert_eq!(b.ranking[0], Id::Int(1));
     }
 
@@ -258,11 +267,15 @@ mod tests {
     fn same_scores_with_one_thread_and_four() {
         let (matrix, group_of) = three_groups();
         let votes = count_votes(&matrix, &group_of, 3);
-        let run = |threads: usize| {
+        let run = |threads: usize, params: &BridgingParams| {
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-                bridging(&matrix, &[0, 1, 2], &votes, &[false; 6], &[false; 6], &BridgingParams::default(), 3)
+                let mf = fit_mf(&matrix, &[false; 6], &params.mf, 3, None);
+                bridging(&matrix, &[0, 1, 2], &votes, &[false; 6], &[false; 6], params, 3, Some(&mf))
             })
         };
-        assert_eq!(run(1), run(4));
+        for gac_interval in [GacInterval::Saddlepoint, GacInterval::MonteCarlo] {
+            let params = BridgingParams { gac_interval, ..BridgingParams::default() };
+            assert_eq!(run(1, &params), run(4, &params));
+        }
     }
 }
