@@ -125,15 +125,23 @@ fn true_distance(a: [f64; 2], b: [f64; 2]) -> f64 {
 /// make the skipped scan choose differently (ties included).
 const BOUND_MARGIN: f64 = 1e-6;
 
-/// Where one point stands between steps of a k-means run (Hamerly 2010): its slot in the last
-/// step's map order, an upper bound on the distance to that centre and a lower bound on the
-/// distance to every other centre.
+/// Where one point stands between steps of a k-means run: its slot in the last step's map order
+/// and an upper bound on the distance to that centre; the runner-up's slot and a lower bound on
+/// the distance to it (Elkan 2003, for one centre); and a lower bound on the distance to every
+/// other centre (Hamerly 2010). Most points that could change cluster lie between their centre
+/// and the runner-up, whose own movement is small, so they are settled by two distances instead
+/// of a scan; only the last bound decays by the largest movement of any centre.
 #[derive(Clone, Copy)]
 struct Placement {
     slot: u32,
+    runner_up: u32,
     upper: f64,
-    lower: f64,
+    runner_up_lower: f64,
+    rest_lower: f64,
 }
+
+/// No runner-up (a single centre).
+const NONE: u32 = u32::MAX;
 
 /// The state a k-means run carries from one step to the next, in flat arrays so that a step
 /// allocates nothing per point: the last step's clusters in slot order and each point's
@@ -160,16 +168,81 @@ struct Centres<'a> {
     xs: Vec<f64>,
     /// Rounding margin for squared distances at this scale.
     margin: f64,
+    /// Rounding slack for a difference of distances at this scale.
+    slack: f64,
+    /// Each centre's neighbourhood, when there are few enough centres (see [`Neighbours`]).
+    neighbours: Option<Neighbours>,
+}
+
+/// Above this many centres, a step does without [`Neighbours`] (k² entries).
+const MAX_CENTRES_WITH_NEIGHBOURS: usize = 1024;
+
+/// Each centre's neighbourhood in one step (Elkan 2003 uses the same centre-to-centre distances):
+/// for slot `a`, every slot sorted by its centre's distance from centre `a`, and the two largest
+/// movements since the previous step among the first `i + 1` of them, `a` itself left out. The
+/// triangle inequality `d(p, c) >= d(a, c) - d(p, a)` then lets a point near centre `a` ignore
+/// every centre far from `a`: a rescan examines its neighbours nearest first and stops as soon as
+/// the rest are provably farther, and a bound decays only by the movement of nearby centres.
+struct Neighbours {
+    k: usize,
+    /// Row `a`: (distance from centre `a`, slot), ascending.
+    by_distance: Vec<(f64, u32)>,
+    /// Row `a`, position `i`: the two largest (movement, slot) among `by_distance[a][..=i]`, not `a`.
+    moved_prefix: Vec<[(f64, u32); 2]>,
+}
+
+impl Neighbours {
+    fn new(centers: &[[f64; 2]], moved: &[f64]) -> Neighbours {
+        let k = centers.len();
+        let mut by_distance = Vec::with_capacity(k * k);
+        let mut moved_prefix = Vec::with_capacity(k * k);
+        for (own, &a) in centers.iter().enumerate() {
+            let start = by_distance.len();
+            by_distance.extend(centers.iter().enumerate().map(|(slot, &c)| (true_distance(a, c), slot as u32)));
+            by_distance[start..].sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            let mut top = [(0.0f64, NONE); 2];
+            for &(_, slot) in &by_distance[start..] {
+                let m = moved.get(slot as usize).copied().unwrap_or(f64::INFINITY);
+                // Not necessarily first: another centre may coincide with it.
+                if slot as usize != own {
+                    if m > top[0].0 {
+                        top = [(m, slot), top[0]];
+                    } else if m > top[1].0 {
+                        top[1] = (m, slot);
+                    }
+                }
+                moved_prefix.push(top);
+            }
+        }
+        Neighbours { k, by_distance, moved_prefix }
+    }
+
+    fn row(&self, a: usize) -> &[(f64, u32)] {
+        &self.by_distance[a * self.k..(a + 1) * self.k]
+    }
+
+    /// The largest movement of a centre other than `a` and `b` within distance `radius` of centre
+    /// `a` (0 when none).
+    fn moved_within(&self, a: usize, b: u32, radius: f64) -> f64 {
+        let n = self.row(a).partition_point(|&(d, _)| d <= radius);
+        if n == 0 {
+            return 0.0;
+        }
+        let top = self.moved_prefix[a * self.k + n - 1];
+        top.iter().find(|t| t.1 != b).map_or(0.0, |t| t.0)
+    }
 }
 
 impl<'a> Centres<'a> {
     /// `points_scale` is the largest squared norm among the points (and 1), [`Run::points_scale`].
-    fn new(centers: &'a [[f64; 2]], points_scale: f64) -> Self {
+    /// `moved[slot]` is how far each centre moved since the previous step (empty: unknown).
+    fn new(centers: &'a [[f64; 2]], points_scale: f64, moved: &[f64]) -> Self {
         let mut by_x: Vec<usize> = (0..centers.len()).collect();
         by_x.sort_by(|&a, &b| centers[a][0].total_cmp(&centers[b][0]).then(a.cmp(&b)));
         let xs = by_x.iter().map(|&i| centers[i][0]).collect();
         let scale = centers.iter().map(norm2).fold(points_scale, f64::max);
-        Centres { centers, by_x, xs, margin: 1e-12 * scale }
+        let neighbours = (centers.len() <= MAX_CENTRES_WITH_NEIGHBOURS).then(|| Neighbours::new(centers, moved));
+        Centres { centers, by_x, xs, margin: 1e-12 * scale, slack: 1e-12 * scale.sqrt(), neighbours }
     }
 }
 
@@ -202,25 +275,87 @@ impl Candidates {
     }
 }
 
-/// Finds one point's centre: Polis's choice (the last minimum of [`distance`] in slot order) and
-/// the accurate distance to it and to the nearest other centre.
+/// The three centres nearest a point among those examined so far, and the candidates for Polis's
+/// choice: every centre examined while within the rounding margin of the least distance.
+struct Nearest {
+    /// The three least squared distances and their slots, least first.
+    m: [f64; 3],
+    m_slot: [usize; 3],
+    candidates: Candidates,
+}
+
+impl Nearest {
+    fn new() -> Self {
+        Nearest { m: [f64::INFINITY; 3], m_slot: [usize::MAX; 3], candidates: Candidates::new() }
+    }
+
+    fn examine(&mut self, slot: usize, d: f64, margin: f64) {
+        let (m, m_slot) = (&mut self.m, &mut self.m_slot);
+        if d < m[2] {
+            if d < m[1] {
+                m[2] = m[1];
+                m_slot[2] = m_slot[1];
+                if d < m[0] {
+                    m[1] = m[0];
+                    m_slot[1] = m_slot[0];
+                    m[0] = d;
+                    m_slot[0] = slot;
+                } else {
+                    m[1] = d;
+                    m_slot[1] = slot;
+                }
+            } else {
+                m[2] = d;
+                m_slot[2] = slot;
+            }
+        }
+        if d <= m[0] + margin {
+            self.candidates.push((slot, d));
+        }
+    }
+
+    /// Polis's choice among the candidates, once every centre not examined is provably farther
+    /// than the third nearest examined; the runner-up is the nearest other centre, and every centre
+    /// but those two is at least as far as the nearest one that is neither.
+    fn placement(&self, p: [f64; 2], c: &Centres<'_>) -> Placement {
+        let (m, m_slot) = (&self.m, &self.m_slot);
+        let near = self.candidates.iter().filter(|&&(_, d)| d <= m[0] + c.margin).map(|&(s, _)| s);
+        let best = polis_choice(p, c, near);
+        let (runner_up, runner_up_d, rest) = if best == m_slot[0] {
+            (m_slot[1], m[1], m[2])
+        } else if best == m_slot[1] {
+            (m_slot[0], m[0], m[2])
+        } else {
+            (m_slot[0], m[0], m[1])
+        };
+        Placement {
+            slot: best as u32,
+            runner_up: if runner_up == usize::MAX { NONE } else { runner_up as u32 },
+            upper: true_distance(p, c.centers[best]),
+            runner_up_lower: runner_up_d.sqrt(),
+            rest_lower: rest.sqrt(),
+        }
+    }
+}
+
+/// Finds one point's centre: Polis's choice (the last minimum of [`distance`] in slot order), the
+/// runner-up and the bounds of its [`Placement`].
 ///
 /// Only centres in a vertical strip around the point are examined: the strip widens until the
-/// horizontal gap alone exceeds the second-nearest distance found, so every centre outside is
-/// provably farther than the nearest two. Every centre within a rounding margin of the nearest is
-/// a candidate, and Polis's rule decides among them with Polis's own distance formula, so the
+/// horizontal gap alone exceeds the third-nearest distance found, so every centre outside is
+/// provably farther than the nearest three. Every centre within a rounding margin of the nearest
+/// is a candidate, and Polis's rule decides among them with Polis's own distance formula, so the
 /// choice is exactly Polis's, ties included.
 fn scan(p: [f64; 2], c: &Centres<'_>) -> Placement {
     let t = |i: usize| (p[0] - c.centers[i][0]).powi(2) + (p[1] - c.centers[i][1]).powi(2);
-    let (mut m1, mut m1_slot, mut m2) = (f64::INFINITY, usize::MAX, f64::INFINITY);
-    let mut candidates = Candidates::new();
+    let mut nearest = Nearest::new();
     let start = c.xs.partition_point(|&x| x < p[0]);
     let (mut left, mut right) = (start, start);
     loop {
         let gap_left = if left > 0 { p[0] - c.xs[left - 1] } else { f64::INFINITY };
         let gap_right = if right < c.xs.len() { c.xs[right] - p[0] } else { f64::INFINITY };
         let gap = gap_left.min(gap_right);
-        if gap == f64::INFINITY || gap * gap > m2 + c.margin {
+        if gap == f64::INFINITY || gap * gap > nearest.m[2] + c.margin {
             break;
         }
         let slot = if gap_left <= gap_right {
@@ -230,20 +365,33 @@ fn scan(p: [f64; 2], c: &Centres<'_>) -> Placement {
             right += 1;
             c.by_x[right - 1]
         };
-        let d = t(slot);
-        if d < m1 {
-            m2 = m1;
-            m1 = d;
-            m1_slot = slot;
-        } else if d < m2 {
-            m2 = d;
-        }
-        if d <= m1 + c.margin {
-            candidates.push((slot, d));
-        }
+        nearest.examine(slot, t(slot), c.margin);
     }
-    // Polis's rule among the candidates near the minimum: the last slot at the least distance,
-    // scanning in slot order with `<=`; that is the greatest slot among those at the least distance.
+    nearest.placement(p, c)
+}
+
+/// [`scan`] for a point whose centre in the previous step had slot `a`, at distance `upper` from
+/// centre `a` now: the centres are examined in order of their distance from centre `a`, until the
+/// triangle inequality `d(p, c) >= d(a, c) - upper` proves the rest farther than the third
+/// nearest by more than the rounding margins (twice [`Centres::margin`], so that no candidate
+/// within the margin of the nearest is missed). Same choice and bounds as [`scan`].
+fn scan_near(p: [f64; 2], c: &Centres<'_>, neighbours: &Neighbours, a: usize, upper: f64) -> Placement {
+    let t = |i: usize| (p[0] - c.centers[i][0]).powi(2) + (p[1] - c.centers[i][1]).powi(2);
+    let mut nearest = Nearest::new();
+    for &(d_a, slot) in neighbours.row(a) {
+        let lower = d_a - upper - c.slack;
+        if lower > 0.0 && lower * lower > nearest.m[2] + 2.0 * c.margin {
+            break;
+        }
+        nearest.examine(slot as usize, t(slot as usize), c.margin);
+    }
+    nearest.placement(p, c)
+}
+
+/// Polis's rule among candidate slots near the minimum: scanning in slot order with `<=` on
+/// Polis's [`distance`], the last slot at the least distance wins; that is the greatest slot among
+/// those at the least distance, whatever order the candidates come in.
+fn polis_choice(p: [f64; 2], c: &Centres<'_>, candidates: impl Iterator<Item = usize>) -> usize {
     let pp = norm2(&p);
     let polis = |i: usize| {
         let q = c.centers[i];
@@ -251,19 +399,42 @@ fn scan(p: [f64; 2], c: &Centres<'_>) -> Placement {
     };
     let mut best = usize::MAX;
     let mut best_d = f64::INFINITY;
-    for &(slot, d) in candidates.iter() {
-        if d > m1 + c.margin {
-            continue;
-        }
+    for slot in candidates {
         let d = polis(slot);
         if d < best_d || (d == best_d && (best == usize::MAX || slot > best)) {
             best = slot;
             best_d = d;
         }
     }
-    let (upper, lower) =
-        if best == m1_slot { (m1.sqrt(), m2.sqrt()) } else { (true_distance(p, c.centers[best]), m1.sqrt()) };
-    Placement { slot: best as u32, upper, lower }
+    best
+}
+
+/// Settles a point whose bounds prove that no centre but its own (`slot`) and the runner-up can
+/// be within `rest_lower - BOUND_MARGIN`: both distances are computed, and the nearer one, or
+/// Polis's rule when they are within the rounding margin, decides as [`scan`] would; `None` when
+/// the nearer of the two is not provably nearer than every other centre.
+fn settle_between_two(
+    p: [f64; 2],
+    c: &Centres<'_>,
+    slot: usize,
+    runner_up: usize,
+    rest_lower: f64,
+) -> Option<Placement> {
+    let t = |i: usize| (p[0] - c.centers[i][0]).powi(2) + (p[1] - c.centers[i][1]).powi(2);
+    let (ta, tb) = (t(slot), t(runner_up));
+    let m1 = ta.min(tb);
+    if m1.sqrt() >= rest_lower - BOUND_MARGIN {
+        return None;
+    }
+    let best = polis_choice(p, c, [slot, runner_up].into_iter().filter(|&s| t(s) <= m1 + c.margin));
+    let other = if best == slot { runner_up } else { slot };
+    Some(Placement {
+        slot: best as u32,
+        runner_up: other as u32,
+        upper: true_distance(p, c.centers[best]),
+        runner_up_lower: true_distance(p, c.centers[other]),
+        rest_lower,
+    })
 }
 
 impl<'a> Run<'a> {
@@ -285,35 +456,60 @@ impl<'a> Run<'a> {
         let order = map_order(&clusters.iter().map(|c| hash_long(c.id as i64)).collect::<Vec<_>>());
         let centers: Vec<[f64; 2]> = order.iter().map(|&i| clusters[i].center).collect();
         let ids: Vec<u32> = order.iter().map(|&i| clusters[i].id).collect();
-        let strip = Centres::new(&centers, self.points_scale);
-        if self.ids == ids && self.placements.len() == points.len() {
-            let moved: Vec<f64> = self.centers.iter().zip(&centers).map(|(&a, &b)| true_distance(a, b)).collect();
-            // The largest movement among the *other* centres bounds how much closer they came.
-            let (mut top, mut top_slot, mut second) = (0.0f64, usize::MAX, 0.0f64);
+        let same_clusters = self.ids == ids && self.placements.len() == points.len();
+        let moved: Vec<f64> = if same_clusters {
+            self.centers.iter().zip(&centers).map(|(&a, &b)| true_distance(a, b)).collect()
+        } else {
+            vec![]
+        };
+        let strip = Centres::new(&centers, self.points_scale, &moved);
+        if same_clusters {
+            // The three largest movements: the largest among centres other than a point's own and
+            // its runner-up bounds how much closer any of them came.
+            let mut top = [(0.0f64, usize::MAX); 3];
             for (slot, &m) in moved.iter().enumerate() {
-                if m > top {
-                    second = top;
-                    top = m;
-                    top_slot = slot;
-                } else if m > second {
-                    second = m;
+                if m > top[2].0 {
+                    top[2] = (m, slot);
+                    top.sort_by(|a, b| b.0.total_cmp(&a.0));
                 }
             }
+            let moved_other = |a: usize, b: usize| top.iter().find(|t| t.1 != a && t.1 != b).map_or(0.0, |t| t.0);
             self.placements.par_iter_mut().zip(&points.positions).with_min_len(MIN_POINTS_PER_JOB).for_each(
                 |(placement, &p)| {
                     let slot = placement.slot as usize;
-                    let lower = placement.lower - if slot == top_slot { second } else { top };
+                    let runner_up = placement.runner_up as usize;
+                    let runner_up_lower = if placement.runner_up == NONE {
+                        f64::INFINITY
+                    } else {
+                        placement.runner_up_lower - moved[runner_up]
+                    };
                     let upper = placement.upper + moved[slot];
-                    if upper < lower - BOUND_MARGIN {
-                        *placement = Placement { slot: slot as u32, upper, lower };
+                    let rest_lower = placement.rest_lower - moved_other(slot, runner_up);
+                    if upper < rest_lower.min(runner_up_lower) - BOUND_MARGIN {
+                        *placement = Placement { upper, runner_up_lower, rest_lower, ..*placement };
                         return;
                     }
+                    // Centres farther than `upper + rest_lower` from centre `slot` are farther than
+                    // `rest_lower` from the point whatever they did, so only nearby movements count.
                     let upper = true_distance(p, centers[slot]);
-                    *placement = if upper < lower - BOUND_MARGIN {
-                        Placement { slot: slot as u32, upper, lower }
-                    } else {
-                        scan(p, &strip)
+                    let radius = upper + placement.rest_lower + strip.slack;
+                    let rest_lower = match &strip.neighbours {
+                        Some(neighbours) => {
+                            placement.rest_lower - neighbours.moved_within(slot, placement.runner_up, radius)
+                        }
+                        None => rest_lower,
                     };
+                    if upper < rest_lower.min(runner_up_lower) - BOUND_MARGIN {
+                        *placement = Placement { upper, runner_up_lower, rest_lower, ..*placement };
+                        return;
+                    }
+                    *placement = (placement.runner_up != NONE)
+                        .then(|| settle_between_two(p, &strip, slot, runner_up, rest_lower))
+                        .flatten()
+                        .unwrap_or_else(|| match &strip.neighbours {
+                            Some(neighbours) => scan_near(p, &strip, neighbours, slot, upper),
+                            None => scan(p, &strip),
+                        });
                 },
             );
         } else {
