@@ -125,15 +125,38 @@ fn true_distance(a: [f64; 2], b: [f64; 2]) -> f64 {
 /// make the skipped scan choose differently (ties included).
 const BOUND_MARGIN: f64 = 1e-6;
 
-/// Hamerly's bounds between steps of one k-means run: per point, its slot, an upper bound on the
-/// distance to its centre and a lower bound on the distance to every other centre.
-#[derive(Default)]
-struct Bounds {
+/// Where one point stands between steps of a k-means run: its slot in the last step's map order
+/// and an upper bound on the distance to that centre; the runner-up's slot and a lower bound on
+/// the distance to it (Elkan 2003, for one centre); and a lower bound on the distance to every
+/// other centre (Hamerly 2010). Most points that could change cluster lie between their centre
+/// and the runner-up, whose own movement is small, so they are settled by two distances instead
+/// of a scan; only the last bound decays by the largest movement of any centre.
+#[derive(Clone, Copy)]
+struct Placement {
+    slot: u32,
+    runner_up: u32,
+    upper: f64,
+    runner_up_lower: f64,
+    rest_lower: f64,
+}
+
+/// No runner-up (a single centre).
+const NONE: u32 = u32::MAX;
+
+/// The state a k-means run carries from one step to the next, in flat arrays so that a step
+/// allocates nothing per point: the last step's clusters in slot order and each point's
+/// [`Placement`]. Members are not listed until the run ends ([`Run::clusters`]): a step needs
+/// only the centres.
+struct Run<'a> {
+    points: &'a Points,
+    /// Largest squared norm of any point (at least 1), for the rounding margin of [`Centres`].
+    points_scale: f64,
     ids: Vec<u32>,
     centers: Vec<[f64; 2]>,
-    slot: Vec<usize>,
-    upper: Vec<f64>,
-    lower: Vec<f64>,
+    /// One per point, valid for `ids` and `centers` when not empty.
+    placements: Vec<Placement>,
+    /// Members per slot of the last step.
+    counts: Vec<usize>,
 }
 
 /// The centres of one step, sorted by x for the strip search of [`scan`].
@@ -145,38 +168,194 @@ struct Centres<'a> {
     xs: Vec<f64>,
     /// Rounding margin for squared distances at this scale.
     margin: f64,
+    /// Rounding slack for a difference of distances at this scale.
+    slack: f64,
+    /// Each centre's neighbourhood, when there are few enough centres (see [`Neighbours`]).
+    neighbours: Option<Neighbours>,
 }
 
-impl<'a> Centres<'a> {
-    fn new(centers: &'a [[f64; 2]], points: &[[f64; 2]]) -> Self {
-        let mut by_x: Vec<usize> = (0..centers.len()).collect();
-        by_x.sort_by(|&a, &b| centers[a][0].total_cmp(&centers[b][0]).then(a.cmp(&b)));
-        let xs = by_x.iter().map(|&i| centers[i][0]).collect();
-        let norm2 = |p: &[f64; 2]| p[0] * p[0] + p[1] * p[1];
-        let scale = centers.iter().chain(points).map(norm2).fold(1.0f64, f64::max);
-        Centres { centers, by_x, xs, margin: 1e-12 * scale }
+/// Above this many centres, a step does without [`Neighbours`] (k² entries).
+const MAX_CENTRES_WITH_NEIGHBOURS: usize = 1024;
+
+/// Each centre's neighbourhood in one step (Elkan 2003 uses the same centre-to-centre distances):
+/// for slot `a`, every slot sorted by its centre's distance from centre `a`, and the two largest
+/// movements since the previous step among the first `i + 1` of them, `a` itself left out. The
+/// triangle inequality `d(p, c) >= d(a, c) - d(p, a)` then lets a point near centre `a` ignore
+/// every centre far from `a`: a rescan examines its neighbours nearest first and stops as soon as
+/// the rest are provably farther, and a bound decays only by the movement of nearby centres.
+struct Neighbours {
+    k: usize,
+    /// Row `a`: (distance from centre `a`, slot), ascending.
+    by_distance: Vec<(f64, u32)>,
+    /// Row `a`, position `i`: the two largest (movement, slot) among `by_distance[a][..=i]`, not `a`.
+    moved_prefix: Vec<[(f64, u32); 2]>,
+}
+
+impl Neighbours {
+    fn new(centers: &[[f64; 2]], moved: &[f64]) -> Neighbours {
+        let k = centers.len();
+        let mut by_distance = Vec::with_capacity(k * k);
+        let mut moved_prefix = Vec::with_capacity(k * k);
+        for (own, &a) in centers.iter().enumerate() {
+            let start = by_distance.len();
+            by_distance.extend(centers.iter().enumerate().map(|(slot, &c)| (true_distance(a, c), slot as u32)));
+            by_distance[start..].sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            let mut top = [(0.0f64, NONE); 2];
+            for &(_, slot) in &by_distance[start..] {
+                let m = moved.get(slot as usize).copied().unwrap_or(f64::INFINITY);
+                // Not necessarily first: another centre may coincide with it.
+                if slot as usize != own {
+                    if m > top[0].0 {
+                        top = [(m, slot), top[0]];
+                    } else if m > top[1].0 {
+                        top[1] = (m, slot);
+                    }
+                }
+                moved_prefix.push(top);
+            }
+        }
+        Neighbours { k, by_distance, moved_prefix }
+    }
+
+    fn row(&self, a: usize) -> &[(f64, u32)] {
+        &self.by_distance[a * self.k..(a + 1) * self.k]
+    }
+
+    /// The largest movement of a centre other than `a` and `b` within distance `radius` of centre
+    /// `a` (0 when none).
+    fn moved_within(&self, a: usize, b: u32, radius: f64) -> f64 {
+        let n = self.row(a).partition_point(|&(d, _)| d <= radius);
+        if n == 0 {
+            return 0.0;
+        }
+        let top = self.moved_prefix[a * self.k + n - 1];
+        top.iter().find(|t| t.1 != b).map_or(0.0, |t| t.0)
     }
 }
 
-/// Finds one point's centre: Polis's choice (the last minimum of [`distance`] in slot order) and
-/// the accurate distance to it and to the nearest other centre.
+impl<'a> Centres<'a> {
+    /// `points_scale` is the largest squared norm among the points (and 1), [`Run::points_scale`].
+    /// `moved[slot]` is how far each centre moved since the previous step (empty: unknown).
+    fn new(centers: &'a [[f64; 2]], points_scale: f64, moved: &[f64]) -> Self {
+        let mut by_x: Vec<usize> = (0..centers.len()).collect();
+        by_x.sort_by(|&a, &b| centers[a][0].total_cmp(&centers[b][0]).then(a.cmp(&b)));
+        let xs = by_x.iter().map(|&i| centers[i][0]).collect();
+        let scale = centers.iter().map(norm2).fold(points_scale, f64::max);
+        let neighbours = (centers.len() <= MAX_CENTRES_WITH_NEIGHBOURS).then(|| Neighbours::new(centers, moved));
+        Centres { centers, by_x, xs, margin: 1e-12 * scale, slack: 1e-12 * scale.sqrt(), neighbours }
+    }
+}
+
+fn norm2(p: &[f64; 2]) -> f64 {
+    p[0] * p[0] + p[1] * p[1]
+}
+
+/// Candidates within the rounding margin of the nearest centre: a few on the stack, more (many
+/// coincident centres) on the heap, so that a scan does not allocate.
+struct Candidates {
+    head: [(usize, f64); 8],
+    len: usize,
+    tail: Vec<(usize, f64)>,
+}
+
+impl Candidates {
+    fn new() -> Self {
+        Candidates { head: [(0, 0.0); 8], len: 0, tail: Vec::new() }
+    }
+    fn push(&mut self, c: (usize, f64)) {
+        if self.len < self.head.len() {
+            self.head[self.len] = c;
+            self.len += 1;
+        } else {
+            self.tail.push(c);
+        }
+    }
+    fn iter(&self) -> impl Iterator<Item = &(usize, f64)> {
+        self.head[..self.len].iter().chain(&self.tail)
+    }
+}
+
+/// The three centres nearest a point among those examined so far, and the candidates for Polis's
+/// choice: every centre examined while within the rounding margin of the least distance.
+struct Nearest {
+    /// The three least squared distances and their slots, least first.
+    m: [f64; 3],
+    m_slot: [usize; 3],
+    candidates: Candidates,
+}
+
+impl Nearest {
+    fn new() -> Self {
+        Nearest { m: [f64::INFINITY; 3], m_slot: [usize::MAX; 3], candidates: Candidates::new() }
+    }
+
+    fn examine(&mut self, slot: usize, d: f64, margin: f64) {
+        let (m, m_slot) = (&mut self.m, &mut self.m_slot);
+        if d < m[2] {
+            if d < m[1] {
+                m[2] = m[1];
+                m_slot[2] = m_slot[1];
+                if d < m[0] {
+                    m[1] = m[0];
+                    m_slot[1] = m_slot[0];
+                    m[0] = d;
+                    m_slot[0] = slot;
+                } else {
+                    m[1] = d;
+                    m_slot[1] = slot;
+                }
+            } else {
+                m[2] = d;
+                m_slot[2] = slot;
+            }
+        }
+        if d <= m[0] + margin {
+            self.candidates.push((slot, d));
+        }
+    }
+
+    /// Polis's choice among the candidates, once every centre not examined is provably farther
+    /// than the third nearest examined; the runner-up is the nearest other centre, and every centre
+    /// but those two is at least as far as the nearest one that is neither.
+    fn placement(&self, p: [f64; 2], c: &Centres<'_>) -> Placement {
+        let (m, m_slot) = (&self.m, &self.m_slot);
+        let near = self.candidates.iter().filter(|&&(_, d)| d <= m[0] + c.margin).map(|&(s, _)| s);
+        let best = polis_choice(p, c, near);
+        let (runner_up, runner_up_d, rest) = if best == m_slot[0] {
+            (m_slot[1], m[1], m[2])
+        } else if best == m_slot[1] {
+            (m_slot[0], m[0], m[2])
+        } else {
+            (m_slot[0], m[0], m[1])
+        };
+        Placement {
+            slot: best as u32,
+            runner_up: if runner_up == usize::MAX { NONE } else { runner_up as u32 },
+            upper: true_distance(p, c.centers[best]),
+            runner_up_lower: runner_up_d.sqrt(),
+            rest_lower: rest.sqrt(),
+        }
+    }
+}
+
+/// Finds one point's centre: Polis's choice (the last minimum of [`distance`] in slot order), the
+/// runner-up and the bounds of its [`Placement`].
 ///
 /// Only centres in a vertical strip around the point are examined: the strip widens until the
-/// horizontal gap alone exceeds the second-nearest distance found, so every centre outside is
-/// provably farther than the nearest two. Every centre within a rounding margin of the nearest is
-/// a candidate, and Polis's rule decides among them with Polis's own distance formula, so the
+/// horizontal gap alone exceeds the third-nearest distance found, so every centre outside is
+/// provably farther than the nearest three. Every centre within a rounding margin of the nearest
+/// is a candidate, and Polis's rule decides among them with Polis's own distance formula, so the
 /// choice is exactly Polis's, ties included.
-fn scan(p: [f64; 2], c: &Centres<'_>) -> (usize, f64, f64) {
+fn scan(p: [f64; 2], c: &Centres<'_>) -> Placement {
     let t = |i: usize| (p[0] - c.centers[i][0]).powi(2) + (p[1] - c.centers[i][1]).powi(2);
-    let (mut m1, mut m1_slot, mut m2) = (f64::INFINITY, usize::MAX, f64::INFINITY);
-    let mut candidates: Vec<(usize, f64)> = Vec::with_capacity(8);
+    let mut nearest = Nearest::new();
     let start = c.xs.partition_point(|&x| x < p[0]);
     let (mut left, mut right) = (start, start);
     loop {
         let gap_left = if left > 0 { p[0] - c.xs[left - 1] } else { f64::INFINITY };
         let gap_right = if right < c.xs.len() { c.xs[right] - p[0] } else { f64::INFINITY };
         let gap = gap_left.min(gap_right);
-        if gap == f64::INFINITY || gap * gap > m2 + c.margin {
+        if gap == f64::INFINITY || gap * gap > nearest.m[2] + c.margin {
             break;
         }
         let slot = if gap_left <= gap_right {
@@ -186,108 +365,222 @@ fn scan(p: [f64; 2], c: &Centres<'_>) -> (usize, f64, f64) {
             right += 1;
             c.by_x[right - 1]
         };
-        let d = t(slot);
-        if d < m1 {
-            m2 = m1;
-            m1 = d;
-            m1_slot = slot;
-        } else if d < m2 {
-            m2 = d;
-        }
-        if d <= m1 + c.margin {
-            candidates.push((slot, d));
-        }
+        nearest.examine(slot, t(slot), c.margin);
     }
-    // Polis's rule among the candidates near the minimum: the last slot at the least distance.
-    let pp = p[0] * p[0] + p[1] * p[1];
+    nearest.placement(p, c)
+}
+
+/// [`scan`] for a point whose centre in the previous step had slot `a`, at distance `upper` from
+/// centre `a` now: the centres are examined in order of their distance from centre `a`, until the
+/// triangle inequality `d(p, c) >= d(a, c) - upper` proves the rest farther than the third
+/// nearest by more than the rounding margins (twice [`Centres::margin`], so that no candidate
+/// within the margin of the nearest is missed). Same choice and bounds as [`scan`].
+fn scan_near(p: [f64; 2], c: &Centres<'_>, neighbours: &Neighbours, a: usize, upper: f64) -> Placement {
+    let t = |i: usize| (p[0] - c.centers[i][0]).powi(2) + (p[1] - c.centers[i][1]).powi(2);
+    let mut nearest = Nearest::new();
+    for &(d_a, slot) in neighbours.row(a) {
+        let lower = d_a - upper - c.slack;
+        if lower > 0.0 && lower * lower > nearest.m[2] + 2.0 * c.margin {
+            break;
+        }
+        nearest.examine(slot as usize, t(slot as usize), c.margin);
+    }
+    nearest.placement(p, c)
+}
+
+/// Polis's rule among candidate slots near the minimum: scanning in slot order with `<=` on
+/// Polis's [`distance`], the last slot at the least distance wins; that is the greatest slot among
+/// those at the least distance, whatever order the candidates come in.
+fn polis_choice(p: [f64; 2], c: &Centres<'_>, candidates: impl Iterator<Item = usize>) -> usize {
+    let pp = norm2(&p);
     let polis = |i: usize| {
         let q = c.centers[i];
-        (pp + (q[0] * q[0] + q[1] * q[1]) - 2.0 * (p[0] * q[0] + p[1] * q[1])).max(0.0).sqrt()
+        (pp + norm2(&q) - 2.0 * (p[0] * q[0] + p[1] * q[1])).max(0.0).sqrt()
     };
     let mut best = usize::MAX;
     let mut best_d = f64::INFINITY;
-    let mut near: Vec<usize> = candidates.iter().filter(|&&(_, d)| d <= m1 + c.margin).map(|&(s, _)| s).collect();
-    near.sort_unstable();
-    for slot in near {
+    for slot in candidates {
         let d = polis(slot);
-        if d <= best_d {
+        if d < best_d || (d == best_d && (best == usize::MAX || slot > best)) {
             best = slot;
             best_d = d;
         }
     }
-    let (upper, lower) =
-        if best == m1_slot { (m1.sqrt(), m2.sqrt()) } else { (true_distance(p, c.centers[best]), m1.sqrt()) };
-    (best, upper, lower)
+    best
 }
 
-/// One k-means step (`cluster-step`): every point joins its nearest centre, ties going to the
-/// **last** cluster in Clojure map order; empty clusters are dropped; centres become the
-/// (weighted) mean of their members. Parallel over points. A full scan is O(points x clusters);
-/// with `bounds` from the previous step of the same run, only points whose bounds overlap are
-/// rescanned (Hamerly 2010), which gives the same assignment.
-fn cluster_step(points: &Points, clusters: &[Cluster], bounds: &mut Bounds) -> Vec<Cluster> {
-    let order = map_order(&clusters.iter().map(|c| hash_long(c.id as i64)).collect::<Vec<_>>());
-    let centers: Vec<[f64; 2]> = order.iter().map(|&i| clusters[i].center).collect();
-    let ids: Vec<u32> = order.iter().map(|&i| clusters[i].id).collect();
-    let strip = Centres::new(&centers, &points.positions);
-    let assigned: Vec<(usize, f64, f64)> = if bounds.ids == ids && bounds.slot.len() == points.len() {
-        let moved: Vec<f64> = bounds.centers.iter().zip(&centers).map(|(&a, &b)| true_distance(a, b)).collect();
-        // The largest movement among the *other* centres bounds how much closer they came.
-        let (mut top, mut top_slot, mut second) = (0.0f64, usize::MAX, 0.0f64);
-        for (slot, &m) in moved.iter().enumerate() {
-            if m > top {
-                second = top;
-                top = m;
-                top_slot = slot;
-            } else if m > second {
-                second = m;
-            }
-        }
-        (0..points.len())
-            .into_par_iter()
-            .with_min_len(MIN_POINTS_PER_JOB)
-            .map(|i| {
-                let slot = bounds.slot[i];
-                let upper = bounds.upper[i] + moved[slot];
-                let lower = bounds.lower[i] - if slot == top_slot { second } else { top };
-                if upper < lower - BOUND_MARGIN {
-                    (slot, upper, lower)
-                } else {
-                    scan(points.positions[i], &strip)
-                }
-            })
-            .collect()
-    } else {
-        points.positions.par_iter().with_min_len(MIN_POINTS_PER_JOB).map(|&p| scan(p, &strip)).collect()
-    };
-    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
-    for (row, &(slot, _, _)) in assigned.iter().enumerate() {
-        rows[slot].push(row);
+/// Settles a point whose bounds prove that no centre but its own (`slot`) and the runner-up can
+/// be within `rest_lower - BOUND_MARGIN`: both distances are computed, and the nearer one, or
+/// Polis's rule when they are within the rounding margin, decides as [`scan`] would; `None` when
+/// the nearer of the two is not provably nearer than every other centre.
+fn settle_between_two(
+    p: [f64; 2],
+    c: &Centres<'_>,
+    slot: usize,
+    runner_up: usize,
+    rest_lower: f64,
+) -> Option<Placement> {
+    let t = |i: usize| (p[0] - c.centers[i][0]).powi(2) + (p[1] - c.centers[i][1]).powi(2);
+    let (ta, tb) = (t(slot), t(runner_up));
+    let m1 = ta.min(tb);
+    if m1.sqrt() >= rest_lower - BOUND_MARGIN {
+        return None;
     }
-    *bounds = Bounds {
-        ids,
-        centers,
-        slot: assigned.iter().map(|a| a.0).collect(),
-        upper: assigned.iter().map(|a| a.1).collect(),
-        lower: assigned.iter().map(|a| a.2).collect(),
-    };
-    clusters_from_slots(points, clusters, &order, &rows)
+    let best = polis_choice(p, c, [slot, runner_up].into_iter().filter(|&s| t(s) <= m1 + c.margin));
+    let other = if best == slot { runner_up } else { slot };
+    Some(Placement {
+        slot: best as u32,
+        runner_up: other as u32,
+        upper: true_distance(p, c.centers[best]),
+        runner_up_lower: true_distance(p, c.centers[other]),
+        rest_lower,
+    })
 }
 
-/// The clusters after an assignment (the end of `cluster-step`): in map order, empty ones dropped,
-/// each centred on the (weighted) mean of its members. `rows[slot]` are the points of the cluster
-/// at `order[slot]`.
-fn clusters_from_slots(points: &Points, clusters: &[Cluster], order: &[usize], rows: &[Vec<usize>]) -> Vec<Cluster> {
-    order
-        .iter()
-        .enumerate()
-        .filter(|(slot, _)| !rows[*slot].is_empty())
-        .map(|(slot, &i)| Cluster {
-            id: clusters[i].id,
-            members: rows[slot].iter().map(|&r| points.names[r]).collect(),
-            center: weighted_mean(&rows[slot], points),
-        })
-        .collect()
+impl<'a> Run<'a> {
+    fn new(points: &'a Points) -> Self {
+        let points_scale = points.positions.iter().map(norm2).fold(1.0f64, f64::max);
+        Run { points, points_scale, ids: vec![], centers: vec![], placements: vec![], counts: vec![] }
+    }
+
+    /// One k-means step (`cluster-step`): every point joins its nearest centre, ties going to the
+    /// **last** cluster in Clojure map order; empty clusters are dropped; centres become the
+    /// (weighted) mean of their members. Returns the clusters in map order, members not listed.
+    ///
+    /// A full scan is O(points x clusters); after a step of the same run, a point is rescanned
+    /// only when its bounds, or its bounds with the distance to its own centre recomputed, no
+    /// longer prove that it stays (Hamerly 2010), which gives the same assignment. Parallel over
+    /// points, each independent of the others, so the result does not depend on the threads.
+    fn step(&mut self, clusters: &[Cluster]) -> Vec<Cluster> {
+        let points = self.points;
+        let order = map_order(&clusters.iter().map(|c| hash_long(c.id as i64)).collect::<Vec<_>>());
+        let centers: Vec<[f64; 2]> = order.iter().map(|&i| clusters[i].center).collect();
+        let ids: Vec<u32> = order.iter().map(|&i| clusters[i].id).collect();
+        let same_clusters = self.ids == ids && self.placements.len() == points.len();
+        let moved: Vec<f64> = if same_clusters {
+            self.centers.iter().zip(&centers).map(|(&a, &b)| true_distance(a, b)).collect()
+        } else {
+            vec![]
+        };
+        let strip = Centres::new(&centers, self.points_scale, &moved);
+        if same_clusters {
+            // The three largest movements: the largest among centres other than a point's own and
+            // its runner-up bounds how much closer any of them came.
+            let mut top = [(0.0f64, usize::MAX); 3];
+            for (slot, &m) in moved.iter().enumerate() {
+                if m > top[2].0 {
+                    top[2] = (m, slot);
+                    top.sort_by(|a, b| b.0.total_cmp(&a.0));
+                }
+            }
+            let moved_other = |a: usize, b: usize| top.iter().find(|t| t.1 != a && t.1 != b).map_or(0.0, |t| t.0);
+            self.placements.par_iter_mut().zip(&points.positions).with_min_len(MIN_POINTS_PER_JOB).for_each(
+                |(placement, &p)| {
+                    let slot = placement.slot as usize;
+                    let runner_up = placement.runner_up as usize;
+                    let runner_up_lower = if placement.runner_up == NONE {
+                        f64::INFINITY
+                    } else {
+                        placement.runner_up_lower - moved[runner_up]
+                    };
+                    let upper = placement.upper + moved[slot];
+                    let rest_lower = placement.rest_lower - moved_other(slot, runner_up);
+                    if upper < rest_lower.min(runner_up_lower) - BOUND_MARGIN {
+                        *placement = Placement { upper, runner_up_lower, rest_lower, ..*placement };
+                        return;
+                    }
+                    // Centres farther than `upper + rest_lower` from centre `slot` are farther than
+                    // `rest_lower` from the point whatever they did, so only nearby movements count.
+                    let upper = true_distance(p, centers[slot]);
+                    let radius = upper + placement.rest_lower + strip.slack;
+                    let rest_lower = match &strip.neighbours {
+                        Some(neighbours) => {
+                            placement.rest_lower - neighbours.moved_within(slot, placement.runner_up, radius)
+                        }
+                        None => rest_lower,
+                    };
+                    if upper < rest_lower.min(runner_up_lower) - BOUND_MARGIN {
+                        *placement = Placement { upper, runner_up_lower, rest_lower, ..*placement };
+                        return;
+                    }
+                    *placement = (placement.runner_up != NONE)
+                        .then(|| settle_between_two(p, &strip, slot, runner_up, rest_lower))
+                        .flatten()
+                        .unwrap_or_else(|| match &strip.neighbours {
+                            Some(neighbours) => scan_near(p, &strip, neighbours, slot, upper),
+                            None => scan(p, &strip),
+                        });
+                },
+            );
+        } else {
+            self.placements =
+                points.positions.par_iter().with_min_len(MIN_POINTS_PER_JOB).map(|&p| scan(p, &strip)).collect();
+        }
+        let means = self.means(centers.len());
+        let next = order
+            .iter()
+            .zip(&means)
+            .filter_map(|(&i, mean)| mean.map(|center| Cluster { id: clusters[i].id, members: vec![], center }))
+            .collect();
+        self.ids = ids;
+        self.centers = centers;
+        next
+    }
+
+    /// The (weighted) mean of each slot's members, `None` for an empty slot; also counts them.
+    /// Bit-identical to [`weighted_mean`] of the slot's rows: one pass in row order adds each
+    /// point to its slot's sum, which is the same sequence of additions per slot.
+    fn means(&mut self, slots: usize) -> Vec<Option<[f64; 2]>> {
+        let points = self.points;
+        let mut counts = vec![0usize; slots];
+        let means = if points.weights.is_none() {
+            let mut sums = vec![[0.0f64, 0.0]; slots];
+            for (placement, p) in self.placements.iter().zip(&points.positions) {
+                let slot = placement.slot as usize;
+                sums[slot][0] += p[0];
+                sums[slot][1] += p[1];
+                counts[slot] += 1;
+            }
+            sums.iter()
+                .zip(&counts)
+                .map(|(s, &n)| {
+                    let inv = 1.0 / n as f64;
+                    (n > 0).then(|| [s[0] * inv, s[1] * inv])
+                })
+                .collect()
+        } else {
+            // Weighted (the group level: a hundred points at most).
+            let rows = self.rows(slots);
+            for (count, r) in counts.iter_mut().zip(&rows) {
+                *count = r.len();
+            }
+            rows.iter().map(|r| (!r.is_empty()).then(|| weighted_mean(r, points))).collect()
+        };
+        self.counts = counts;
+        means
+    }
+
+    /// The rows of each slot, in data order.
+    fn rows(&self, slots: usize) -> Vec<Vec<usize>> {
+        let mut rows: Vec<Vec<usize>> = vec![Vec::new(); slots];
+        for (row, placement) in self.placements.iter().enumerate() {
+            rows[placement.slot as usize].push(row);
+        }
+        rows
+    }
+
+    /// Lists the members (names, in data order) of the clusters of the last step, which returned
+    /// `clusters`: its non-empty slots, in slot order.
+    fn with_members(&self, mut clusters: Vec<Cluster>) -> Vec<Cluster> {
+        let mut members: Vec<Vec<usize>> = self.counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+        for (placement, &name) in self.placements.iter().zip(&self.points.names) {
+            members[placement.slot as usize].push(name);
+        }
+        for (cluster, m) in clusters.iter_mut().zip(members.into_iter().filter(|m| !m.is_empty())) {
+            cluster.members = m;
+        }
+        clusters
+    }
 }
 
 /// `same-clustering?`: centres sorted lexicographically, zipped (truncating), all closer than 0.01.
@@ -493,9 +786,9 @@ pub fn kmeans_cold(points: &Points, k: usize, cold: MultiStart, max_iters: usize
 fn iterate(points: &Points, start: Vec<Cluster>, max_iters: usize) -> Vec<Cluster> {
     let mut clusters = start;
     let mut iter = max_iters;
-    let mut bounds = Bounds::default();
+    let mut run = Run::new(points);
     loop {
-        let next = cluster_step(points, &clusters, &mut bounds);
+        let next = run.step(&clusters);
         if iter == 0 || same_clustering(&clusters, &next) {
             clusters = next;
             break;
@@ -503,6 +796,7 @@ fn iterate(points: &Points, start: Vec<Cluster>, max_iters: usize) -> Vec<Cluste
         clusters = next;
         iter -= 1;
     }
+    let mut clusters = run.with_members(clusters);
     clusters.sort_by_key(|c| c.id);
     clusters
 }
@@ -555,36 +849,18 @@ mod tests {
         // The point (1,0) is equidistant from centres (0,0) id 0 and (2,0) id 1; with two clusters
         // (an array map) the later one, id 1, wins.
         let p = pts(&[[0.0, 0.0], [2.0, 0.0], [1.0, 0.0]]);
-        let step = cluster_step(
-            &p,
-            &[
-                Cluster { id: 0, members: vec![], center: [0.0, 0.0] },
-                Cluster { id: 1, members: vec![], center: [2.0, 0.0] },
-            ],
-            &mut Bounds::default(),
-        );
-        assert_eq!(step[1].members, vec![1, 2]);
+        let start = vec![
+            Cluster { id: 0, members: vec![], center: [0.0, 0.0] },
+            Cluster { id: 1, members: vec![], center: [2.0, 0.0] },
+        ];
+        let one_step = iterate(&p, start, 0);
+        assert_eq!(one_step[1].members, vec![1, 2]);
     }
 
-    #[test]
-    fn strip_search_and_bounds_give_the_same_clustering_as_brute_force() {
-        // 5,000 points in blobs with exact duplicates, 100 clusters (hash-ordered ties).
-        let mut rng = crate::rng::Rng::new(9);
-        let positions: Vec<[f64; 2]> = (0..5000)
-            .map(|i| {
-                let c = (i % 7) as f64;
-                let q = [c * 1.5 + rng.uniform(), (c * 0.7).sin() * 3.0 + rng.uniform()];
-                if i % 10 == 0 {
-                    [(q[0] * 4.0).round() / 4.0, (q[1] * 4.0).round() / 4.0]
-                } else {
-                    q
-                }
-            })
-            .collect();
-        let p = pts(&positions);
-        let fast = kmeans(&p, 100, None, 100);
-        // Reference: the same loop with a brute-force step that follows `cluster-step` literally:
-        // every centre in map order, `distance`, last minimum wins.
+    /// Polis's `kmeans` loop from `start`, with a step that follows `cluster-step` literally: every
+    /// point against every centre in map order with Polis's `distance`, the last minimum wins,
+    /// empty clusters dropped, centres the `weighted-mean` of the members' rows.
+    fn brute_force_kmeans(p: &Points, start: Vec<Cluster>, max_iters: usize) -> Vec<Cluster> {
         let brute_step = |clusters: &[Cluster]| -> Vec<Cluster> {
             let order = map_order(&clusters.iter().map(|c| hash_long(c.id as i64)).collect::<Vec<_>>());
             let mut rows: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
@@ -599,11 +875,20 @@ mod tests {
                 }
                 rows[best].push(row);
             }
-            clusters_from_slots(&p, clusters, &order, &rows)
+            order
+                .iter()
+                .zip(&rows)
+                .filter(|(_, rows)| !rows.is_empty())
+                .map(|(&i, rows)| Cluster {
+                    id: clusters[i].id,
+                    members: rows.iter().map(|&r| p.names[r]).collect(),
+                    center: weighted_mean(rows, p),
+                })
+                .collect()
         };
-        let mut clusters = init_clusters(&p, 100);
-        let mut iter = 100;
-        let mut slow = loop {
+        let mut clusters = start;
+        let mut iter = max_iters;
+        let mut out = loop {
             let next = brute_step(&clusters);
             if iter == 0 || same_clustering(&clusters, &next) {
                 break next;
@@ -611,8 +896,97 @@ mod tests {
             clusters = next;
             iter -= 1;
         };
-        slow.sort_by_key(|c| c.id);
-        assert_eq!(fast, slow);
+        out.sort_by_key(|c| c.id);
+        out
+    }
+
+    /// Equal to the bit: ids, members in order, and centres (`==` would let -0.0 pass for 0.0).
+    fn assert_identical(ours: &[Cluster], reference: &[Cluster]) {
+        let bits = |cs: &[Cluster]| -> Vec<(u32, Vec<usize>, [u64; 2])> {
+            cs.iter().map(|c| (c.id, c.members.clone(), [c.center[0].to_bits(), c.center[1].to_bits()])).collect()
+        };
+        assert_eq!(bits(ours), bits(reference));
+    }
+
+    /// `n` points in seven overlapping blobs, every tenth snapped to a 0.25 grid (exact duplicates
+    /// and exactly tied distances), names shuffled so that names and rows differ.
+    fn blobs(n: usize, seed: u64) -> Points {
+        let mut rng = crate::rng::Rng::new(seed);
+        let positions: Vec<[f64; 2]> = (0..n)
+            .map(|i| {
+                let c = (i % 7) as f64;
+                let q = [c * 1.5 + rng.uniform(), (c * 0.7).sin() * 3.0 + rng.uniform()];
+                if i % 10 == 0 {
+                    [(q[0] * 4.0).round() / 4.0, (q[1] * 4.0).round() / 4.0]
+                } else {
+                    q
+                }
+            })
+            .collect();
+        Points::new((0..n).map(|i| (i * 7919) % n + 3 * n).collect(), positions, None)
+    }
+
+    #[test]
+    fn strip_search_and_bounds_give_the_same_clustering_as_brute_force() {
+        // 5,000 points in blobs with exact duplicates, 100 clusters (hash-ordered ties).
+        let p = blobs(5000, 9);
+        assert_identical(&kmeans(&p, 100, None, 100), &brute_force_kmeans(&p, init_clusters(&p, 100), 100));
+    }
+
+    #[test]
+    fn grid_points_full_of_exact_ties_cluster_as_brute_force_does() {
+        // Integer grid points, many repeated: distances tie exactly all the time, centres coincide.
+        let positions: Vec<[f64; 2]> =
+            (0..3000).map(|i: i64| [((i * 37) % 23 - 11) as f64, ((i * 11) % 17 - 8) as f64 * 0.5]).collect();
+        let p = pts(&positions);
+        for k in [2, 7, 50, 100, 400] {
+            assert_identical(&kmeans(&p, k, None, 100), &brute_force_kmeans(&p, init_clusters(&p, k), 100));
+        }
+    }
+
+    #[test]
+    fn far_from_the_origin_and_tiny_spreads_cluster_as_brute_force_does() {
+        // Large coordinates (Polis's distance formula loses digits) and a tiny spread.
+        let b = blobs(3000, 4);
+        for (offset, scale) in [(1e4, 1.0), (0.0, 1e-7), (-3e3, 1e-3)] {
+            let positions = b.positions.iter().map(|q| [offset + q[0] * scale, q[1] * scale - offset]).collect();
+            let p = Points::new(b.names.clone(), positions, None);
+            assert_identical(&kmeans(&p, 100, None, 100), &brute_force_kmeans(&p, init_clusters(&p, 100), 100));
+        }
+    }
+
+    #[test]
+    fn weighted_points_cluster_as_brute_force_does() {
+        // The group level: base-cluster centres weighted by their member counts.
+        let b = blobs(100, 2);
+        let weights: Vec<f64> = (0..100).map(|i| 1.0 + ((i * 37) % 50) as f64).collect();
+        let p = Points::new(b.names.clone(), b.positions.clone(), Some(weights));
+        for k in 2..=5 {
+            assert_identical(&kmeans(&p, k, None, 20), &brute_force_kmeans(&p, init_clusters(&p, k), 20));
+        }
+    }
+
+    #[test]
+    fn warm_starts_cluster_as_brute_force_does_from_the_same_clean_start() {
+        // Previous clusters of an earlier update: some lost, some members gone, new points added.
+        let p = blobs(6000, 5);
+        let earlier = Points::new(p.names[..4000].to_vec(), p.positions[..4000].to_vec(), None);
+        let previous: Vec<Cluster> = kmeans(&earlier, 100, None, 100).into_iter().filter(|c| c.id % 4 != 1).collect();
+        let start = clean_start(&p, &previous, 100);
+        assert_identical(&kmeans(&p, 100, Some(&previous), 100), &brute_force_kmeans(&p, start, 100));
+    }
+
+    #[test]
+    fn results_do_not_depend_on_the_number_of_threads() {
+        // Enough points that the parallel steps split into several jobs.
+        let p = blobs(4 * MIN_POINTS_PER_JOB + 17, 11);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+            pool.install(|| kmeans(&p, 100, None, 100))
+        };
+        let one = run(1);
+        assert_identical(&run(3), &one);
+        assert_identical(&one, &brute_force_kmeans(&p, init_clusters(&p, 100), 100));
     }
 
     #[test]
