@@ -177,6 +177,13 @@ struct Centres<'a> {
 /// Above this many centres, a step does without [`Neighbours`] (k² entries).
 const MAX_CENTRES_WITH_NEIGHBOURS: usize = 1024;
 
+/// The neighbourhoods cost O(k² log k) per step, which only many points repay: they are built
+/// when there are at least this many points per pair of centres (40,000 points for Polis's 100
+/// base clusters). Without them every placement is still exact, by the strip search. The unit
+/// tests build them always, so that the brute-force comparisons below cover them on small inputs
+/// (the integration tests run the library as shipped).
+const MIN_POINTS_PER_NEIGHBOUR_PAIR: usize = if cfg!(test) { 0 } else { 4 };
+
 /// Each centre's neighbourhood in one step (Elkan 2003 uses the same centre-to-centre distances):
 /// for slot `a`, every slot sorted by its centre's distance from centre `a`, and the two largest
 /// movements since the previous step among the first `i + 1` of them, `a` itself left out. The
@@ -236,12 +243,14 @@ impl Neighbours {
 impl<'a> Centres<'a> {
     /// `points_scale` is the largest squared norm among the points (and 1), [`Run::points_scale`].
     /// `moved[slot]` is how far each centre moved since the previous step (empty: unknown).
-    fn new(centers: &'a [[f64; 2]], points_scale: f64, moved: &[f64]) -> Self {
+    fn new(centers: &'a [[f64; 2]], points_scale: f64, moved: &[f64], n_points: usize) -> Self {
         let mut by_x: Vec<usize> = (0..centers.len()).collect();
         by_x.sort_by(|&a, &b| centers[a][0].total_cmp(&centers[b][0]).then(a.cmp(&b)));
         let xs = by_x.iter().map(|&i| centers[i][0]).collect();
         let scale = centers.iter().map(norm2).fold(points_scale, f64::max);
-        let neighbours = (centers.len() <= MAX_CENTRES_WITH_NEIGHBOURS).then(|| Neighbours::new(centers, moved));
+        let k = centers.len();
+        let worth_it = k <= MAX_CENTRES_WITH_NEIGHBOURS && n_points >= MIN_POINTS_PER_NEIGHBOUR_PAIR * k * k;
+        let neighbours = worth_it.then(|| Neighbours::new(centers, moved));
         Centres { centers, by_x, xs, margin: 1e-12 * scale, slack: 1e-12 * scale.sqrt(), neighbours }
     }
 }
@@ -462,7 +471,7 @@ impl<'a> Run<'a> {
         } else {
             vec![]
         };
-        let strip = Centres::new(&centers, self.points_scale, &moved);
+        let strip = Centres::new(&centers, self.points_scale, &moved, points.len());
         if same_clusters {
             // The three largest movements: the largest among centres other than a point's own and
             // its runner-up bounds how much closer any of them came.

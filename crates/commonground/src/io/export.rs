@@ -216,6 +216,9 @@ pub(crate) fn read_votes_file(path: &Path, known: Option<&HashSet<Id>>) -> Resul
 fn read_votes_fast(path: &Path, known: Option<&HashSet<Id>>, block_bytes: usize) -> Result<Option<VotesCsv>> {
     let io = |source| Error::Io { path: path.to_path_buf(), source };
     let mut file = open(path)?;
+    // A small file needs no full-size block (zeroing 32 MB costs more than reading a small export).
+    let size = file.metadata().map_err(io)?.len();
+    let block_bytes = block_bytes.min(usize::try_from(size).unwrap_or(usize::MAX).saturating_add(1).max(1 << 16));
     let mut buf: Vec<u8> = Vec::with_capacity(block_bytes);
     let mut eof = fill(&mut file, &mut buf, block_bytes).map_err(io)?;
     let Some(header_end) = memchr::memchr(b'\n', &buf) else { return Ok(None) };
