@@ -32,6 +32,7 @@ import platform
 import re
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -336,6 +337,57 @@ def stage_table(results: Dict[Input, Dict[str, Outcome]]) -> List[str]:
     return lines
 
 
+# -- incremental updates -----------------------------------------------------------------------
+
+INCREMENTAL_ARGS = ["100000", "2000", "5000000", "1000", "10"]
+UPDATE_LINE = re.compile(r"update \d+: (\d+) votes in (\d+) ms \((.*)\)")
+
+
+def run_incremental(cli: Path, warm: str, env: Dict[str, str], timeout: float) -> Dict[str, float]:
+    """Runs the ``incremental_update`` example (built beside the CLI) with the PCA warm start
+    ``warm``; returns the median of each stage over its updates, and of the whole update, in ms."""
+    binary = cli.with_name("incremental_update")
+    if not binary.is_file():
+        raise ChildFailed(f"no {binary}: cargo build --release -p commonground-examples --bin incremental_update")
+    stdout, _, _, _ = run_child([str(binary), *INCREMENTAL_ARGS], {**env, "CG_WARM": warm}, timeout)
+    updates = []
+    for total, stages in ((float(m[2]), m[3]) for m in UPDATE_LINE.finditer(stdout)):
+        row = {name: float(ms) for name, ms in re.findall(r"([a-z]+) (\d+)(?:[ ,)]|$)", stages)}
+        row["update"] = total
+        updates.append(row)
+    if not updates:
+        raise ChildFailed(f"no update lines in the output: {stdout.strip()[-200:]!r}")
+    return {name: statistics.median(u[name] for u in updates) for name in updates[0]}
+
+
+def incremental_section(cli: Path, env: Dict[str, str], timeout: float) -> List[str]:
+    """The table of one 1,000-vote update into a 100,000-participant conversation, per PCA warm start."""
+    lines = [
+        "Incremental updates: `incremental_update " + " ".join(INCREMENTAL_ARGS) + "` (100,000 participants, "
+        "2,000 statements, 5M votes, then 10 batches of 1,000 new votes through `Conversation::update`); median "
+        "over the 10 updates, in ms:",
+        "",
+        "| PCA warm start | update | matrix | pca | clustering | statistics | bridging |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    medians = {}
+    for warm, label in (("lanczos", "Lanczos (`pca_warm_start = \"lanczos\"`)"), ("polis", "Polis's power iteration (default)")):
+        print(f"incremental updates, {warm} warm start ...", file=sys.stderr, flush=True)
+        try:
+            m = run_incremental(cli, warm, env, timeout)
+        except ChildFailed as failure:
+            lines.append(f"| {label} | {failure} | | | | | |")
+            continue
+        medians[warm] = m["update"]
+        stages = " | ".join(f"{m.get(name, float('nan')):.0f}" for name in ("matrix", "pca", "clustering", "statistics", "bridging"))
+        lines.append(f"| {label} | {m['update']:.0f} | {stages} |")
+    if "lanczos" in medians:
+        best = medians["lanczos"]
+        lines += ["", f"- Incremental update of 1,000 votes into 100,000 participants: median {best:.0f} ms with the "
+                  f"Lanczos warm start (target < 200 ms: {'met' if best < 200 else 'not met'})."]
+    return lines
+
+
 def target_lines(results: Dict[Input, Dict[str, Outcome]], opendata: List[str]) -> List[str]:
     """The issue's two targets, checked on this run's numbers."""
     lines = []
@@ -448,6 +500,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
                              "(default: half of the machine's RAM)")
     parser.add_argument("--skip-reddwarf", action="store_true", help="do not run red-dwarf")
     parser.add_argument("--skip-python", action="store_true", help="do not run commonground's Python package")
+    parser.add_argument("--skip-incremental", action="store_true",
+                        help="do not time incremental updates (the incremental_update example beside the CLI)")
     parser.add_argument("--markdown-out", type=Path, metavar="FILE", help="also write the report to FILE")
     args = parser.parse_args(argv)
     if args.repeat < 1:
@@ -491,13 +545,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     load_before = loadavg()
     results = {item: benchmark(settings, item) for item in opendata + synthetic}
+    incremental = [] if args.skip_incremental else [""] + incremental_section(args.cli, env, args.timeout)
     header = [
         f"Machine: {machine(args.cli)}.",
         f"Threads: {args.threads or 'each tool default (all cores)'}. Load average (1 / 5 / 15 min): "
         f"{load_before} before, {loadavg()} after the run.",
         f"Command: `{shlex.join([Path(sys.executable).name, 'benches/benchmark.py', *(argv or sys.argv[1:])])}`",
     ]
-    text = report(results, [i.name for i in opendata], settings, header)
+    text = report(results, [i.name for i in opendata], settings, header) + "\n".join(incremental) + "\n"
     print(text, end="", flush=True)
     if args.markdown_out:
         args.markdown_out.write_text(text, encoding="utf-8")

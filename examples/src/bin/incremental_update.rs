@@ -5,7 +5,7 @@
 //! ```text
 //! cargo run --release -p commonground-examples --bin incremental_update -- 100000 2000 5000000 1000
 //! ```
-//! Arguments: participants, statements, votes, votes per update batch. `CG_WARM=lanczos` uses the
+//! Arguments: participants, statements, votes, votes per update batch, number of updates (5). `CG_WARM=lanczos` uses the
 //! fast warm start of the PCA (`Params::pca_warm_start`) instead of Polis's iteration.
 
 use std::time::Instant;
@@ -16,11 +16,12 @@ use commonground::{Conversation, Params};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arg = |i: usize, default: usize| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (participants, statements, votes, batch) = (arg(1, 100_000), arg(2, 2_000), arg(3, 5_000_000), arg(4, 1_000));
+    let updates = arg(5, 5);
     let synthetic =
         Synthetic::new(SyntheticParams { participants, statements, votes, groups: 3, seed: 1, ..Default::default() })?;
     let mut all = synthetic.votes();
-    // The last `5 x batch` votes arrive later, in batches.
-    let later = all.split_off(all.len() - 5 * batch);
+    // The last `updates x batch` votes arrive later, in batches.
+    let later = all.split_off(all.len() - updates * batch);
     let warm_start = match std::env::var("CG_WARM").as_deref() {
         Ok("lanczos") => commonground::pca::WarmStart::Lanczos,
         _ => commonground::pca::WarmStart::Polis,
