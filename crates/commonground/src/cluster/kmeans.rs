@@ -1,6 +1,5 @@
-use std::collections::{HashMap, HashSet};
-
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::clojure::{hash_long, map_order};
 use crate::rng::Rng;
@@ -24,7 +23,7 @@ pub struct Points {
     pub names: Vec<usize>,
     pub positions: Vec<[f64; 2]>,
     pub weights: Option<Vec<f64>>,
-    index: HashMap<usize, usize>,
+    index: FxHashMap<usize, usize>,
 }
 
 impl Points {
@@ -96,7 +95,7 @@ fn present_rows(members: &[usize], points: &Points) -> Vec<usize> {
 
 /// `init-clusters`: the first k distinct points, ids 0..k-1, no members yet.
 fn init_clusters(points: &Points, k: usize) -> Vec<Cluster> {
-    let mut seen: HashSet<[u64; 2]> = HashSet::new();
+    let mut seen: FxHashSet<[u64; 2]> = FxHashSet::default();
     let mut out = Vec::new();
     for p in &points.positions {
         if out.len() == k {
@@ -112,7 +111,7 @@ fn init_clusters(points: &Points, k: usize) -> Vec<Cluster> {
 }
 
 fn n_distinct(points: &Points) -> usize {
-    points.positions.iter().map(|p| [(p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits()]).collect::<HashSet<_>>().len()
+    points.positions.iter().map(|p| [(p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits()]).collect::<FxHashSet<_>>().len()
 }
 
 /// Accurate Euclidean distance, for the bounds (Polis's rule itself uses [`distance`]).
@@ -643,7 +642,8 @@ fn clean_start(points: &Points, previous: &[Cluster], k: usize) -> Vec<Cluster> 
             uniq.push(c);
         }
     }
-    let possible = k.min(n_distinct(points));
+    // min(k, distinct points), counted only when there are fewer than k clusters (else it is moot).
+    let mut possible: Option<usize> = None;
     let mut clusters = uniq;
     loop {
         for c in clusters.iter_mut() {
@@ -652,7 +652,7 @@ fn clean_start(points: &Points, previous: &[Cluster], k: usize) -> Vec<Cluster> 
                 c.center = weighted_mean(&rows, points);
             }
         }
-        if possible <= clusters.len() {
+        if clusters.len() >= k || *possible.get_or_insert_with(|| k.min(n_distinct(points))) <= clusters.len() {
             return clusters;
         }
         // most-distal: max over points (last max) of the min distance over clusters (last min).
