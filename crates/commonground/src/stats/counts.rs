@@ -37,13 +37,11 @@ pub fn count_votes(matrix: &VoteMatrix, bucket_of: &[Option<u32>], n_buckets: us
     let tally = |target: &mut [VoteCounts], row: usize| {
         let (cols, vals) = matrix.row(row);
         for (&c, &v) in cols.iter().zip(vals) {
+            // Branch-free: votes are as unpredictable as the participants casting them.
             let cell = &mut target[c as usize];
             cell.seen += 1;
-            match v {
-                1 => cell.agree += 1,
-                -1 => cell.disagree += 1,
-                _ => {}
-            }
+            cell.agree += u32::from(v == 1);
+            cell.disagree += u32::from(v == -1);
         }
     };
     if n_buckets == 1 {
