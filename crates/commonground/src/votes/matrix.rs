@@ -148,8 +148,8 @@ impl VoteMatrix {
             }
         };
         let key = |i: u32| {
-            let i = i as usize;
-            (column[cell_statement[i] as usize], batch.timestamp(i).unwrap_or(i64::MIN), i)
+            let at = i as usize;
+            (column[cell_statement[at] as usize], batch.timestamp(at).unwrap_or(i64::MIN), i)
         };
         let row_chunks = row_chunks(n_rows, MERGE_CHUNK_ROWS);
         let mut bucket_parts = Vec::with_capacity(row_chunks.len());
@@ -164,25 +164,29 @@ impl VoteMatrix {
             .zip(row_chunks.par_iter())
             .map(|(part, rows)| {
                 let offset = start[rows.start];
+                // The sort keys, computed once per vote into one scratch buffer per chunk.
+                let mut keyed: Vec<(u32, i64, u32)> = Vec::new();
                 rows.clone()
                     .map(|r| {
                         let cells = &mut part[start[r] - offset..start[r + 1] - offset];
-                        cells.sort_unstable_by_key(|&i| key(i));
+                        keyed.clear();
+                        keyed.extend(cells.iter().map(|&i| key(i)));
+                        keyed.sort_unstable();
                         let mut kept = 0;
-                        for k in 0..cells.len() {
-                            let column_of = |i: u32| column[cell_statement[i as usize] as usize];
-                            if kept > 0 && column_of(cells[kept - 1]) == column_of(cells[k]) {
-                                cells[kept - 1] = cells[k]; // a later vote on the same cell
+                        for k in 0..keyed.len() {
+                            if kept > 0 && keyed[kept - 1].0 == keyed[k].0 {
+                                keyed[kept - 1] = keyed[k]; // a later vote on the same cell
                             } else {
-                                cells[kept] = cells[k];
+                                keyed[kept] = keyed[k];
                                 kept += 1;
                             }
                         }
+                        for (cell, &(_, _, i)) in cells.iter_mut().zip(&keyed[..kept]) {
+                            *cell = i;
+                        }
                         let (old_cols, _) = old_row(r);
-                        let replaced = cells[..kept]
-                            .iter()
-                            .filter(|&&i| old_cols.binary_search(&column[cell_statement[i as usize] as usize]).is_ok())
-                            .count();
+                        let replaced =
+                            keyed[..kept].iter().filter(|&&(c, _, _)| old_cols.binary_search(&c).is_ok()).count();
                         (kept, old_cols.len() + kept - replaced)
                     })
                     .collect()
