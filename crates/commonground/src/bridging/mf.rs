@@ -145,7 +145,8 @@ struct Ratings<'a> {
     votes: &'a [i8],
     /// Per statement column: whether its votes enter the fit.
     included: Vec<bool>,
-    skip_passes: bool,
+    /// Per vote `v + 1`: whether it enters the fit (a pass only with a `pass_rating`).
+    kept: [bool; 3],
     values: [f64; 3],
 }
 
@@ -157,19 +158,30 @@ impl<'a> Ratings<'a> {
             columns,
             votes,
             included: (0..matrix.n_statements()).map(|j| !excluded.get(j).copied().unwrap_or(false)).collect(),
-            skip_passes: pass_rating.is_none(),
+            kept: [true, pass_rating.is_some(), true],
             values: [0.0, pass_rating.unwrap_or(0.5), 1.0],
         }
     }
 
-    /// Participant `r`'s ratings: (statement column, rating).
+    /// The most votes in one row: the length [`Ratings::gather`] needs.
+    fn longest_row(&self) -> usize {
+        self.indptr.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
+    }
+
+    /// Writes participant `r`'s ratings, as (statement column, rating), to the front of `buffer`
+    /// (at least the row's length long) and returns how many there are. Every vote is written and
+    /// only the kept ones move the end on, with no branch: whether a vote is a pass is a coin flip
+    /// to the branch predictor. A sweep gathers each row once and reads it twice from the buffer.
     #[inline]
-    fn row(&self, r: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+    fn gather(&self, r: usize, buffer: &mut [(u32, f64)]) -> usize {
         let range = self.indptr[r]..self.indptr[r + 1];
-        self.columns[range.clone()].iter().zip(&self.votes[range]).filter_map(move |(&c, &v)| {
-            let c = c as usize;
-            (self.included[c] && !(v == 0 && self.skip_passes)).then(|| (c, self.values[(v + 1) as usize]))
-        })
+        let mut kept = 0;
+        for (&c, &v) in self.columns[range.clone()].iter().zip(&self.votes[range]) {
+            let v = (v + 1) as usize;
+            buffer[kept] = (c, self.values[v]);
+            kept += (self.included[c as usize] & self.kept[v]) as usize;
+        }
+        kept
     }
 }
 
@@ -257,6 +269,7 @@ pub fn fit_mf(
     let ratings = Ratings::new(matrix, excluded, params.pass_rating);
     let (n, m) = (matrix.n_participants(), matrix.n_statements());
     let chunk_rows = n.div_ceil(MAX_CHUNKS).max(MIN_CHUNK_ROWS);
+    let longest_row = ratings.longest_row();
 
     // Ratings per participant and per statement, and their sum.
     let counted: Vec<(Vec<u32>, Vec<u32>, f64)> = (0..n.div_ceil(chunk_rows))
@@ -265,15 +278,15 @@ pub fn fit_mf(
             let rows = k * chunk_rows..((k + 1) * chunk_rows).min(n);
             let mut per_statement = vec![0u32; m];
             let mut sum = 0.0;
+            let mut row = vec![(0, 0.0); longest_row];
             let per_row = rows
                 .map(|r| {
-                    let mut count = 0;
-                    for (c, rating) in ratings.row(r) {
-                        per_statement[c] += 1;
+                    let count = ratings.gather(r, &mut row);
+                    for &(c, rating) in &row[..count] {
+                        per_statement[c as usize] += 1;
                         sum += rating;
-                        count += 1;
                     }
-                    count
+                    count as u32
                 })
                 .collect();
             (per_row, per_statement, sum)
@@ -348,14 +361,17 @@ pub fn fit_mf(
                 let (statements, mu) = fixed;
                 partial.fill([0.0; 5]);
                 let mut moments = Moments::default();
+                let mut row = vec![(0, 0.0); longest_row];
                 for (local, r) in (k * chunk_rows..).take(iu.len()).enumerate() {
                     let count = row_counts[r];
                     if count == 0 {
                         continue;
                     }
+                    let kept = ratings.gather(r, &mut row);
+                    let row = &row[..kept];
                     let (mut sx, mut sxx, mut sy, mut sxy) = (0.0, 0.0, 0.0, 0.0);
-                    for (c, rating) in ratings.row(r) {
-                        let [i_n, x] = statements[c];
+                    for &(c, rating) in row {
+                        let [i_n, x] = statements[c as usize];
                         let y = rating - mu - i_n;
                         sx += x;
                         sxx += x * x;
@@ -366,9 +382,9 @@ pub fn fit_mf(
                     (iu[local], fu[local]) = (i, f);
                     moments.add(i, f);
                     let base = mu + i;
-                    for (c, rating) in ratings.row(r) {
+                    for &(c, rating) in row {
                         let y = rating - base;
-                        let s = &mut partial[c];
+                        let s = &mut partial[c as usize];
                         s[0] += f;
                         s[1] += f * f;
                         s[2] += y;

@@ -9,7 +9,6 @@
 //! Memory: one `u32` column index and one `i8` value per stored vote, plus one `usize` per
 //! participant: about 5 bytes a vote, 250 MB for 50M votes.
 
-
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
