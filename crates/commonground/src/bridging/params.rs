@@ -77,8 +77,8 @@ impl Default for BridgingParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MfParams {
-    /// Fit the factorization in every analysis. On by default: a cold fit costs 15–30 sweeps over
-    /// the votes (each one pass), about 1 s on 5M votes; a live conversation's updates start from
+    /// Fit the factorization in every analysis. On by default: a cold fit costs 10–20 sweeps over
+    /// the votes (each one pass), about 0.4 s on 5M votes; a live conversation's updates start from
     /// the previous fit and settle in a few sweeps (see [`super::fit_mf`]). Turn it off for the
     /// largest conversations if that matters.
     pub enabled: bool,
