@@ -97,10 +97,25 @@ impl VoteMatrix {
         }
 
         // Participants: new ones in order of (smallest statement rank voted on, participant id).
-        let mut first_rank = vec![u32::MAX; participant_ids.len()];
-        for (&p, &s) in cell_participant.iter().zip(cell_statement) {
-            first_rank[p as usize] = first_rank[p as usize].min(rank[s as usize]);
-        }
+        // (Minima are exact, so the parallel split does not matter.)
+        let n_local = participant_ids.len();
+        let first_rank = cell_participant
+            .par_chunks(CELL_CHUNK)
+            .zip(cell_statement.par_chunks(CELL_CHUNK))
+            .fold(
+                || vec![u32::MAX; n_local],
+                |mut acc, (ps, ss)| {
+                    for (&p, &s) in ps.iter().zip(ss) {
+                        acc[p as usize] = acc[p as usize].min(rank[s as usize]);
+                    }
+                    acc
+                },
+            )
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, &y)| *x = (*x).min(y));
+                a
+            })
+            .unwrap_or_default();
         let mut row = vec![0u32; participant_ids.len()];
         let mut new_participants: Vec<u32> = Vec::new();
         for (p, id) in participant_ids.iter().enumerate() {
@@ -109,11 +124,26 @@ impl VoteMatrix {
                 None => new_participants.push(p as u32),
             }
         }
-        new_participants.sort_unstable_by(|&a, &b| {
-            first_rank[a as usize]
-                .cmp(&first_rank[b as usize])
-                .then_with(|| participant_ids[a as usize].cmp(&participant_ids[b as usize]))
-        });
+        let int_ids: Option<Vec<i64>> = new_participants
+            .iter()
+            .map(|&p| if let Id::Int(n) = participant_ids[p as usize] { Some(n) } else { None })
+            .collect();
+        match int_ids {
+            // Integer ids (Polis's): one contiguous sort of plain keys.
+            Some(ints) => {
+                let mut keyed: Vec<(u32, i64, u32)> =
+                    new_participants.iter().zip(ints).map(|(&p, n)| (first_rank[p as usize], n, p)).collect();
+                keyed.sort_unstable();
+                new_participants = keyed.into_iter().map(|(_, _, p)| p).collect();
+            }
+            None => new_participants.sort_unstable_by(|&a, &b| {
+                first_rank[a as usize]
+                    .cmp(&first_rank[b as usize])
+                    .then_with(|| participant_ids[a as usize].cmp(&participant_ids[b as usize]))
+            }),
+        }
+        out.participants.reserve(new_participants.len());
+        out.participant_index.reserve(new_participants.len());
         for &p in &new_participants {
             row[p as usize] = index_of(&mut out.participants, &mut out.participant_index, &participant_ids[p as usize]);
         }
@@ -121,10 +151,20 @@ impl VoteMatrix {
         // Bucket the batch by row (counting sort), then per row order by column and keep the
         // latest event per cell: by timestamp, then by position in the batch.
         let n_rows = out.participants.len();
-        let mut start = vec![0usize; n_rows + 1];
-        for &p in cell_participant {
-            start[row[p as usize] as usize + 1] += 1;
-        }
+        let mut start = cell_participant
+            .par_chunks(CELL_CHUNK)
+            .fold(
+                || vec![0usize; n_rows + 1],
+                |mut acc, ps| {
+                    ps.iter().for_each(|&p| acc[row[p as usize] as usize + 1] += 1);
+                    acc
+                },
+            )
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, &y)| *x += y);
+                a
+            })
+            .unwrap_or_else(|| vec![0; n_rows + 1]);
         for r in 0..n_rows {
             start[r + 1] += start[r];
         }
@@ -290,6 +330,9 @@ impl VoteMatrix {
         (&self.indptr, &self.indices, &self.values)
     }
 }
+
+/// Batch votes per parallel job of [`VoteMatrix::with_batch`]'s passes over the batch.
+const CELL_CHUNK: usize = 1 << 22;
 
 /// Rows per parallel job of [`VoteMatrix::with_batch`]'s merge.
 const MERGE_CHUNK_ROWS: usize = 16_384;
