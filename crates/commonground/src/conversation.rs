@@ -83,10 +83,15 @@ pub struct StageTimings {
     pub clustering: Duration,
     /// Counts, repness, consensus, priorities, and assembling the result.
     pub statistics: Duration,
-    /// Bridging scores, their intervals and the matrix factorization.
+    /// Bridging scores and their intervals (the matrix factorization is in `mf`).
     pub bridging: Duration,
+    /// The bridging matrix factorization, which runs beside the PCA and the clustering: its time
+    /// overlaps theirs, so the stages add up to more than `total`.
+    pub mf: Duration,
     /// Bootstrap stability of the groups (when enabled).
     pub stability: Duration,
+    /// The whole update, wall time: the matrix, then the analysis.
+    pub total: Duration,
 }
 
 impl Conversation {
@@ -140,6 +145,7 @@ impl Conversation {
         let votes = votes.as_batch();
         self.statements.check_votes(&votes)?;
         let start = Instant::now();
+        let total = start;
         let matrix = self.matrix.with_batch(&votes);
         self.timings.matrix = start.elapsed();
         if matrix.n_votes() == 0 {
@@ -148,6 +154,7 @@ impl Conversation {
         self.matrix = matrix;
         self.tick += 1;
         let analysis = self.compute();
+        self.timings.total = total.elapsed();
         Ok(self.analysis.insert(analysis))
     }
 
@@ -309,25 +316,42 @@ impl Conversation {
         let vote_counts: Vec<usize> = (0..n).map(|r| self.matrix.row_len(r)).collect();
         self.update_in_conv(&vote_counts);
 
-        // PCA over every participant, warm-started. O(votes) per iteration.
+        // The matrix factorization needs only the votes, so it runs beside the PCA and the
+        // clustering and fills the cores they leave idle (their sequential steps). It is kept
+        // only when there are groups, as before.
+        let mf_warm = self.state.mf.as_ref();
+        let fit_mf = || {
+            let start = Instant::now();
+            let fit = params.bridging.mf.enabled.then(|| {
+                crate::bridging::fit_mf(&self.matrix, &moderated_out, &params.bridging.mf, params.seed, mf_warm)
+            });
+            (fit, start.elapsed())
+        };
+        let map_and_groups = || {
+            // PCA over every participant, warm-started. O(votes) per iteration.
+            let start = Instant::now();
+            let pca = Pca::fit(&self.matrix, &moderated_out, self.state.comps.as_ref(), &params.pca());
+            let projections = participant_projections(&self.matrix, &moderated_out, &pca);
+            let (statement_projections, extremity) = comment_projections(&pca);
+            let pca_time = start.elapsed();
+
+            // Base clusters over in-conversation participants, in row order. O(in-conv x k) per step.
+            let start = Instant::now();
+            let in_rows: Vec<usize> = (0..n).filter(|&r| self.state.in_conv[r]).collect();
+            let points = Points::new(in_rows.clone(), in_rows.iter().map(|&r| projections[r]).collect(), None);
+            let previous_base = (!self.state.base_clusters.is_empty()).then_some(self.state.base_clusters.as_slice());
+            let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
+
+            // Groups: every k from 2 to max, warm-started per k; silhouette. O(k x 100²).
+            let cold = MultiStart { starts: params.group_cold_starts, seed: params.seed };
+            let clusterings =
+                group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters, cold);
+            let stages = (pca_time, start.elapsed());
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages)
+        };
+        let ((pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages), (mf, mf_time)) =
+            rayon::join(map_and_groups, fit_mf);
         let start = Instant::now();
-        let pca = Pca::fit(&self.matrix, &moderated_out, self.state.comps.as_ref(), &params.pca());
-        let projections = participant_projections(&self.matrix, &moderated_out, &pca);
-        let (statement_projections, extremity) = comment_projections(&pca);
-
-        self.timings.pca = start.elapsed();
-
-        // Base clusters over in-conversation participants, in row order. O(in-conv x k) per step.
-        let start = Instant::now();
-        let in_rows: Vec<usize> = (0..n).filter(|&r| self.state.in_conv[r]).collect();
-        let points = Points::new(in_rows.clone(), in_rows.iter().map(|&r| projections[r]).collect(), None);
-        let previous_base = (!self.state.base_clusters.is_empty()).then_some(self.state.base_clusters.as_slice());
-        let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
-
-        // Groups: every k from 2 to max, warm-started per k; silhouette; smoother. O(k x 100²).
-        let cold = MultiStart { starts: params.group_cold_starts, seed: params.seed };
-        let clusterings =
-            group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters, cold);
         let silhouettes: BTreeMap<usize, f64> = clusterings.iter().map(|(&k, (_, s))| (k, *s)).collect();
         let best_k = silhouettes.iter().fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
             Some((_, bs)) if s < bs => best,
@@ -335,8 +359,9 @@ impl Conversation {
         });
         let k = self.state.smoother.update(&silhouettes, params.group_k_buffer);
         let groups: Vec<Cluster> = k.and_then(|k| clusterings.get(&k)).map(|(c, _)| c.clone()).unwrap_or_default();
+        let mf = mf.filter(|_| !groups.is_empty());
 
-        self.timings.clustering = start.elapsed();
+        (self.timings.pca, self.timings.clustering) = (stages.0, stages.1 + start.elapsed());
 
         // Bootstrap stability of the groups at every candidate k (opt-in).
         let start = Instant::now();
@@ -390,10 +415,6 @@ impl Conversation {
 
         // Bridging scores beyond Polis: intervals per statement, matrix factorization over votes.
         let bridging_start = Instant::now();
-        let mf = (params.bridging.mf.enabled && !groups.is_empty()).then(|| {
-            let warm = self.state.mf.as_ref();
-            crate::bridging::fit_mf(&self.matrix, &moderated_out, &params.bridging.mf, params.seed, warm)
-        });
         if let Some(fit) = &mf {
             self.state.mf = Some(crate::bridging::MfWarmStart::of(fit, &self.matrix));
         }
@@ -403,6 +424,7 @@ impl Conversation {
             crate::bridging::bridging(matrix, &group_ids, &group_votes, &moderated_out, &meta, bp, seed, mf.as_ref())
         });
         self.timings.bridging = bridging_start.elapsed();
+        self.timings.mf = mf_time;
 
         // Priorities read the previous update's group counts (Q2).
         let ids = self.matrix.statements();

@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let t = conv.timings();
         println!(
-            "update {}: {} votes in {:.0} ms (matrix {:.0}, pca {:.0} in {:?} products, clustering {:.0}, statistics {:.0}, bridging {:.0}); {} groups",
+            "update {}: {} votes in {:.0} ms (matrix {:.0}, pca {:.0} in {:?} products, clustering {:.0}, statistics {:.0}, bridging {:.0}, mf {:.0} beside pca and clustering); {} groups",
             i + 1,
             chunk.len(),
             start.elapsed().as_secs_f64() * 1000.0,
@@ -50,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             t.clustering.as_secs_f64() * 1000.0,
             t.statistics.as_secs_f64() * 1000.0,
             t.bridging.as_secs_f64() * 1000.0,
+            t.mf.as_secs_f64() * 1000.0,
             groups
         );
     }
