@@ -349,8 +349,10 @@ impl Conversation {
             let stages = (pca_time, start.elapsed());
             (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages)
         };
-        let ((pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages), (mf, mf_time)) =
-            rayon::join(map_and_groups, fit_mf);
+        let (
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages),
+            (mf, mf_time),
+        ) = rayon::join(map_and_groups, fit_mf);
         let start = Instant::now();
         let silhouettes: BTreeMap<usize, f64> = clusterings.iter().map(|(&k, (_, s))| (k, *s)).collect();
         let best_k = silhouettes.iter().fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
