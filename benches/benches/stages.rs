@@ -15,7 +15,7 @@ use commonground::cluster::{group_clusterings, kmeans, MultiStart, Points};
 use commonground::generate::{Synthetic, SyntheticParams};
 use commonground::pca::{participant_projections, Pca, PcaParams};
 use commonground::stats::{consensus, count_votes, group_aware_consensus, select_repness};
-use commonground::{analyze, Params, VoteMatrix};
+use commonground::{analyze, Params, VoteBatch, VoteMatrix};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn env(name: &str, default: usize) -> usize {
@@ -32,14 +32,15 @@ fn stages(c: &mut Criterion) {
         ..Default::default()
     })
     .expect("valid generator parameters");
-    let votes = synthetic.votes();
+    // Columnar, as `io::load` returns a conversation read from disk.
+    let votes = VoteBatch::from_events(&synthetic.votes());
     let statements = synthetic.statements();
     let params = Params::default();
     let mut group = c.benchmark_group(format!("{} votes", votes.len()));
     group.sample_size(10);
 
-    group.bench_function("build matrix", |b| b.iter(|| VoteMatrix::from_events(&votes)));
-    let matrix = VoteMatrix::from_events(&votes);
+    group.bench_function("build matrix", |b| b.iter(|| VoteMatrix::from_batch(&votes)));
+    let matrix = VoteMatrix::from_batch(&votes);
     let out = vec![false; matrix.n_statements()];
 
     group.bench_function("pca (cold start)", |b| b.iter(|| Pca::fit(&matrix, &out, None, &PcaParams::default())));

@@ -113,7 +113,10 @@ class Analysis:
 
     @property
     def timings(self) -> Dict[str, float]:
-        """Wall time in seconds of each stage of the update that produced this analysis."""
+        """Wall time in seconds of each stage of the update that produced this analysis (matrix,
+        pca, clustering, statistics, stability, bridging, mf) and of the whole update (total).
+        The matrix factorization (mf) runs beside the PCA and the clustering, so the stages add
+        up to more than the total."""
         return self._core.timings
 
     # -- DataFrames ------------------------------------------------------------------------

@@ -126,3 +126,13 @@ def test_options_beyond_polis_are_accepted_and_bad_values_are_named():
         conversation.analyze(pca_warm_start="fastest")
     with pytest.raises(cg.InvalidParameterError, match="group_cold_starts"):
         conversation.analyze(group_cold_starts=0)
+
+
+def test_timings_name_every_stage_and_the_whole_update():
+    analysis = cg.read_polis(EXAMPLE).analyze(seed=0)
+    t = analysis.timings
+    stages = {"matrix", "pca", "clustering", "statistics", "stability", "bridging", "mf"}
+    assert set(t) == stages | {"total"}
+    assert all(v >= 0.0 for v in t.values())
+    # The stages that run one after another fit in the wall time of the whole update.
+    assert t["matrix"] + t["statistics"] + t["bridging"] <= t["total"]

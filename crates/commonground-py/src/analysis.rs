@@ -112,6 +112,11 @@ impl PyAnalysis {
         d.set_item("pca", self.timings.pca.as_secs_f64())?;
         d.set_item("clustering", self.timings.clustering.as_secs_f64())?;
         d.set_item("statistics", self.timings.statistics.as_secs_f64())?;
+        d.set_item("stability", self.timings.stability.as_secs_f64())?;
+        d.set_item("bridging", self.timings.bridging.as_secs_f64())?;
+        // Beside the PCA and the clustering, so the stages add up to more than the total.
+        d.set_item("mf", self.timings.mf.as_secs_f64())?;
+        d.set_item("total", self.timings.total.as_secs_f64())?;
         Ok(d)
     }
 
