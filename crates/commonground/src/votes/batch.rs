@@ -13,7 +13,8 @@ use rustc_hash::FxHashMap;
 use super::{Id, Vote, VoteEvent};
 
 /// The stored timestamp of a vote without one. `i64::MIN` orders first, as a missing timestamp
-/// does everywhere (`timestamp.unwrap_or(i64::MIN)`).
+/// does everywhere (`timestamp.unwrap_or(i64::MIN)`); a vote stamped `i64::MIN` itself therefore
+/// reads back as unstamped, which orders the same.
 const NO_TIME: i64 = i64::MIN;
 
 /// Vote events in columnar form, in input order (see the [module docs](self)).
