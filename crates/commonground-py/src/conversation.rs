@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::analysis::PyAnalysis;
-use crate::convert::{array, ids_to_py, optional_ints, statements_from_py, vote_events};
+use crate::convert::{array, ids_to_py, optional_ints, statements_from_py, vote_batch};
 use crate::errors::to_py;
 
 #[pyclass(module = "commonground._core", name = "Conversation")]
@@ -112,8 +112,7 @@ impl PyConversation {
         votes: &Bound<'_, PyAny>,
         timestamps: Option<PyReadonlyArray1<'_, i64>>,
     ) -> PyResult<()> {
-        let events = VoteBatch::from_events(&vote_events(py, participants, statements, votes, timestamps)?);
-        self.check_statements(py, &events)?;
+        let events = self.new_votes(py, participants, statements, votes, timestamps)?;
         self.votes.append(events);
         Ok(())
     }
@@ -164,8 +163,7 @@ impl PyConversation {
         votes: &Bound<'_, PyAny>,
         timestamps: Option<PyReadonlyArray1<'_, i64>>,
     ) -> PyResult<PyAnalysis> {
-        let events = VoteBatch::from_events(&vote_events(py, participants, statements, votes, timestamps)?);
-        self.check_statements(py, &events)?;
+        let events = self.new_votes(py, participants, statements, votes, timestamps)?;
         let live = self.live.take();
         let (all_votes, statement_list) = (&self.votes, &self.statements);
         let result = py.detach(move || match live {
@@ -292,9 +290,19 @@ impl PyConversation {
 }
 
 impl PyConversation {
-    /// With a statement list, a vote on a statement not in it is an error (as the core's update
-    /// checks), raised here when the votes are given rather than at the next analysis.
-    fn check_statements(&self, py: Python<'_>, events: &VoteBatch) -> PyResult<()> {
-        self.statements.check_votes(events).map_err(|e| to_py(py, e))
+    /// Vote columns as a batch, checked: with a statement list, a vote on a statement not in it
+    /// is an error (as the core's update checks), raised here when the votes are given rather
+    /// than at the next analysis.
+    fn new_votes(
+        &self,
+        py: Python<'_>,
+        participants: &Bound<'_, PyAny>,
+        statements: &Bound<'_, PyAny>,
+        votes: &Bound<'_, PyAny>,
+        timestamps: Option<PyReadonlyArray1<'_, i64>>,
+    ) -> PyResult<VoteBatch> {
+        let batch = vote_batch(py, participants, statements, votes, timestamps)?;
+        self.statements.check_votes(&batch).map_err(|e| to_py(py, e))?;
+        Ok(batch)
     }
 }

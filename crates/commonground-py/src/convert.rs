@@ -5,7 +5,7 @@
 //! Bad values become the core's own errors ([`Error::Parse`], [`Error::InvalidVote`], ...) with the
 //! 1-based record number, so that they read like every other input error.
 
-use commonground::{Error, Id, Location, ModerationStatus, Statement, StatementList, Vote, VoteEvent};
+use commonground::{Error, Id, Location, ModerationStatus, Statement, StatementList, Vote, VoteBatch};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -84,14 +84,14 @@ pub fn votes_from_py(py: Python<'_>, column: &Bound<'_, PyAny>) -> PyResult<Vec<
     Ok(votes)
 }
 
-/// Vote events from parallel columns. Timestamps are epoch ms, `i64::MIN` for none.
-pub fn vote_events(
+/// A batch of vote events from parallel columns. Timestamps are epoch ms, `i64::MIN` for none.
+pub fn vote_batch(
     py: Python<'_>,
     participants: &Bound<'_, PyAny>,
     statements: &Bound<'_, PyAny>,
     votes: &Bound<'_, PyAny>,
     timestamps: Option<PyReadonlyArray1<'_, i64>>,
-) -> PyResult<Vec<VoteEvent>> {
+) -> PyResult<VoteBatch> {
     let participants = ids_from_py(py, participants, "participant")?;
     let statements = ids_from_py(py, statements, "statement")?;
     let votes = votes_from_py(py, votes)?;
@@ -105,18 +105,12 @@ pub fn vote_events(
             timestamps.as_ref().map(|t| format!(", {} timestamps", t.len())).unwrap_or_default()
         )));
     }
-    Ok(participants
-        .into_iter()
-        .zip(statements)
-        .zip(votes)
-        .enumerate()
-        .map(|(i, ((participant, statement), vote))| VoteEvent {
-            participant,
-            statement,
-            vote,
-            timestamp: timestamps.as_ref().map(|t| t[i]).filter(|&t| t != i64::MIN),
-        })
-        .collect())
+    let mut batch = VoteBatch::new();
+    batch.reserve(n);
+    for (i, ((participant, statement), vote)) in participants.iter().zip(&statements).zip(votes).enumerate() {
+        batch.push(participant, statement, vote, timestamps.as_ref().map(|t| t[i]).filter(|&t| t != i64::MIN));
+    }
+    Ok(batch)
 }
 
 /// Statements from parallel columns, sorted by id. A statement listed twice must carry the same

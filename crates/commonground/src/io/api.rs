@@ -22,8 +22,8 @@ use serde_json::{Map, Value};
 
 use super::export::{parse_id, parse_int, parse_vote};
 use super::{
-    latest_votes, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, tally, timestamp_ms,
-    ConversationData, InputFormat, SignDetection, SourceInfo,
+    batch_tally, latest_votes, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes,
+    timestamp_ms, ConversationData, InputFormat, SignDetection, SourceInfo,
 };
 use crate::error::{Error, Location, Result};
 use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent};
@@ -69,7 +69,7 @@ pub fn read_polis_api_dump(dir: &Path) -> Result<ConversationData> {
     let tallies = comments.as_ref().map(|c| &c.tallies).filter(|t| !t.is_empty());
     let sign = match tallies {
         Some(reported) => {
-            let evidence = sign_evidence(&tally(latest_votes(&events)), reported);
+            let evidence = sign_evidence(&batch_tally(&latest_votes(&events).into_iter().cloned().collect()), reported);
             let what = "+1/-1 counted over the latest vote per participant and statement in votes.json \
                         vs comments.json agree_count/disagree_count";
             let (sign, note) = settle_sign(&mut votes, &evidence, what, SignDetection::Assumed);

@@ -87,7 +87,7 @@ pub use polis_json::{PolisMath, PolisState};
 pub use summary::summary;
 
 use crate::error::{Error, Result};
-use crate::votes::{Id, Statement, Vote, VoteBatch, VoteEvent};
+use crate::votes::{Id, Statement, VoteBatch, VoteEvent};
 
 /// A conversation as read from disk: every vote event (agree = +1), the statements, and where
 /// and how they were read.
@@ -236,29 +236,6 @@ pub(crate) type Tallies = HashMap<Id, (u64, u64)>;
 /// Counts +1 and -1 per statement over every vote of the batch.
 pub(crate) fn batch_tally(votes: &VoteBatch) -> Tallies {
     votes.statement_ids().iter().cloned().zip(votes.statement_tallies()).collect()
-}
-
-/// Counts +1 and -1 per statement over the given votes.
-pub(crate) fn tally<'a>(votes: impl IntoIterator<Item = &'a VoteEvent>) -> Tallies {
-    let mut t = Tallies::new();
-    for e in votes {
-        let (plus, minus) = match e.vote {
-            Vote::Agree => (1, 0),
-            Vote::Disagree => (0, 1),
-            Vote::Pass => continue,
-        };
-        // Look up before inserting: cloning a string id per vote would allocate per vote.
-        match t.get_mut(&e.statement) {
-            Some(counts) => {
-                counts.0 += plus;
-                counts.1 += minus;
-            }
-            None => {
-                t.insert(e.statement.clone(), (plus, minus));
-            }
-        }
-    }
-    t
 }
 
 /// The latest vote per (participant, statement): by timestamp when present, ties and missing
