@@ -232,7 +232,6 @@ fn read_votes_fast(path: &Path, known: Option<&HashSet<Id>>, block_bytes: usize)
 
     let mut votes = VoteBatch::new();
     let mut seconds_converted = 0;
-    let mut line = 2; // the first data line
     let mut start = header_end + 1;
     loop {
         // This step's block: whole lines from `start`.
@@ -241,11 +240,9 @@ fn read_votes_fast(path: &Path, known: Option<&HashSet<Id>>, block_bytes: usize)
         if memchr::memchr2(b'"', b'\r', block).is_some() {
             return Ok(None);
         }
-        let pieces = split_lines(block, rayon::current_num_threads() * 4, line, MIN_PIECE_BYTES.min(block_bytes / 4));
-        let parsed: Vec<Option<(VoteBatch, u64)>> = pieces
-            .par_iter()
-            .map(|&(piece, first_line)| parse_plain_votes(piece, first_line, n_fields, &columns, path))
-            .collect();
+        let pieces = split_lines(block, rayon::current_num_threads() * 4, MIN_PIECE_BYTES.min(block_bytes / 4));
+        let parsed: Vec<Option<(VoteBatch, u64)>> =
+            pieces.par_iter().map(|piece| parse_plain_votes(piece, n_fields, &columns, path)).collect();
         for piece in parsed {
             let Some((chunk, converted)) = piece else { return Ok(None) };
             if let Some(known) = known {
@@ -256,7 +253,6 @@ fn read_votes_fast(path: &Path, known: Option<&HashSet<Id>>, block_bytes: usize)
             seconds_converted += converted;
             votes.append(chunk);
         }
-        line += memchr::memchr_iter(b'\n', block).count() as u64;
         if eof {
             break;
         }
@@ -294,42 +290,35 @@ fn fill(file: &mut File, buf: &mut Vec<u8>, target: usize) -> std::io::Result<bo
 /// Pieces smaller than this are not worth a thread.
 const MIN_PIECE_BYTES: usize = 1 << 16;
 
-/// Splits `block` into about `n` pieces of whole lines, at least `min_bytes` each (but the last),
-/// each with the number of its first line.
-fn split_lines(block: &[u8], n: usize, first_line: u64, min_bytes: usize) -> Vec<(&[u8], u64)> {
+/// Splits `block` into about `n` pieces of whole lines, at least `min_bytes` each (but the last).
+fn split_lines(block: &[u8], n: usize, min_bytes: usize) -> Vec<&[u8]> {
     let target = block.len().div_ceil(n.max(1)).max(min_bytes).max(1);
     let mut pieces = Vec::new();
-    let (mut start, mut line) = (0, first_line);
+    let mut start = 0;
     while start < block.len() {
         let end = match memchr::memchr(b'\n', &block[(start + target).min(block.len())..]) {
             Some(i) if start + target < block.len() => start + target + i + 1,
             _ => block.len(),
         };
-        pieces.push((&block[start..end], line));
-        line += memchr::memchr_iter(b'\n', &block[start..end]).count() as u64;
+        pieces.push(&block[start..end]);
         start = end;
     }
     pieces
 }
 
 /// Parses plain `votes.csv` lines (no quotes, `\n` ends); `None` on anything the general reader
-/// must judge (a wrong field count, a bad value). Blank lines are skipped, as the CSV reader does.
-fn parse_plain_votes(
-    piece: &[u8],
-    first_line: u64,
-    n_fields: usize,
-    columns: &VoteColumns,
-    path: &Path,
-) -> Option<(VoteBatch, u64)> {
+/// must judge (a wrong field count, a bad value), which then reports it with its line. Blank lines
+/// are skipped, as the CSV reader does.
+fn parse_plain_votes(piece: &[u8], n_fields: usize, columns: &VoteColumns, path: &Path) -> Option<(VoteBatch, u64)> {
     let mut votes = VoteBatch::new();
     votes.reserve(piece.len() / 24);
     let mut seconds_converted = 0;
     let mut fields: Vec<&[u8]> = Vec::with_capacity(n_fields);
-    let (mut start, mut line) = (0, first_line);
+    let mut start = 0;
     while start < piece.len() {
         let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
         let text = &piece[start..end];
-        (start, line) = (end + 1, line + 1);
+        start = end + 1;
         if text.is_empty() {
             continue;
         }
@@ -343,7 +332,8 @@ fn parse_plain_votes(
         if fields.len() != n_fields {
             return None;
         }
-        let (participant, statement, vote, timestamp) = columns.parse(|c| fields[c], path, line - 1).ok()?;
+        // (An error is dropped here, so its line number, 0, is never read.)
+        let (participant, statement, vote, timestamp) = columns.parse(|c| fields[c], path, 0).ok()?;
         seconds_converted += timestamp.is_some_and(|(_, converted)| converted) as u64;
         votes.push(&participant, &statement, vote, timestamp.map(|(ms, _)| ms));
     }
