@@ -142,6 +142,7 @@ pub fn to_py(py: Python<'_>, err: Error) -> PyErr {
                 e
             }
             Error::EmptyConversation(_) => EmptyConversationError::new_err(message),
+            Error::InvalidState(_) => InputError::new_err(message),
             Error::InvalidParameter { name, .. } => {
                 let e = InvalidParameterError::new_err(message);
                 e.value(py).setattr("parameter", name)?;

@@ -70,6 +70,10 @@ pub enum Error {
     /// A parameter outside its valid range; checked once, before any work.
     #[error("invalid parameter {name}: {message}")]
     InvalidParameter { name: String, message: String },
+    /// A serialised conversation state that cannot be restored: not a state, another format
+    /// version, or arrays that disagree with each other.
+    #[error("conversation state: {0}")]
+    InvalidState(String),
 }
 
 /// The crate's result type.

@@ -45,7 +45,9 @@ pub mod stats;
 pub mod votes;
 
 pub use analysis::Analysis;
-pub use conversation::{analyze, Batching, Conversation, StageTimings};
+pub use conversation::{
+    analyze, Batching, Conversation, ConversationState, StageTimings, WarmParts, STATE_FORMAT, STATE_VERSION,
+};
 pub use error::{Error, Location, Result};
 pub use params::Params;
 pub use votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent, VoteMatrix, Votes};

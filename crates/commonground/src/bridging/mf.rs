@@ -109,7 +109,7 @@ pub struct MfFit {
 /// Where a later fit starts: a previous fit's statement parameters, by statement id, and its
 /// global intercept. Participants need nothing: each sweep solves them first, from the statements
 /// alone, so their previous values would be overwritten unread.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MfWarmStart {
     pub global_intercept: f64,
     /// Statement ids, with their intercepts and factors in the same order.

@@ -329,6 +329,90 @@ impl VoteMatrix {
     pub fn csr(&self) -> (&[usize], &[u32], &[i8]) {
         (&self.indptr, &self.indices, &self.values)
     }
+
+    /// The matrix as plain arrays (ids in row and column order, CSR arrays), for a serialised
+    /// conversation state. [`VoteMatrix::from_parts`] rebuilds exactly this matrix.
+    pub fn to_parts(&self) -> MatrixParts {
+        MatrixParts {
+            participants: self.participants.clone(),
+            statements: self.statements.clone(),
+            indptr: self.indptr.iter().map(|&i| i as u64).collect(),
+            indices: self.indices.clone(),
+            values: self.values.clone(),
+            last_timestamp: self.last_timestamp,
+        }
+    }
+
+    /// Rebuilds a matrix from [`VoteMatrix::to_parts`], checking every invariant the pipeline
+    /// relies on (one row per participant, columns in range and ascending within a row, values in
+    /// {-1, 0, 1}, no id twice), so that a damaged state is an error, never a panic or a wrong
+    /// analysis. O(votes).
+    pub fn from_parts(parts: MatrixParts) -> Result<VoteMatrix, String> {
+        let MatrixParts { participants, statements, indptr, indices, values, last_timestamp } = parts;
+        let (n, m) = (participants.len(), statements.len());
+        let indptr: Vec<usize> = if indptr.is_empty() && n == 0 {
+            vec![0]
+        } else {
+            indptr
+                .iter()
+                .map(|&i| usize::try_from(i).map_err(|_| "row pointer out of range".to_string()))
+                .collect::<Result<_, _>>()?
+        };
+        if indptr.len() != n + 1 || indptr[0] != 0 || indptr[n] != indices.len() || indices.len() != values.len() {
+            return Err(format!(
+                "matrix arrays disagree: {n} participants, {} row pointers, {} columns, {} values",
+                indptr.len(),
+                indices.len(),
+                values.len()
+            ));
+        }
+        for r in 0..n {
+            if indptr[r] > indptr[r + 1] {
+                return Err(format!("row pointers decrease at row {r}"));
+            }
+            let cols = &indices[indptr[r]..indptr[r + 1]];
+            if cols.windows(2).any(|w| w[0] >= w[1]) || cols.last().is_some_and(|&c| c as usize >= m) {
+                return Err(format!("row {r} (participant {}) has columns out of order or range", participants[r]));
+            }
+        }
+        if let Some(v) = values.iter().find(|v| !(-1..=1).contains(*v)) {
+            return Err(format!("vote value {v} is not one of -1, 0, 1"));
+        }
+        let index = |ids: &[Id], what: &str| -> Result<FxHashMap<Id, u32>, String> {
+            let mut map = FxHashMap::default();
+            map.reserve(ids.len());
+            for (i, id) in ids.iter().enumerate() {
+                if map.insert(id.clone(), i as u32).is_some() {
+                    return Err(format!("{what} {id} appears twice"));
+                }
+            }
+            Ok(map)
+        };
+        Ok(VoteMatrix {
+            participant_index: index(&participants, "participant")?,
+            statement_index: index(&statements, "statement")?,
+            participants,
+            statements,
+            indptr,
+            indices,
+            values,
+            last_timestamp,
+        })
+    }
+}
+
+/// A [`VoteMatrix`] as plain, serialisable arrays ([`VoteMatrix::to_parts`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MatrixParts {
+    /// Participant ids in row order.
+    pub participants: Vec<Id>,
+    /// Statement ids in column order.
+    pub statements: Vec<Id>,
+    /// Row r's votes are `indices[indptr[r]..indptr[r + 1]]`, the same range of `values`.
+    pub indptr: Vec<u64>,
+    pub indices: Vec<u32>,
+    pub values: Vec<i8>,
+    pub last_timestamp: Option<i64>,
 }
 
 /// Batch votes per parallel job of [`VoteMatrix::with_batch`]'s passes over the batch.

@@ -9,7 +9,7 @@ mod matrix;
 mod statements;
 
 pub use batch::{VoteBatch, Votes};
-pub use matrix::VoteMatrix;
+pub use matrix::{MatrixParts, VoteMatrix};
 pub use statements::StatementList;
 
 use std::cmp::Ordering;
