@@ -28,6 +28,10 @@ enum Command {
     /// Analyse a conversation: a Polis export folder (votes.csv + comments.csv, or
     /// participants-votes.csv) or a Polis API dump folder (votes.json + comments.json).
     Analyze(AnalyzeArgs),
+    /// Run as a deliberation site's math worker: read Polis's votes and comments from PostgreSQL,
+    /// keep every conversation's analysis current, and write Polis's math tables (a drop-in for
+    /// Polis's math worker; docs/worker.md).
+    Worker(WorkerArgs),
     /// Write a synthetic deliberation with planted opinion groups and bridging statements: a Polis
     /// export folder (votes.csv + comments.csv) plus truth.json with the planted answer.
     Generate(GenerateArgs),
@@ -52,6 +56,37 @@ struct GenerateArgs {
     /// The folder to write.
     #[arg(long)]
     output: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct WorkerArgs {
+    /// The Polis database, e.g. postgres://polis@localhost:5432/polis.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Which deployment's math rows to read and write (Polis's MATH_ENV).
+    #[arg(long, env = "MATH_ENV", default_value = "prod")]
+    math_env: String,
+    /// Milliseconds between polls.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    poll_interval: u64,
+    /// Update every conversation with votes or moderation newer than its stored math, then exit
+    /// (for cron and tests). Exit code 3 if any conversation failed.
+    #[arg(long)]
+    once: bool,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9187).
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<std::net::SocketAddr>,
+    /// How far (ms) before its cursor each update re-reads votes, for rows committed late with an
+    /// older timestamp.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    overlap: i64,
+    /// Drop a conversation from memory after this many seconds without an update (its state
+    /// stays in the database).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    idle_evict: u64,
+    /// This worker's name in logs (default: host-pid).
+    #[arg(long)]
+    worker_id: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -219,11 +254,36 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     synthetic.write_polis_export(&args.output).map_err(|e| Failure::Output(e.to_string()))
 }
 
+fn worker(args: WorkerArgs) -> ExitCode {
+    let mut config = commonground_worker::Config::new(args.database_url);
+    config.math_env = args.math_env;
+    config.poll_interval = Duration::from_millis(args.poll_interval);
+    config.once = args.once;
+    config.metrics_addr = args.metrics_addr;
+    config.overlap_ms = args.overlap;
+    config.idle_evict = Duration::from_secs(args.idle_evict);
+    if let Some(id) = args.worker_id {
+        config.worker_id = id;
+    }
+    match commonground_worker::run(config) {
+        Ok(summary) if summary.failed.is_empty() => ExitCode::SUCCESS,
+        Ok(summary) => {
+            eprintln!("commonground: error: the update of conversations {:?} failed (see the log)", summary.failed);
+            ExitCode::from(3)
+        }
+        Err(e) => {
+            eprintln!("commonground: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => run(args),
         Command::Generate(args) => generate(args),
+        Command::Worker(args) => return worker(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

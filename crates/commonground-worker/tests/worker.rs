@@ -1,0 +1,278 @@
+//! The worker against a real PostgreSQL holding Polis's schema: the math it stores equals the
+//! library's on the same votes, in one batch or many; it migrates from a Polis blob with Polis's
+//! groups; bad rows are skipped and logged without stopping it; it survives a database restart.
+//! (Killing it, several workers at once: `commonground-cli/tests/worker_processes.rs`.)
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use commonground::io::{self, PolisMath};
+use commonground::{Batching, Conversation, ConversationState, Params, Statement, VoteBatch};
+use commonground_worker::{Config, Worker};
+use serde_json::Value;
+use support::fixtures::{insert_conversation, insert_votes, keep_fixture_tids, math_main, without_worker_fields};
+use support::PgCluster;
+
+fn bundled_example() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/vtaiwan.uberx"))
+}
+
+/// A database with Polis's schema; `None` when no server can start (skipped, failing under CI).
+fn polis_db(name: &str) -> Option<(PgCluster, String, postgres::Client)> {
+    let pg = PgCluster::start()?;
+    let url = pg.create_database(name);
+    let mut client = pg.client(name);
+    support::create_polis_schema(&mut client);
+    keep_fixture_tids(&mut client);
+    Some((pg, url, client))
+}
+
+fn once(url: &str) -> commonground_worker::RunSummary {
+    let mut config = Config::new(url);
+    config.once = true;
+    config.worker_id = "test".into();
+    Worker::new(config, Arc::new(AtomicBool::new(false))).run().expect("worker run")
+}
+
+fn polis_json(conv: &Conversation) -> Value {
+    serde_json::to_value(PolisMath::from_analysis(conv.analysis().unwrap())).unwrap()
+}
+
+/// A batch in the order the worker reads votes (`ORDER BY tid, pid, created`).
+fn in_read_order(batch: &VoteBatch) -> VoteBatch {
+    let mut events: Vec<_> = batch.events().collect();
+    events
+        .sort_by(|a, b| (&a.statement, &a.participant, a.timestamp).cmp(&(&b.statement, &b.participant, b.timestamp)));
+    VoteBatch::from_events(&events)
+}
+
+fn stored_state(client: &mut postgres::Client, zid: i32) -> ConversationState {
+    let bytes: Vec<u8> =
+        client.query_one("SELECT state FROM commonground_state WHERE zid = $1", &[&zid]).unwrap().get(0);
+    ConversationState::from_bytes(&bytes).unwrap()
+}
+
+#[test]
+fn one_pass_over_vtaiwan_stores_the_math_that_analyze_gives() {
+    let Some((_pg, url, mut db)) = polis_db("vtaiwan") else { return };
+    let data = io::load(&bundled_example()).unwrap();
+    insert_conversation(&mut db, 7, &data.statements, 1_400_000_000_000);
+    insert_votes(&mut db, 7, &data.votes, 0..data.votes.len(), 1_400_000_000_000);
+
+    let summary = once(&url);
+    assert_eq!(summary.updated, vec![(7, 0)], "one update, Polis's first math_tick (0)");
+    let (stored, tick) = math_main(&mut db, 7, "prod").unwrap();
+    assert_eq!(tick, 0);
+    assert_eq!(stored["math_tick"], 0);
+
+    let analysis = commonground::analyze(&data.votes, &data.statements, &Params::default()).unwrap();
+    let expected = serde_json::to_value(PolisMath::from_analysis(&analysis)).unwrap();
+    assert_eq!(without_worker_fields(stored.clone()), without_worker_fields(expected));
+    let newest_mod = data.statements.iter().filter_map(|s| s.created).max().unwrap();
+    assert_eq!(stored["lastModTimestamp"], newest_mod);
+
+    // The rest of Polis's contract: math_ticks, caching_tick, last_vote_timestamp, bidToPid.
+    let row = db
+        .query_one("SELECT last_vote_timestamp, caching_tick FROM math_main WHERE zid = 7 AND math_env = 'prod'", &[])
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), analysis.last_vote_timestamp.unwrap());
+    assert_eq!(row.get::<_, i64>(1), 1);
+    let bid: Value = db.query_one("SELECT data FROM math_bidtopid WHERE zid = 7", &[]).unwrap().get(0);
+    let members: Vec<Value> =
+        analysis.base_clusters.iter().map(|b| serde_json::to_value(&b.members).unwrap()).collect();
+    assert_eq!(bid["bidToPid"], Value::Array(members));
+    assert_eq!(bid["zid"], 7);
+
+    // Nothing new: a second pass stores nothing.
+    assert_eq!(once(&url).updated, vec![]);
+    assert_eq!(math_main(&mut db, 7, "prod").unwrap().1, 0);
+}
+
+#[test]
+fn votes_arriving_in_twenty_batches_give_the_math_of_a_conversation_fed_the_same_batches() {
+    let Some((_pg, url, mut db)) = polis_db("batches") else { return };
+    let data = io::load(&bundled_example()).unwrap();
+    insert_conversation(&mut db, 3, &data.statements, 1_400_000_000_000);
+    let batches = Batching { window_ms: 1, max_updates: Some(20), restart_gap_ms: None }.split(&data.votes);
+    assert_eq!(batches.len(), 20);
+
+    let mut reference = Conversation::new(Params::default()).unwrap();
+    reference.set_statements(data.statements.clone());
+    let mut ticks = vec![];
+    for batch in &batches {
+        insert_votes(&mut db, 3, batch, 0..batch.len(), 0);
+        reference.update(&in_read_order(batch)).unwrap();
+        let summary = once(&url);
+        assert_eq!(summary.updated.len(), 1);
+        ticks.push(summary.updated[0].1);
+    }
+    assert_eq!(ticks, (0..20).collect::<Vec<i64>>());
+    let (stored, _) = math_main(&mut db, 3, "prod").unwrap();
+    assert_eq!(without_worker_fields(stored), without_worker_fields(polis_json(&reference)));
+    // Not only the output: the stored state is the reference's, warm starts and all.
+    assert_eq!(stored_state(&mut db, 3), reference.state());
+}
+
+/// participant -> group, from a Polis math JSON's base clusters and group clusters.
+fn groups_of(math: &Value) -> BTreeMap<i64, i64> {
+    let base = &math["base-clusters"];
+    let mut group_of_base = BTreeMap::new();
+    for g in math["group-clusters"].as_array().unwrap() {
+        for b in g["members"].as_array().unwrap() {
+            group_of_base.insert(b.as_i64().unwrap(), g["id"].as_i64().unwrap());
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (i, id) in base["id"].as_array().unwrap().iter().enumerate() {
+        for p in base["members"][i].as_array().unwrap() {
+            out.insert(p.as_i64().unwrap(), group_of_base[&id.as_i64().unwrap()]);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_database_that_polis_computed_is_taken_over_with_polis_groups() {
+    let shared = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/polis-math"));
+    if !shared.is_dir() {
+        support::skip_or_fail("a_database_that_polis_computed_is_taken_over_with_polis_groups", "no ../shared data");
+        return;
+    }
+    let Some((_pg, url, mut db)) = polis_db("migration") else { return };
+    for (zid, name) in [(1, "below-100-ptpts"), (2, "above-100-ptpts"), (3, "25ptpt-3gp-no-strict-with-meta")] {
+        let dir = shared.join(name);
+        let data = io::load(&dir).unwrap();
+        let blob: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("math-pca2.json")).unwrap()).unwrap();
+        insert_conversation(&mut db, zid, &data.statements, 0);
+        insert_votes(&mut db, zid, &data.votes, 0..data.votes.len(), 0);
+        let last = blob["lastVoteTimestamp"].as_i64().unwrap();
+        db.execute(
+            "INSERT INTO math_main (zid, math_env, data, last_vote_timestamp, math_tick, caching_tick)
+             VALUES ($1, 'prod', $2, $3, $4, $5)",
+            &[&zid, &blob, &last, &blob["math_tick"].as_i64().unwrap(), &(zid as i64)],
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO math_ticks (zid, math_env, math_tick) VALUES ($1, 'prod', $2)",
+            &[&zid, &blob["math_tick"].as_i64().unwrap()],
+        )
+        .unwrap();
+        // Comments moderated before Polis's last update are not news.
+        db.execute("UPDATE comments SET modified = least(modified, $2) WHERE zid = $1", &[&zid, &last]).unwrap();
+    }
+    // Polis's math is current: nothing to do, and its blobs stay as they are.
+    assert_eq!(once(&url).updated, vec![]);
+
+    // A participant re-casts a vote unchanged: the next update resumes from Polis's blob.
+    for (zid, name) in [(1, "below-100-ptpts"), (2, "above-100-ptpts"), (3, "25ptpt-3gp-no-strict-with-meta")] {
+        let dir = shared.join(name);
+        let blob: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("math-pca2.json")).unwrap()).unwrap();
+        let data = io::load(&dir).unwrap();
+        // The vote participant and statement of the first row hold now (the latest wins), cast again.
+        let first = data.votes.event(0);
+        let latest = data
+            .votes
+            .events()
+            .filter(|v| v.participant == first.participant && v.statement == first.statement)
+            .max_by_key(|v| v.timestamp)
+            .unwrap();
+        let again = VoteBatch::from_events(&[latest.at(blob["lastVoteTimestamp"].as_i64().unwrap() + 1000)]);
+        insert_votes(&mut db, zid, &again, 0..1, 0);
+        let summary = once(&url);
+        assert!(summary.updated.iter().any(|&(z, _)| z == zid), "{name}: updated");
+        let (stored, tick) = math_main(&mut db, zid, "prod").unwrap();
+        assert_eq!(tick, blob["math_tick"].as_i64().unwrap() + 1, "{name}: Polis's tick goes on");
+        assert_eq!(groups_of(&stored), groups_of(&blob), "{name}: participant -> group");
+        assert_eq!(stored["base-clusters"]["id"], blob["base-clusters"]["id"], "{name}: base cluster ids");
+        let in_conv =
+            |v: &Value| v["in-conv"].as_array().unwrap().iter().map(|p| p.as_i64().unwrap()).collect::<BTreeSet<_>>();
+        assert_eq!(in_conv(&stored), in_conv(&blob), "{name}: in-conv");
+    }
+}
+
+#[test]
+fn bad_rows_are_skipped_and_the_conversation_goes_on() {
+    let Some((_pg, url, mut db)) = polis_db("bad_rows") else { return };
+    let data = io::load(&bundled_example()).unwrap();
+    insert_conversation(&mut db, 5, &data.statements, 1_400_000_000_000);
+    insert_votes(&mut db, 5, &data.votes, 0..data.votes.len(), 0);
+    let t = 1_500_000_000_000i64;
+    // A vote of 7, a NULL vote, a vote on a statement that does not exist, a negative pid.
+    db.batch_execute(&format!(
+        "INSERT INTO votes (zid, pid, tid, vote, created) VALUES
+           (5, 1, 1, 7, {t}), (5, 2, 1, NULL, {t}), (5, 3, 99999, -1, {t}), (5, -5, 1, -1, {t})"
+    ))
+    .unwrap();
+    // A second conversation in the same poll is not held up.
+    let other: Vec<Statement> = data.statements.clone();
+    insert_conversation(&mut db, 6, &other, 1_400_000_000_000);
+    insert_votes(&mut db, 6, &data.votes, 0..data.votes.len(), 0);
+
+    let mut config = Config::new(&url);
+    config.once = true;
+    let mut worker = Worker::new(config, Arc::new(AtomicBool::new(false)));
+    let summary = worker.run().unwrap();
+    assert_eq!(summary.updated.iter().map(|u| u.0).collect::<Vec<_>>(), vec![5, 6]);
+    assert!(summary.failed.is_empty());
+    assert!(worker.metrics().render().contains("commonground_worker_bad_rows_total 4\n"));
+    let analysis = commonground::analyze(&data.votes, &data.statements, &Params::default()).unwrap();
+    let expected = without_worker_fields(serde_json::to_value(PolisMath::from_analysis(&analysis)).unwrap());
+    let (five, _) = math_main(&mut db, 5, "prod").unwrap();
+    let (six, _) = math_main(&mut db, 6, "prod").unwrap();
+    // The bad rows changed nothing but the cursor's time.
+    let mut five = without_worker_fields(five);
+    five["lastVoteTimestamp"] = expected["lastVoteTimestamp"].clone();
+    assert_eq!(five, expected);
+    assert_eq!(without_worker_fields(six), expected);
+}
+
+/// Waits (at most `limit`) until `ok` holds.
+fn wait_for(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn the_worker_reconnects_after_a_database_restart_and_goes_on() {
+    let Some((pg, url, mut db)) = polis_db("restart") else { return };
+    let data = io::load(&bundled_example()).unwrap();
+    insert_conversation(&mut db, 9, &data.statements, 1_400_000_000_000);
+    let batches = Batching { window_ms: 1, max_updates: Some(3), restart_gap_ms: None }.split(&data.votes);
+    insert_votes(&mut db, 9, &batches[0], 0..batches[0].len(), 0);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut config = Config::new(&url);
+    config.poll_interval = Duration::from_millis(50);
+    let mut worker = Worker::new(config, Arc::clone(&stop));
+    let running = std::thread::spawn(move || worker.run());
+
+    let tick = |db: &mut postgres::Client| {
+        db.query_opt("SELECT math_tick FROM math_main WHERE zid = 9", &[]).ok().flatten().map(|r| r.get::<_, i64>(0))
+    };
+    assert!(wait_for(Duration::from_secs(30), || tick(&mut db) == Some(0)), "first update");
+    pg.restart();
+    let mut db = pg.client("restart");
+    insert_votes(&mut db, 9, &batches[1], 0..batches[1].len(), 0);
+    assert!(wait_for(Duration::from_secs(60), || tick(&mut db) == Some(1)), "update after the restart");
+    stop.store(true, Ordering::SeqCst);
+    let summary = running.join().unwrap().unwrap();
+    assert_eq!(summary.updated, vec![(9, 0), (9, 1)]);
+
+    let mut reference = Conversation::new(Params::default()).unwrap();
+    reference.set_statements(data.statements.clone());
+    reference.update(&in_read_order(&batches[0])).unwrap();
+    reference.update(&in_read_order(&batches[1])).unwrap();
+    let (stored, _) = math_main(&mut db, 9, "prod").unwrap();
+    assert_eq!(without_worker_fields(stored), without_worker_fields(polis_json(&reference)));
+}
