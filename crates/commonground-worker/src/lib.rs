@@ -255,7 +255,13 @@ impl Worker {
         let db_err = |e: postgres::Error| WorkerError::Database(e.to_string());
         // Read the newest times first: anything newer is left for the next poll, nothing is missed.
         let newest = db::newest(client).map_err(db_err)?;
-        let zids = db::candidates(client, &env, votes_from, mods_from, overlap).map_err(db_err)?;
+        let mut zids = db::candidates(client, &env, votes_from, mods_from, overlap).map_err(db_err)?;
+        // Conversations whose update failed are retried when their backoff ends, news or not
+        // (the poll window has moved past the votes that failed).
+        let now = Instant::now();
+        zids.extend(self.backoff.iter().filter(|(_, b)| b.next_try <= now).map(|(&z, _)| z));
+        zids.sort_unstable();
+        zids.dedup();
         for zid in zids {
             if self.stop.load(Ordering::SeqCst) {
                 return Ok(());
@@ -263,14 +269,14 @@ impl Worker {
             if self.backoff.get(&zid).is_some_and(|b| Instant::now() < b.next_try) {
                 continue;
             }
-            let started = Instant::now();
             match self.update(zid) {
                 Ok(Outcome::Stored { math_tick }) => {
                     self.backoff.remove(&zid);
                     summary.updated.push((zid, math_tick));
-                    let _ = started;
                 }
-                Ok(Outcome::NothingNew) => {}
+                Ok(Outcome::NothingNew) => {
+                    self.backoff.remove(&zid);
+                }
                 Ok(Outcome::Busy) => self.metrics.busy(),
                 Err(e) => {
                     self.metrics.failure();
@@ -389,6 +395,10 @@ impl Worker {
             self.metrics.bad_rows(bad);
         }
         let batch = db::to_batch(&good);
+        if cursors.is_none() && batch.is_empty() {
+            // Statements but no (valid) votes yet: nothing to compute, as in Polis.
+            return Ok(Outcome::NothingNew);
+        }
 
         // The conversation: held in memory if current, else from its stored state, else resumed
         // from Polis's blob, else new.

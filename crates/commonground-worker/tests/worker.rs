@@ -213,12 +213,16 @@ fn bad_rows_are_skipped_and_the_conversation_goes_on() {
     insert_conversation(&mut db, 6, &other, 1_400_000_000_000);
     insert_votes(&mut db, 6, &data.votes, 0..data.votes.len(), 0);
 
+    // A new conversation with statements and no votes yet is not news, nor an error.
+    insert_conversation(&mut db, 8, &data.statements[..3], 1_400_000_000_000);
+
     let mut config = Config::new(&url);
     config.once = true;
     let mut worker = Worker::new(config, Arc::new(AtomicBool::new(false)));
     let summary = worker.run().unwrap();
     assert_eq!(summary.updated.iter().map(|u| u.0).collect::<Vec<_>>(), vec![5, 6]);
     assert!(summary.failed.is_empty());
+    assert!(math_main(&mut db, 8, "prod").is_none());
     assert!(worker.metrics().render().contains("commonground_worker_bad_rows_total 4\n"));
     let analysis = commonground::analyze(&data.votes, &data.statements, &Params::default()).unwrap();
     let expected = without_worker_fields(serde_json::to_value(PolisMath::from_analysis(&analysis)).unwrap());
