@@ -223,7 +223,22 @@ fn bad_rows_are_skipped_and_the_conversation_goes_on() {
     assert_eq!(summary.updated.iter().map(|u| u.0).collect::<Vec<_>>(), vec![5, 6]);
     assert!(summary.failed.is_empty());
     assert!(math_main(&mut db, 8, "prod").is_none());
-    assert!(worker.metrics().render().contains("commonground_worker_bad_rows_total 4\n"));
+    // The Prometheus endpoint serves the counters.
+    let addr = worker.metrics().serve("127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut http = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut http, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut page = String::new();
+    std::io::Read::read_to_string(&mut http, &mut page).unwrap();
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    for line in [
+        "commonground_worker_bad_rows_total 4\n",
+        "commonground_worker_updates_total 2\n",
+        "commonground_worker_update_failures_total 0\n",
+        "commonground_worker_update_duration_seconds_count 2\n",
+        "commonground_worker_lag_seconds{zid=\"5\"}",
+    ] {
+        assert!(page.contains(line), "{line:?} in {page}");
+    }
     let analysis = commonground::analyze(&data.votes, &data.statements, &Params::default()).unwrap();
     let expected = without_worker_fields(serde_json::to_value(PolisMath::from_analysis(&analysis)).unwrap());
     let (five, _) = math_main(&mut db, 5, "prod").unwrap();
