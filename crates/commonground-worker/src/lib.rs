@@ -24,7 +24,7 @@ mod db;
 mod log;
 mod metrics;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -55,6 +55,9 @@ pub struct Config {
     pub overlap_ms: i64,
     /// A conversation not updated for this long is dropped from memory (its state is stored).
     pub idle_evict: Duration,
+    /// Every this often, a poll looks at all votes and comments, not only those newer than the
+    /// previous poll less the overlap: a backstop for anything a bounded poll missed.
+    pub full_sweep: Duration,
     /// The analysis parameters (Polis's by default).
     pub params: Params,
     /// This worker's name in logs and in `commonground_state.worker`.
@@ -71,6 +74,7 @@ impl Config {
             metrics_addr: None,
             overlap_ms: 10_000,
             idle_evict: Duration::from_secs(600),
+            full_sweep: Duration::from_secs(300),
             params: Params::default(),
             worker_id: format!("{}-{}", hostname(), std::process::id()),
         }
@@ -88,6 +92,8 @@ pub struct RunSummary {
     pub updated: Vec<(i32, i64)>,
     /// Conversations whose update failed.
     pub failed: Vec<i32>,
+    /// Conversations skipped because another worker held their claim.
+    pub busy: Vec<i32>,
 }
 
 /// Why the worker stopped before its work was done.
@@ -136,6 +142,12 @@ pub struct Worker {
     client: Option<postgres::Client>,
     held: BTreeMap<i32, Held>,
     backoff: BTreeMap<i32, Backoff>,
+    /// Conversations found claimed by another worker, tried again at every poll until an attempt
+    /// finds them free: their claim holder may die without storing them after the poll window
+    /// has moved past their votes.
+    busy: BTreeSet<i32>,
+    /// When the last poll without a time bound ran (see [`Config::full_sweep`]).
+    last_sweep: Option<Instant>,
     metrics: Metrics,
     stop: Arc<AtomicBool>,
     /// Where the next poll starts: the newest vote and moderation times seen, less the overlap.
@@ -151,6 +163,8 @@ impl Worker {
             client: None,
             held: BTreeMap::new(),
             backoff: BTreeMap::new(),
+            busy: BTreeSet::new(),
+            last_sweep: None,
             metrics: Metrics::default(),
             stop,
             poll_from: None,
@@ -250,6 +264,12 @@ impl Worker {
     fn poll(&mut self, summary: &mut RunSummary) -> Result<(), WorkerError> {
         let overlap = self.config.overlap_ms;
         let env = self.config.math_env.clone();
+        // Now and then a poll without a time bound finds what every bounded poll missed (a
+        // conversation whose claim holder stalled past the overlap window, then died).
+        if self.last_sweep.is_none_or(|t| t.elapsed() >= self.config.full_sweep) {
+            self.poll_from = None;
+            self.last_sweep = Some(Instant::now());
+        }
         let (votes_from, mods_from) = self.poll_from.unwrap_or((i64::MIN, i64::MIN));
         let client = self.client()?;
         let db_err = |e: postgres::Error| WorkerError::Database(e.to_string());
@@ -260,6 +280,7 @@ impl Worker {
         // (the poll window has moved past the votes that failed).
         let now = Instant::now();
         zids.extend(self.backoff.iter().filter(|(_, b)| b.next_try <= now).map(|(&z, _)| z));
+        zids.extend(self.busy.iter().copied());
         zids.sort_unstable();
         zids.dedup();
         for zid in zids {
@@ -272,13 +293,22 @@ impl Worker {
             match self.update(zid) {
                 Ok(Outcome::Stored { math_tick }) => {
                     self.backoff.remove(&zid);
+                    self.busy.remove(&zid);
                     summary.updated.push((zid, math_tick));
                 }
                 Ok(Outcome::NothingNew) => {
                     self.backoff.remove(&zid);
+                    self.busy.remove(&zid);
                 }
-                Ok(Outcome::Busy) => self.metrics.busy(),
+                Ok(Outcome::Busy) => {
+                    self.metrics.busy();
+                    if self.busy.insert(zid) {
+                        self.log("debug", "busy", &[("zid", zid.into())]);
+                    }
+                    summary.busy.push(zid);
+                }
                 Err(e) => {
+                    self.busy.remove(&zid);
                     self.metrics.failure();
                     self.held.remove(&zid);
                     summary.failed.push(zid);
