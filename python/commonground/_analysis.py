@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,13 @@ class Analysis:
 
     def __init__(self, core: _core.Analysis) -> None:
         self._core = core
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # The core pickles the conversation state behind it; cached frames are rebuilt on demand.
+        return {"core": self._core}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self._core = state["core"]
 
     # -- scalars ---------------------------------------------------------------------------
 
@@ -210,19 +217,48 @@ class Analysis:
         stability: Optional[Dict[str, Any]] = self._json.get("group_stability")
         return stability
 
-    def common_ground(self, n: int = 10) -> pd.DataFrame:
-        """The ``n`` statements with the highest group-aware consensus (every group agrees), with
-        each group's agree share, moderated-out statements left out."""
+    def common_ground(self, n: Optional[int] = None) -> pd.DataFrame:
+        """The statements that are common ground, as the core defines it everywhere: with the
+        analysis's credibility (90% by default), every group agrees more often than not (the lower
+        credible bound of the minimum group agreement is at least the threshold, 0.5 by
+        default). Ranked by the bridging score (:attr:`bridging`), the first ``n`` (all when
+        None), with each group's agree share. Polis's own ranking is :meth:`top_group_aware_consensus`."""
+        bridging = self.bridging
+        if bridging.empty:
+            return pd.DataFrame(columns=["id", "text", "min_group_agreement_lower", "group_aware_consensus"])
+        flagged = bridging[bridging["common_ground"].astype(bool)]
+        ids = flagged["statement"].tolist()
+        if n is not None:
+            ids = ids[:n]
+        return self._with_group_shares(ids, ["min_group_agreement", "min_group_agreement_lower", "min_group_agreement_upper"])
+
+    def top_group_aware_consensus(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` statements with the highest group-aware consensus (Polis's measure: the
+        product over groups of each group's smoothed agree rate), moderated-out statements left
+        out, with each group's agree share. Unlike :meth:`common_ground`, no statement needs every
+        group's agreement to be credible: this is a ranking, not a test."""
         statements = self.statements[~self.statements["moderated_out"].to_numpy(dtype=bool)]
         top = statements.sort_values("group_aware_consensus", ascending=False, kind="stable").head(n)
+        return self._with_group_shares(top["id"].tolist(), [])
+
+    def _with_group_shares(self, ids: List[Any], bridging_columns: List[str]) -> pd.DataFrame:
+        """Rows of :attr:`statements` for ``ids`` in that order, with the given :attr:`bridging`
+        columns and each group's agree share."""
+        statements = self.statements.reset_index(drop=True)
+        position = {statement: i for i, statement in enumerate(statements["id"].tolist())}
+        rows = [position[i] for i in ids]
         columns = ["id", "text", "group_aware_consensus", "n_agree", "n_disagree", "n_pass"]
-        frame = top[columns].copy()
+        frame = statements.loc[rows, columns].reset_index(drop=True)
+        if bridging_columns:
+            scores = self.bridging.set_index("statement")
+            for column in bridging_columns:
+                frame.insert(2 + bridging_columns.index(column), column, scores.loc[ids, column].to_numpy())
         votes = self.group_votes
         for g, group in enumerate(self.groups["group"].tolist()):
-            agree, seen = votes[g, top.index, 0], votes[g, top.index, 2]
+            agree, seen = votes[g, rows, 0], votes[g, rows, 2]
             with np.errstate(invalid="ignore", divide="ignore"):
                 frame[f"agree_share_group_{group}"] = np.where(seen > 0, agree / np.maximum(seen, 1), np.nan)
-        return frame.reset_index(drop=True)
+        return frame
 
     # -- arrays ----------------------------------------------------------------------------
 

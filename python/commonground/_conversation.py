@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-
-import operator
 import os
 import threading
 from typing import Any, Dict, Optional, Union
@@ -25,14 +23,18 @@ from ._inputs import statement_columns, vote_columns
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _is_count(value: Any) -> bool:
-    """A whole number >= 0 (a Python or numpy integer, not a bool)."""
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    try:
-        return operator.index(value) >= 0
-    except TypeError:
-        return False
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as strings and numpy scalars as Python numbers, so that
+    JSON carries it to the core unchanged in meaning."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
 
 
 class Conversation:
@@ -195,40 +197,23 @@ class Conversation:
 
         The result becomes the conversation's state: :meth:`update` continues from it.
         """
-        counts = {
-            "seed": seed, "window_ms": window_ms, "max_updates": max_updates, "pca_iters": pca_iters,
-            "pca_cold_iters": pca_cold_iters, "base_k": base_k, "base_iters": base_iters, "max_k": max_k,
-            "group_iters": group_iters, "group_k_buffer": group_k_buffer, "min_votes_in_conv": min_votes_in_conv,
-            "min_in_conv": min_in_conv, "group_cold_starts": group_cold_starts,
+        request: Dict[str, Any] = {
+            "seed": seed, "replay": replay, "window_ms": window_ms,
+            # The core's "no cap" is 0; None here means no cap too.
+            "max_updates": 0 if max_updates is None else max_updates,
+            "pca_iters": pca_iters, "pca_cold_iters": pca_cold_iters,
+            "pca_cold_tolerance": pca_cold_tolerance, "base_k": base_k, "base_iters": base_iters,
+            "max_k": max_k, "group_iters": group_iters, "group_k_buffer": group_k_buffer,
+            "min_votes_in_conv": min_votes_in_conv, "min_in_conv": min_in_conv,
+            "polis_all_priorities_49": polis_all_priorities_49, "group_cold_starts": group_cold_starts,
+            "pca_cold_start": pca_cold_start, "pca_warm_start": pca_warm_start,
+            "bridging": bridging, "group_stability": group_stability,
         }
-        for name, value in counts.items():
-            if value is not None and not _is_count(value):
-                error = InvalidParameterError(f"invalid parameter {name}: must be a whole number >= 0, not {value!r}")
-                error.parameter = name
-                raise error
-        if replay and not self._core.has_timestamps:
-            raise InvalidParameterError("replay=True needs vote timestamps, and these votes have none")
+        # The core parses and checks the request, naming a bad key; here only what JSON cannot
+        # carry is converted (a NaN or infinity becomes its name, which the core then rejects).
+        text = json.dumps(_json_safe({k: v for k, v in request.items() if v is not None}))
         with self._lock:
-            overrides: Dict[str, Any] = {
-                "seed": seed, "pca_iters": pca_iters, "pca_cold_iters": pca_cold_iters,
-                "pca_cold_tolerance": pca_cold_tolerance, "base_k": base_k, "base_iters": base_iters,
-                "max_k": max_k, "group_iters": group_iters, "group_k_buffer": group_k_buffer,
-                "min_votes_in_conv": min_votes_in_conv, "min_in_conv": min_in_conv,
-                "polis_all_priorities_49": polis_all_priorities_49, "group_cold_starts": group_cold_starts,
-                "pca_cold_start": pca_cold_start, "pca_warm_start": pca_warm_start,
-                "bridging": bridging, "group_stability": group_stability,
-            }
-            for key, given in overrides.items():
-                if isinstance(given, float) and not math.isfinite(given):
-                    error = InvalidParameterError(f"invalid parameter {key}: must be a finite number, not {given!r}")
-                    error.parameter = key
-                    raise error
-            core = self._core.analyze(
-                json.dumps({k: v for k, v in overrides.items() if v is not None}),
-                replay=replay,
-                window_ms=window_ms,
-                max_updates=max_updates,
-            )
+            core = self._core.analyze(text)
         return Analysis(core)
 
     def update(self, votes: Any, *, statements: Any = None, agree: int = 1) -> Analysis:
@@ -278,6 +263,15 @@ class Conversation:
     def statements(self) -> pd.DataFrame:
         """The statements' metadata: id, text, moderated (-1, 0, 1), is_meta, author, created."""
         return _frame(self._core.statement_columns())
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # The core pickles itself (votes, statements, source and the live conversation's state);
+        # the lock is made anew.
+        return {"core": self._core}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self._core = state["core"]
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         source = self._core.source

@@ -107,12 +107,25 @@ def test_vote_matrix_is_the_latest_vote_per_cell(vtaiwan_analysis):
     assert ((matrix == 1).sum(axis=0).to_numpy() == s["n_agree"].to_numpy()).all()
 
 
-def test_common_ground_ranks_by_group_aware_consensus(vtaiwan_analysis):
-    top = vtaiwan_analysis.common_ground(5)
+def test_top_group_aware_consensus_ranks_by_polis_measure(vtaiwan_analysis):
+    top = vtaiwan_analysis.top_group_aware_consensus(5)
     assert len(top) == 5
     assert top["group_aware_consensus"].is_monotonic_decreasing
     assert [c for c in top.columns if c.startswith("agree_share_group_")] == ["agree_share_group_0", "agree_share_group_1"]
     assert (top.filter(like="agree_share") > 0.5).all().all()
+
+
+def test_common_ground_is_the_core_flag_in_bridging_order(vtaiwan_analysis):
+    # One meaning everywhere: the statements the core flags (lower credible bound of the minimum
+    # group agreement >= the threshold), in the bridging ranking.
+    core = vtaiwan_analysis._json["bridging"]
+    common = vtaiwan_analysis.common_ground()
+    assert common["id"].tolist() == core["common_ground"]
+    assert len(common) == 21  # the README's "21 of 119 statements"
+    assert (common["min_group_agreement_lower"] >= core["threshold"]).all()
+    assert common["min_group_agreement_lower"].is_monotonic_decreasing
+    assert (common.filter(like="agree_share") > 0.5).all().all()
+    assert vtaiwan_analysis.common_ground(3)["id"].tolist() == core["common_ground"][:3]
 
 
 def test_string_ids_come_back_as_python_strings():

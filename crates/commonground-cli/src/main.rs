@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use commonground::bridging::BridgingScore;
 use commonground::cluster::StabilityParams;
 use commonground::io::{self, PolisMath};
-use commonground::{Batching, Conversation, Params};
+use commonground::{Batching, Conversation, Mode, Params, Request};
 
 /// Finds the opinion groups in a deliberation and the statements that bridge them (the Pol.is
 /// math, faithful, fast and reproducible).
@@ -109,9 +109,12 @@ struct AnalyzeArgs {
     /// Print the wall time of each stage on standard error.
     #[arg(long)]
     timings: bool,
-    /// The score that ranks the bridging statements.
-    #[arg(long, value_enum, default_value_t = RankBy::MinGroupLower)]
-    rank_by: RankBy,
+    /// The score that ranks the bridging statements: min-group-lower (lower credible bound of
+    /// the minimum group agreement), min-group, gac (Polis's group-aware consensus),
+    /// geometric-mean, mf (matrix-factorization intercept).
+    #[arg(long, default_value = "min-group-lower",
+          value_parser = clap::builder::PossibleValuesParser::new(BridgingScore::ALL.map(|(_, name, _)| name)))]
+    rank_by: String,
     /// Skip the Community Notes matrix factorization (the other bridging scores stay).
     #[arg(long)]
     no_mf: bool,
@@ -122,20 +125,6 @@ struct AnalyzeArgs {
     /// Largest number of groups tried (Polis: 5).
     #[arg(long, default_value_t = 5)]
     max_k: usize,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum RankBy {
-    /// Lower credible bound of the minimum group agreement.
-    MinGroupLower,
-    /// Minimum group agreement (smoothed agree rate of the least agreeing group).
-    MinGroup,
-    /// Polis's group-aware consensus (product over groups).
-    Gac,
-    /// Geometric mean of the groups' agree rates.
-    GeometricMean,
-    /// Intercept of the matrix factorization.
-    Mf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -166,33 +155,15 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     if let Some(replicates) = args.stability {
         params.group_stability = StabilityParams { enabled: true, replicates };
     }
-    params.bridging.rank_by = match args.rank_by {
-        RankBy::MinGroupLower => BridgingScore::MinGroupLower,
-        RankBy::MinGroup => BridgingScore::MinGroup,
-        RankBy::Gac => BridgingScore::GroupAwareConsensus,
-        RankBy::GeometricMean => BridgingScore::GeometricMean,
-        RankBy::Mf => BridgingScore::MfIntercept,
-    };
+    // clap admits only the listed names.
+    params.bridging.rank_by = BridgingScore::from_short_name(&args.rank_by).unwrap_or_default();
 
     let start = Instant::now();
     let io::ConversationData { votes, statements, source } = io::load(&path).map_err(Failure::Input)?;
     let load = start.elapsed();
 
-    let conv = if args.replay {
-        if !votes.has_timestamps() {
-            return Err(Failure::Input(commonground::Error::UnknownFormat {
-                path: path.clone(),
-                message: "--replay needs vote timestamps, and these votes have none (a participants-votes.csv matrix)"
-                    .into(),
-            }));
-        }
-        Conversation::replay(params, statements, &votes, &Batching::default())
-    } else {
-        let mut conv = Conversation::new(params).map_err(Failure::Input)?;
-        conv.set_statements(statements);
-        conv.update(&votes).map(|_| ()).map(|()| conv)
-    }
-    .map_err(Failure::Input)?;
+    let mode = if args.replay { Mode::Replay(Batching::default()) } else { Mode::OneBatch };
+    let conv = Conversation::run(&Request { params, mode }, statements, &votes).map_err(Failure::Input)?;
     drop(votes); // the matrix holds what the analysis needs: free the input before the output is built
     let analysis = conv.analysis().expect("an update ran");
 

@@ -54,7 +54,9 @@ fn summary_of_the_bundled_example_names_groups_consensus_and_common_ground() {
     let o = run(&["analyze", example().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let s = stdout(&o);
-    for needle in ["1921 participants", "Group 0", "Group 1", "Consensus", "Common ground", "#40"] {
+    for needle in
+        ["1921 participants", "Group 0", "Group 1", "Consensus", "Group-aware consensus", "common ground", "#40"]
+    {
         assert!(s.contains(needle), "summary lacks {needle:?}:\n{s}");
     }
 }
@@ -225,7 +227,7 @@ fn replay_without_timestamps_is_an_input_error() {
         "participants-votes.csv",
         "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\n0,,0,2,1,1,1,-1\n1,,0,2,1,1,-1,1\n",
     );
-    assert_input_error(&run(&["analyze", dir.path(), "--replay"]), &["--replay needs vote timestamps"]);
+    assert_input_error(&run(&["analyze", dir.path(), "--replay"]), &["replay: needs vote timestamps"]);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use commonground::{Conversation, StageTimings};
 use numpy::{PyArray2, PyArray3};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
 use crate::convert::{array, ids_to_py, optional_ints};
@@ -293,6 +293,14 @@ impl PyAnalysis {
         summary(self.get(), title, source)
     }
 
+    /// Pickling: the conversation state behind this analysis, the analysis included;
+    /// unpickled by `_core._analysis_from_state`.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let restore = py.import("commonground._core")?.getattr("_analysis_from_state")?;
+        let bytes = self.conversation.state_with_analysis().to_bytes();
+        Ok((restore, (PyBytes::new(py, &bytes),)))
+    }
+
     fn __repr__(&self) -> String {
         let a = self.get();
         format!(
@@ -304,4 +312,12 @@ impl PyAnalysis {
             a.groups.len()
         )
     }
+}
+
+/// Restores a pickled `Analysis` (see `Analysis.__reduce__`).
+#[pyfunction]
+pub fn _analysis_from_state(py: Python<'_>, state: &[u8]) -> PyResult<PyAnalysis> {
+    let state = commonground::ConversationState::from_bytes(state).map_err(|e| crate::errors::to_py(py, e))?;
+    let conversation = Conversation::from_state(state).map_err(|e| crate::errors::to_py(py, e))?;
+    PyAnalysis::new(Arc::new(conversation))
 }

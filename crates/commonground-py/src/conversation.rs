@@ -9,14 +9,24 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use commonground::io::{self, ConversationData};
-use commonground::{Batching, Conversation, Params, Statement, StatementList, VoteBatch};
+use commonground::{Conversation, ConversationState, Params, Request, Statement, StatementList, VoteBatch, VoteEvent};
 use numpy::PyReadonlyArray1;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::analysis::PyAnalysis;
 use crate::convert::{array, ids_to_py, optional_ints, statements_from_py, vote_batch};
 use crate::errors::to_py;
+
+/// What a pickle of a conversation holds (see `__getstate__`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Pickled {
+    votes: Vec<VoteEvent>,
+    statements: Vec<Statement>,
+    source: Option<io::SourceInfo>,
+    live: Option<ConversationState>,
+}
 
 #[pyclass(module = "commonground._core", name = "Conversation")]
 pub struct PyConversation {
@@ -33,28 +43,6 @@ impl PyConversation {
     fn set_statements_inner(&mut self, statements: Vec<Statement>) {
         statements.into_iter().for_each(|s| self.statements.upsert(s));
     }
-}
-
-/// The parameters of one analysis: Polis's defaults with the overrides in `overrides`, a JSON
-/// object whose keys are `Params` fields. The core deserialises and checks them (an unknown name
-/// or a value of the wrong kind is an `InvalidParameterError`), so parameters are listed nowhere in
-/// the bindings.
-fn params(py: Python<'_>, overrides: &str) -> PyResult<Params> {
-    let invalid = |name: String, message: String| to_py(py, commonground::Error::InvalidParameter { name, message });
-    let given: serde_json::Value =
-        serde_json::from_str(overrides).map_err(|e| invalid("parameters".into(), e.to_string()))?;
-    let params: Params = serde_json::from_value(given.clone()).map_err(|e| {
-        // Name the offending parameter: the first key that does not deserialise on its own.
-        let name = given
-            .as_object()
-            .and_then(|m| {
-                m.iter().find(|(k, v)| serde_json::from_value::<Params>(serde_json::json!({ k.as_str(): v })).is_err())
-            })
-            .map_or_else(|| "parameters".to_string(), |(k, _)| k.clone());
-        invalid(name, e.to_string())
-    })?;
-    params.check().map_err(|e| to_py(py, e))?;
-    Ok(params)
 }
 
 /// Polis's default parameters, as a JSON object (the Python side turns it into a dict).
@@ -117,35 +105,16 @@ impl PyConversation {
         Ok(())
     }
 
-    /// Analyses every vote so far from a cold start (or, with `replay`, batch by batch in time
-    /// order as Polis's worker saw them), and makes the result the state that `update` continues.
-    #[pyo3(signature = (params="{}", *, replay=false, window_ms=1000, max_updates=Some(2000)))]
-    fn analyze(
-        &mut self,
-        py: Python<'_>,
-        params: &str,
-        replay: bool,
-        window_ms: i64,
-        max_updates: Option<usize>,
-    ) -> PyResult<PyAnalysis> {
-        let params = self::params(py, params)?;
+    /// Analyses every vote so far as `request` says: one JSON object of parameters (any
+    /// `Params` field) and mode (`replay`, `window_ms`, `max_updates`, `restart_gap_ms`), which
+    /// the core parses and checks, naming the bad key. The result becomes the state that `update`
+    /// continues.
+    #[pyo3(signature = (request="{}"))]
+    fn analyze(&mut self, py: Python<'_>, request: &str) -> PyResult<PyAnalysis> {
+        let request = Request::from_json(request).map_err(|e| to_py(py, e))?;
         let (votes, statements) = (&self.votes, &self.statements);
         let conversation = py
-            .detach(|| {
-                if replay {
-                    Conversation::replay(
-                        params,
-                        statements.as_slice().to_vec(),
-                        votes,
-                        &Batching { window_ms, max_updates, ..Batching::default() },
-                    )
-                } else {
-                    let mut conversation = Conversation::new(params)?;
-                    conversation.set_statements(statements.as_slice().iter().cloned());
-                    conversation.update(votes)?;
-                    Ok(conversation)
-                }
-            })
+            .detach(|| Conversation::run(&request, statements.as_slice().to_vec(), votes))
             .map_err(|e| to_py(py, e))?;
         let conversation = Arc::new(conversation);
         self.live = Some(conversation.clone());
@@ -173,13 +142,9 @@ impl PyConversation {
                 (result, Some(live), events)
             }
             None => {
-                let first = Conversation::new(Params::default()).and_then(|mut c| {
-                    c.set_statements(statement_list.as_slice().iter().cloned());
-                    let mut all = all_votes.clone();
-                    all.append(events.clone());
-                    c.update(&all)?;
-                    Ok(c)
-                });
+                let mut all = all_votes.clone();
+                all.append(events.clone());
+                let first = Conversation::run(&Request::default(), statement_list.as_slice().to_vec(), &all);
                 match first {
                     Ok(c) => (Ok(()), Some(Arc::new(c)), events),
                     Err(e) => (Err(e), None, events),
@@ -277,6 +242,34 @@ impl PyConversation {
         d.set_item("author", authors)?;
         d.set_item("created", optional_ints(py, s.iter().map(|s| s.created))?)?;
         Ok(d)
+    }
+
+    /// Pickling: every vote event, the statements, how they were read, and the live
+    /// conversation's whole state (its analysis included), so that an unpickled conversation
+    /// shows the same analysis and its next `update` gives exactly what this one's would.
+    fn __getstate__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let pickled = Pickled {
+            votes: self.votes.events().collect(),
+            statements: self.statements.as_slice().to_vec(),
+            source: self.source.clone(),
+            live: self.live.as_ref().map(|l| l.state_with_analysis()),
+        };
+        let bytes = rmp_serde::to_vec_named(&pickled).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    fn __setstate__(&mut self, py: Python<'_>, state: &[u8]) -> PyResult<()> {
+        let pickled: Pickled = rmp_serde::from_slice(state)
+            .map_err(|e| to_py(py, commonground::Error::InvalidState(format!("not a pickled conversation ({e})"))))?;
+        let live = match pickled.live {
+            Some(state) => Some(Arc::new(Conversation::from_state(state).map_err(|e| to_py(py, e))?)),
+            None => None,
+        };
+        let mut statements = StatementList::new();
+        pickled.statements.into_iter().for_each(|s| statements.upsert(s));
+        *self =
+            PyConversation { votes: VoteBatch::from_events(&pickled.votes), statements, source: pickled.source, live };
+        Ok(())
     }
 
     fn __repr__(&self) -> String {

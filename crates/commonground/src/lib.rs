@@ -46,7 +46,8 @@ pub mod votes;
 
 pub use analysis::Analysis;
 pub use conversation::{
-    analyze, Batching, Conversation, ConversationState, StageTimings, WarmParts, STATE_FORMAT, STATE_VERSION,
+    analyze, Batching, Conversation, ConversationState, Mode, Request, StageTimings, WarmParts, STATE_FORMAT,
+    STATE_VERSION,
 };
 pub use error::{Error, Location, Result};
 pub use params::Params;

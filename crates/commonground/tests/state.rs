@@ -97,3 +97,14 @@ fn damaged_bytes_and_inconsistent_arrays_are_errors_not_panics() {
     s.params.base_k = 0;
     assert!(Conversation::from_state(s).is_err());
 }
+
+#[test]
+fn a_state_with_its_analysis_restores_the_analysis_and_the_plain_state_does_not() {
+    let (statements, batches) = vtaiwan_batches();
+    let mut conv = Conversation::new(Params::default()).unwrap();
+    conv.set_statements(statements);
+    let expected = conv.update(&batches[0]).unwrap().to_json();
+    let with = ConversationState::from_bytes(&conv.state_with_analysis().to_bytes()).unwrap();
+    assert_eq!(Conversation::from_state(with).unwrap().analysis().unwrap().to_json(), expected);
+    assert!(Conversation::from_state(conv.state()).unwrap().analysis().is_none());
+}

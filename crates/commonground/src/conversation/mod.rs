@@ -25,7 +25,9 @@ use crate::pca::{comment_projections, participant_projections, Pca};
 use crate::stats::{self, count_votes, VoteCounts};
 use crate::votes::{Id, Statement, StatementList, VoteBatch, VoteMatrix, Votes};
 
+mod request;
 mod state;
+pub use request::{Mode, Request};
 pub use state::{ConversationState, WarmParts, STATE_FORMAT, STATE_VERSION};
 
 /// The state Polis carries from one update to the next.

@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Conversation, StageTimings, WarmState};
+use crate::analysis::Analysis;
 use crate::bridging::MfWarmStart;
 use crate::cluster::{Cluster, GroupKSmoother};
 use crate::error::{Error, Result};
@@ -44,6 +45,11 @@ pub struct ConversationState {
     /// Number of updates so far (Polis's `math_tick` of the conversation).
     pub tick: u64,
     pub warm: WarmParts,
+    /// The last analysis, when the state is to show it again on restore (a Python pickle,
+    /// [`Conversation::state_with_analysis`]); a worker leaves it out, since the next update
+    /// recomputes it.
+    #[serde(default)]
+    pub analysis: Option<Analysis>,
 }
 
 /// The warm starts, as data. Participant rows and statement columns refer to [`MatrixParts`]'s order.
@@ -124,12 +130,20 @@ impl Conversation {
                 previous_group_totals: totals,
                 mf: s.mf.clone(),
             },
+            analysis: None,
         }
+    }
+
+    /// [`Conversation::state`] with the last analysis, so that the restored conversation shows
+    /// it ([`Conversation::analysis`]) before any update.
+    pub fn state_with_analysis(&self) -> ConversationState {
+        ConversationState { analysis: self.analysis.clone(), ..self.state() }
     }
 
     /// Restores a conversation from [`Conversation::state`]. Checks the format version, the
     /// parameters and that the arrays agree with each other (rows, columns, cluster members), so
-    /// that a damaged state is an error. [`Conversation::analysis`] is empty until the next update.
+    /// that a damaged state is an error. [`Conversation::analysis`] is the state's analysis, if it
+    /// carries one, else empty until the next update.
     pub fn from_state(state: ConversationState) -> Result<Conversation> {
         let bad = |what: String| Error::InvalidState(what);
         if state.format != STATE_FORMAT || state.version != STATE_VERSION {
@@ -167,7 +181,7 @@ impl Conversation {
                 mf: w.mf,
             },
             tick: state.tick,
-            analysis: None,
+            analysis: state.analysis,
             timings: StageTimings::default(),
             extensions: true,
         })

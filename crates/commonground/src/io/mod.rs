@@ -102,7 +102,7 @@ pub struct ConversationData {
 }
 
 /// Where a conversation came from and what the reader decided on the way.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceInfo {
     /// The folder read.
     pub path: PathBuf,
@@ -114,7 +114,7 @@ pub struct SourceInfo {
 }
 
 /// The input formats commonground reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum InputFormat {
     /// A Polis export folder: `votes.csv` (one row per vote event) and `comments.csv`.
     PolisExport,
@@ -136,7 +136,7 @@ impl fmt::Display for InputFormat {
 }
 
 /// How the vote sign of the input was established. Votes are always returned with agree = +1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SignDetection {
     /// An export taken at its convention (agree = +1); the statement tallies did not decide it.
     ExportConvention,

@@ -113,7 +113,10 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
         }
     }
 
-    let _ = writeln!(out, "\nCommon ground — top statements by group-aware consensus (every group agrees):");
+    let _ = writeln!(
+        out,
+        "\nGroup-aware consensus — top statements by Polis's measure (the product of the groups' agree rates):"
+    );
     let mut ranked: Vec<(usize, &StatementResult)> =
         a.statements.iter().enumerate().filter(|(_, s)| !s.moderated_out).collect();
     ranked.sort_by(|x, y| y.1.group_aware_consensus.total_cmp(&x.1.group_aware_consensus));
