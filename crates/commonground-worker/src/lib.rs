@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use commonground::io::{PolisMath, PolisState};
-use commonground::{Conversation, ConversationState, Id, Params};
+use commonground::{Conversation, ConversationState, Id, Params, Statement, VoteBatch};
 use serde_json::{json, Value};
 
 pub use db::{lock_key, SCHEMA};
@@ -430,38 +430,44 @@ impl Worker {
             return Ok(Outcome::NothingNew);
         }
 
-        // The conversation: held in memory if current, else from its stored state, else resumed
-        // from Polis's blob, else new.
-        let mut resumed = false;
+        // The conversation: held in memory if current, else from its stored state. A state this
+        // build cannot read (another format version, after an upgrade) is rebuilt from all votes,
+        // resumed from the math stored for it, as is a conversation new to this worker: from a
+        // Polis blob (the migration path), else from scratch.
         let held = self.held.remove(&zid).filter(|h| cursors.is_some_and(|c| c.generation == h.generation));
         let client = self.client().map_err(|e| e.to_string())?;
-        let mut conversation = match (held, cursors) {
-            (Some(h), _) => h.conversation,
+        let restored = match (held, cursors) {
+            (Some(h), _) => Some(h.conversation),
             (None, Some(_)) => {
                 let bytes = db::state_bytes(client, zid, &env).map_err(e)?.ok_or("state row vanished")?;
-                let state = ConversationState::from_bytes(&bytes).map_err(|e| e.to_string())?;
-                Conversation::from_state(state).map_err(|e| e.to_string())?
-            }
-            (None, None) => match db::polis_blob(client, zid, &env).map_err(e)? {
-                Some(blob) if !batch.is_empty() => {
-                    let state = PolisState::from_json(&blob.to_string(), std::path::Path::new("math_main.data"))
-                        .map_err(|e| e.to_string())?;
-                    resumed = true;
-                    self.log(
-                        "info",
-                        "resume_from_polis",
-                        &[("zid", zid.into()), ("polis_math_tick", state.tick.into())],
-                    );
-                    Conversation::resume_from_polis(self.config.params.clone(), statements.clone(), &batch, &state)
-                        .map_err(|e| e.to_string())?
+                match ConversationState::from_bytes(&bytes).and_then(Conversation::from_state) {
+                    Ok(conversation) => Some(conversation),
+                    Err(error) => {
+                        self.log(
+                            "warn",
+                            "state_unreadable",
+                            &[("zid", zid.into()), ("error", error.to_string().into()), ("action", "rebuild".into())],
+                        );
+                        None
+                    }
                 }
-                _ => Conversation::new(self.config.params.clone()).map_err(|e| e.to_string())?,
-            },
+            }
+            (None, None) => None,
         };
-        if !resumed {
-            conversation.set_statements(statements);
-            conversation.update(&batch).map_err(|e| e.to_string())?;
-        }
+        let conversation = match restored {
+            Some(mut conversation) => {
+                conversation.set_statements(statements);
+                conversation.update(&batch).map_err(|e| e.to_string())?;
+                conversation
+            }
+            None => {
+                let client = self.client().map_err(|e| e.to_string())?;
+                let all = if cursors.is_some() { db::votes_after(client, zid, None).map_err(e)? } else { rows.clone() };
+                let all =
+                    db::to_batch(all.iter().filter(|r| db::problem(r, |t| known.contains(&(t as i64))).is_none()));
+                self.rebuild(zid, statements, &all)?
+            }
+        };
         let analysis = conversation.analysis().ok_or("no analysis after an update")?;
 
         // The Polis math, in Polis's sign and shape; math_tick is set by the upload.
@@ -516,6 +522,38 @@ impl Worker {
         self.held.insert(zid, Held { conversation, generation: new_cursors.generation, last_used: Instant::now() });
         self.metrics.in_memory(self.held.len());
         Ok(Outcome::Stored { math_tick })
+    }
+}
+
+impl Worker {
+    /// A conversation new to this worker (or whose state it cannot read), from all its votes:
+    /// resumed from the math stored for it when that parses (Polis's blob, or ours, which has the
+    /// same shape), so that its groups and their ids carry on; else analysed from scratch.
+    fn rebuild(&mut self, zid: i32, statements: Vec<Statement>, votes: &VoteBatch) -> Result<Conversation, String> {
+        let env = self.config.math_env.clone();
+        let params = self.config.params.clone();
+        let client = self.client().map_err(|e| e.to_string())?;
+        let blob = db::polis_blob(client, zid, &env).map_err(|e| e.to_string())?;
+        if let Some(blob) = blob {
+            match PolisState::from_json(&blob.to_string(), std::path::Path::new("math_main.data")) {
+                Ok(state) => {
+                    self.log(
+                        "info",
+                        "resume_from_polis",
+                        &[("zid", zid.into()), ("polis_math_tick", state.tick.into())],
+                    );
+                    return Conversation::resume_from_polis(params, statements, votes, &state)
+                        .map_err(|e| e.to_string());
+                }
+                Err(error) => self.log(
+                    "warn",
+                    "polis_blob_unreadable",
+                    &[("zid", zid.into()), ("error", error.to_string().into()), ("action", "cold start".into())],
+                ),
+            }
+        }
+        let request = commonground::Request { params, mode: commonground::Mode::OneBatch };
+        Conversation::run(&request, statements, votes).map_err(|e| e.to_string())
     }
 }
 

@@ -295,3 +295,40 @@ fn the_worker_reconnects_after_a_database_restart_and_goes_on() {
     let (stored, _) = math_main(&mut db, 9, "prod").unwrap();
     assert_eq!(without_worker_fields(stored), without_worker_fields(polis_json(&reference)));
 }
+
+#[test]
+fn a_state_this_build_cannot_read_is_rebuilt_from_the_votes_and_the_stored_math() {
+    let Some((_pg, url, mut db)) = polis_db("unreadable") else { return };
+    let data = io::load(&bundled_example()).unwrap();
+    insert_conversation(&mut db, 4, &data.statements, 1_400_000_000_000);
+    let batches = Batching { window_ms: 1, max_updates: Some(2), restart_gap_ms: None }.split(&data.votes);
+    insert_votes(&mut db, 4, &batches[0], 0..batches[0].len(), 0);
+    assert_eq!(once(&url).updated, vec![(4, 0)]);
+    let (before, _) = math_main(&mut db, 4, "prod").unwrap();
+
+    // As after an upgrade that changed the state's format: the bytes no longer read.
+    db.execute("UPDATE commonground_state SET state = '\\x00ff'::bytea WHERE zid = 4", &[]).unwrap();
+    insert_votes(&mut db, 4, &batches[1], 0..batches[1].len(), 0);
+    assert_eq!(once(&url).updated, vec![(4, 1)]);
+    let (after, _) = math_main(&mut db, 4, "prod").unwrap();
+    // Resumed from the stored math: the group ids carry on.
+    let ids = |m: &Value| m["group-clusters"].as_array().unwrap().iter().map(|g| g["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&after), ids(&before));
+    assert_eq!(after["n"].as_u64().unwrap() as usize, stored_state(&mut db, 4).matrix.participants.len());
+    // And the state is readable again.
+    insert_votes(&mut db, 4, &VoteBatch::from_events(&[batches[1].event(0).at(1_900_000_000_000)]), 0..1, 0);
+    assert_eq!(once(&url).updated, vec![(4, 2)]);
+
+    // An unreadable Polis blob for a conversation new to the worker: a cold start.
+    insert_conversation(&mut db, 12, &data.statements, 1_400_000_000_000);
+    insert_votes(&mut db, 12, &data.votes, 0..data.votes.len(), 0);
+    db.execute(
+        "INSERT INTO math_main (zid, math_env, data, last_vote_timestamp, math_tick) VALUES (12, 'prod', '{\"pca\": 1}', 0, 5)",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(once(&url).updated.iter().map(|u| u.0).collect::<Vec<_>>(), vec![12]);
+    let analysis = commonground::analyze(&data.votes, &data.statements, &Params::default()).unwrap();
+    let expected = serde_json::to_value(PolisMath::from_analysis(&analysis)).unwrap();
+    assert_eq!(without_worker_fields(math_main(&mut db, 12, "prod").unwrap().0), without_worker_fields(expected));
+}
