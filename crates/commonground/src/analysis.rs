@@ -3,9 +3,14 @@
 //!
 //! Signs are commonground's (agree = +1). Participants are in vote-matrix row order, statements in
 //! column order, and every output names them by their external ids.
+//!
+//! The matrices among the results are also handed out as `ndarray` arrays
+//! ([`Analysis::projections`], [`Analysis::components`], [`Analysis::group_votes`]), copied from
+//! the fields in the same orders, so that a Rust researcher can go on with ndarray or linfa.
 
 use std::collections::BTreeMap;
 
+use ndarray::{Array2, Array3};
 use serde::{Deserialize, Serialize};
 
 use crate::bridging::Bridging;
@@ -153,5 +158,99 @@ impl Analysis {
     /// The group a participant belongs to, by external id.
     pub fn group_of(&self, participant: &Id) -> Option<u32> {
         self.participants.iter().find(|p| &p.id == participant).and_then(|p| p.group)
+    }
+
+    /// The opinion map: one row per participant in `participants` order, columns x and y.
+    pub fn projections(&self) -> Array2<f64> {
+        Array2::from_shape_fn((self.participants.len(), 2), |(i, axis)| {
+            let p = &self.participants[i];
+            if axis == 0 {
+                p.x
+            } else {
+                p.y
+            }
+        })
+    }
+
+    /// The two principal components: one row per component, one column per statement (in
+    /// `statements` order), commonground's sign. A component the data does not support is a row
+    /// of zeros, as in [`PcaResult::comps`].
+    pub fn components(&self) -> Array2<f64> {
+        Array2::from_shape_fn((2, self.statements.len()), |(c, j)| self.pca.comps[c].get(j).copied().unwrap_or(0.0))
+    }
+
+    /// Each group's vote counts (Polis's `group-votes`) as groups x statements x {agree, disagree,
+    /// seen}: `[g, j, 0]` is how many of group g (in `groups` order) agreed with statement j (in
+    /// `statements` order), `[g, j, 1]` disagreed, `[g, j, 2]` voted at all, passes included.
+    pub fn group_votes(&self) -> Array3<u32> {
+        Array3::from_shape_fn((self.groups.len(), self.statements.len(), 3), |(g, j, k)| {
+            let c = self.groups[g].votes.get(j).copied().unwrap_or_default();
+            [c.agree, c.disagree, c.seen][k]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{analyze, Params, Vote, VoteEvent};
+
+    /// Two camps of 12 that disagree on statements 1-6 and all agree on statement 0; participant
+    /// 24 votes on two statements only.
+    fn two_camps() -> super::Analysis {
+        let mut votes: Vec<VoteEvent> = (0..24)
+            .flat_map(|p| {
+                (0..7).map(move |s| {
+                    let camp = if p < 12 { Vote::Agree } else { Vote::Disagree };
+                    let vote = if s == 0 {
+                        Vote::Agree
+                    } else if (p + s) % 5 == 0 {
+                        Vote::Pass
+                    } else {
+                        camp
+                    };
+                    VoteEvent::new(p, s, vote)
+                })
+            })
+            .collect();
+        votes.extend([VoteEvent::new(24, 1, Vote::Agree), VoteEvent::new(24, 2, Vote::Disagree)]);
+        analyze(&votes, &[], &Params::default()).unwrap()
+    }
+
+    #[test]
+    fn projections_are_participants_by_x_and_y_in_participant_order() {
+        let a = two_camps();
+        let p = a.projections();
+        assert_eq!(p.dim(), (25, 2));
+        for (row, participant) in p.rows().into_iter().zip(&a.participants) {
+            assert_eq!((row[0], row[1]), (participant.x, participant.y));
+        }
+    }
+
+    #[test]
+    fn components_are_two_rows_over_the_statements() {
+        let a = two_camps();
+        let c = a.components();
+        assert_eq!(c.dim(), (2, a.n_statements));
+        for k in 0..2 {
+            assert_eq!(c.row(k).to_vec(), a.pca.comps[k]);
+        }
+    }
+
+    #[test]
+    fn group_votes_are_groups_by_statements_by_agree_disagree_seen() {
+        let a = two_camps();
+        assert_eq!(a.groups.len(), 2);
+        let v = a.group_votes();
+        assert_eq!(v.dim(), (2, a.n_statements, 3));
+        for (g, group) in a.groups.iter().enumerate() {
+            for (j, c) in group.votes.iter().enumerate() {
+                assert_eq!([v[[g, j, 0]], v[[g, j, 1]], v[[g, j, 2]]], [c.agree, c.disagree, c.seen]);
+            }
+        }
+        // Statement 0 (column 0: columns are in statement order) is agreed by everyone in both groups.
+        for g in 0..2 {
+            assert_eq!(v[[g, 0, 0]], v[[g, 0, 2]]);
+            assert_eq!(v[[g, 0, 1]], 0);
+        }
     }
 }

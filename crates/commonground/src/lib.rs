@@ -10,6 +10,10 @@
 //! Community Notes-style matrix factorization ([`bridging`]). [`analyze`] runs it once; [`Conversation`] keeps it current
 //! as votes arrive, with Polis's warm starts. Every output reads from one [`Analysis`].
 //!
+//! Matrices come and go as `ndarray` arrays where a researcher wants them ([`Analysis::projections`],
+//! [`VoteMatrix::from_dense`], ...), and the k-means and PCA implement linfa's traits ([`linfa`]) so
+//! that they plug into linfa pipelines.
+//!
 //! ```
 //! use commonground::{analyze, Params, Vote, VoteEvent};
 //! // Two camps of 10 that disagree on statements 1-5 and all agree on statement 0.
@@ -38,6 +42,7 @@ mod conversation;
 pub mod error;
 pub mod generate;
 pub mod io;
+pub mod linfa;
 mod params;
 pub mod pca;
 pub mod rng;

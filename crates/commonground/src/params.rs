@@ -108,9 +108,13 @@ impl Params {
         if self.group_k_buffer == 0 {
             return bad("group_k_buffer", "must be at least 1");
         }
-        if !(self.pca_cold_tolerance >= 0.0 && self.pca_cold_tolerance.is_finite()) {
-            return bad("pca_cold_tolerance", "must be a finite number >= 0");
-        }
+        // The PCA's own check, its names prefixed as this struct's fields are.
+        self.pca().check().map_err(|e| match e {
+            Error::InvalidParameter { name, message } => {
+                Error::InvalidParameter { name: format!("pca_{name}"), message }
+            }
+            other => other,
+        })?;
         self.bridging.check()?;
         self.group_stability.check()
     }

@@ -1,5 +1,6 @@
 use rayon::prelude::*;
 
+use crate::error::{Error, Result};
 use crate::votes::VoteMatrix;
 
 /// Hyperparameters of the power-iteration PCA.
@@ -47,6 +48,20 @@ pub enum ColdStart {
     Lanczos,
     /// Power iteration from the all-ones vector until the component settles (`cold_tolerance`).
     PowerIteration,
+}
+
+impl PcaParams {
+    /// Checks the parameters once, before any work (linfa's `ParamGuard` pattern): the cold-start
+    /// tolerance must be a finite number >= 0. Every budget is valid, 0 included (one product).
+    pub fn check(&self) -> Result<()> {
+        if !(self.cold_tolerance >= 0.0 && self.cold_tolerance.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "cold_tolerance".into(),
+                message: "must be a finite number >= 0".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for PcaParams {

@@ -5,6 +5,7 @@
 //! only (see [`crate::io`]).
 
 mod batch;
+mod dense;
 mod matrix;
 mod statements;
 
