@@ -242,16 +242,12 @@ impl PyAnalysis {
 
     /// The two principal components, shape (2, statements), agree = +1.
     fn components<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let comps = &self.get().pca.comps;
-        Ok(PyArray2::from_vec2(py, &[comps[0].clone(), comps[1].clone()])
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
-            .into_any())
+        Ok(PyArray2::from_owned_array(py, self.get().components()).into_any())
     }
 
     /// Vote counts per group and statement, shape (groups, statements, 3): agree, disagree, seen.
     fn group_votes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let rows: Vec<Vec<VoteCounts>> = self.get().groups.iter().map(|g| g.votes.clone()).collect();
-        counts_array(py, &rows)
+        Ok(PyArray3::from_owned_array(py, self.get().group_votes().mapv(i64::from)).into_any())
     }
 
     /// Vote counts per base cluster and statement (Polis's `votes-base`), shape (base clusters,
