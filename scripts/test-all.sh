@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 echo "== Rust: lints and tests"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-# One ndarray in the build: linfa and numpy must share it (docs: dependencies trap 1).
+# One ndarray in the build: linfa and numpy must share it (docs/architecture.md, "Dependencies and their traps").
 if [ "$(cargo tree --workspace -e normal -i ndarray --depth 0 2>/dev/null | grep -c '^ndarray')" -gt 1 ]; then
   echo "Cargo.lock holds two ndarray versions" >&2
   exit 1

@@ -1,5 +1,5 @@
 //! `_core.Analysis`: a read-only view of one [`commonground::Analysis`], handed to Python column by
-//! column (numpy arrays and lists) for the pandas helpers in `commonground/_frames.py`.
+//! column (numpy arrays and lists) for the pandas helpers in `commonground/_analysis.py`.
 //!
 //! It shares the conversation that produced it (an `Arc`), so handing it out copies nothing; when
 //! the conversation is updated while an `Analysis` is still alive, the conversation is copied on

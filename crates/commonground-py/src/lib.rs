@@ -1,10 +1,10 @@
 //! `commonground._core`: the Python bindings of commonground.
 //!
-//! This crate converts and maps errors; it never computes (docs/style.md). Python values become
-//! vote events and statements ([`convert`]), the core analyses them with the GIL released, and the
-//! [`commonground::Analysis`] goes back to Python column by column as numpy arrays and lists, from
-//! which `python/commonground/_frames.py` builds pandas DataFrames. Each core error variant becomes
-//! its own Python exception ([`errors`]).
+//! This crate converts and maps errors; it never computes (docs/architecture.md). Python values
+//! become vote events and statements ([`convert`]), the core analyses them with the GIL released,
+//! and the [`commonground::Analysis`] goes back to Python column by column as numpy arrays and
+//! lists, from which `python/commonground/_analysis.py` builds pandas DataFrames. Each core error
+//! variant becomes its own Python exception ([`errors`]).
 
 mod analysis;
 mod conversation;

@@ -1,5 +1,5 @@
 //! What the worker reads from and writes to a Polis database (`docs/worker.md`;
-//! the contract is Polis's schema, `polis-db.md`).
+//! the contract is Polis's schema, as `docs/worker.md` lays it out).
 //!
 //! Reads: `comments` (statements, moderation, `is_meta`) and `votes` (Polis's sign, agree = −1),
 //! converted here, at the boundary, into the core's types (agree = +1). Writes, in one transaction:

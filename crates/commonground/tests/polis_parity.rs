@@ -3,7 +3,7 @@
 //! `math-pca2.json` Polis stored for it).
 //!
 //! Polis computed those blobs incrementally, over thousands of updates, with warm starts (see
-//! polis-math.md §8). Three views are checked, each against what it can reproduce:
+//! docs/algorithm.md §8). Three views are checked, each against what it can reproduce:
 //! - **batch** (all votes at once): the PCA, statement projections, participant projections and
 //!   consensus depend only on the final votes, and equal Polis's to 1e-6;
 //! - **resume** (Polis's persisted state, then one update: what the Polis worker does after a

@@ -232,7 +232,7 @@ impl Conversation {
     }
 
     /// Forgets what a Polis math worker keeps only in memory, as a worker restart does
-    /// (`load-or-init`, polis-math.md §8): the per-k group clusterings and the k smoother. The
+    /// (`load-or-init`, docs/algorithm.md §8): the per-k group clusterings and the k smoother. The
     /// persisted state (PCA components, base clusters, in-conversation set, last group votes)
     /// stays. After a restart the next update clusters the groups cold, from the first k distinct
     /// base-cluster centres, and takes that update's best k at once.
@@ -638,7 +638,7 @@ pub struct Batching {
     pub max_updates: Option<usize>,
     /// When set, a gap of more than this many ms between two batches is taken as a restart of the
     /// Polis math worker, which loses its in-memory group state ([`Conversation::restart`]).
-    /// Polis's worker restarts with every deployment and crash (polis-math.md §8), so a
+    /// Polis's worker restarts with every deployment and crash (docs/algorithm.md §8), so a
     /// conversation's straggler votes months or years later were clustered after a restart.
     pub restart_gap_ms: Option<i64>,
 }
