@@ -87,6 +87,10 @@ struct WorkerArgs {
     /// This worker's name in logs (default: host-pid).
     #[arg(long)]
     worker_id: Option<String>,
+    /// Analysis parameters as one JSON object, e.g. '{"pca_warm_start": "lanczos"}' for faster
+    /// updates (default: Polis's parameters).
+    #[arg(long, value_name = "JSON", default_value = "{}")]
+    params: String,
 }
 
 #[derive(clap::Args)]
@@ -226,7 +230,19 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
 }
 
 fn worker(args: WorkerArgs) -> ExitCode {
+    let params = match Request::from_json(&args.params) {
+        Ok(Request { params, mode: Mode::OneBatch }) => params,
+        Ok(_) => {
+            eprintln!("commonground: error: --params: a worker updates as votes arrive; replay keys do not apply");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("commonground: error: --params: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut config = commonground_worker::Config::new(args.database_url);
+    config.params = params;
     config.math_env = args.math_env;
     config.poll_interval = Duration::from_millis(args.poll_interval);
     config.once = args.once;

@@ -267,3 +267,17 @@ fn generate_writes_an_export_that_analyze_reads_back_with_the_planted_groups() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("votes"));
 }
+
+#[test]
+fn worker_parameters_are_checked_before_connecting() {
+    let bad = run(&["worker", "--database-url", "postgres://nobody@127.0.0.1:1/none", "--params", r#"{"max_k": 1}"#]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("max_k"), "{}", String::from_utf8_lossy(&bad.stderr));
+    let replay =
+        run(&["worker", "--database-url", "postgres://nobody@127.0.0.1:1/none", "--params", r#"{"replay": true}"#]);
+    assert_eq!(replay.status.code(), Some(2));
+    // A database that cannot be reached is exit code 2 with a one-line error, not a hang.
+    let unreachable = run(&["worker", "--database-url", "postgres://nobody@127.0.0.1:1/none", "--once"]);
+    assert_eq!(unreachable.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("database"));
+}
