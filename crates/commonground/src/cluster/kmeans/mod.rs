@@ -7,14 +7,13 @@
 //! `sqrt(|a|² + |b|² − 2a·b)`, whose rounding makes near-coincident points exactly tied; ties go
 //! to the *last* cluster in Clojure's map order; empty clusters are dropped, never reseeded;
 //! centres are `weighted-mean`s (the group level weights each base cluster by its member count);
-//! and the loop stops when no centre moves by 0.01 or the step budget is spent.
+//! and the loop stops when every centre moved less than 0.01 or the step budget is spent.
 //!
 //! The module is laid out by those stages:
 //!
-//! - [`init`]: the cold start, the warm start, and the opt-in k-means++ starts of
-//!   [`MultiStart`];
-//! - [`assign`]: each step's nearest-centre assignment, accelerated by Hamerly and
-//!   Elkan bounds that skip the scans whose answer is already proven, never changing it;
+//! - [`init`]: the cold start, the warm start, and the opt-in k-means++ starts of [`MultiStart`];
+//! - [`assign`]: each step's nearest-centre assignment, accelerated by Hamerly and Elkan bounds
+//!   that skip the scans whose answer is already proven, never changing it;
 //! - [`step`]: the step loop, [`kmeans`] and [`kmeans_cold`].
 //!
 //! The tests (`tests.rs`) hold the accelerated step to a literal `cluster-step` by brute force,

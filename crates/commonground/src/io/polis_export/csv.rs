@@ -5,8 +5,8 @@
 //! dropped and reordered columns over the years, so a column is looked up by its header name
 //! (trimmed, case-insensitive, `_` read as `-`), never by position. Rows are read into one reused
 //! [`ByteRecord`] and parsed from bytes. Line numbers are counted here, under the `csv` crate,
-//! because the crate's own line numbers drift after blank lines and on CRLF files, and an error that names the wrong
-//! line sends the user to the wrong row.
+//! because the crate's own drift after blank lines and on CRLF files, and an error that names the
+//! wrong line sends the user to the wrong row.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -15,10 +15,11 @@ use std::path::Path;
 
 pub(super) use csv::ByteRecord;
 
-use super::super::fields::{parse_id, parse_int, plain_int, trim};
 use crate::error::{Error, Location, Result};
+use crate::io::fields::{parse_id, parse_int, plain_int, trim};
 use crate::votes::Id;
 
+/// Opens `path` for reading; an error names it.
 pub(super) fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
 }
