@@ -4,7 +4,7 @@
 //! grouped into up to 100 *base clusters* on the 2-D opinion map, and the base-cluster centres
 //! (weighted by their member counts) are then clustered into 2 to 5 *groups*, with k chosen by
 //! silhouette and smoothed over updates. Both levels use the same k-means (`clusters.clj`),
-//! reproduced in [`kmeans`] with its initialisation, warm start, empty-cluster dropping, tie rules
+//! reproduced in [`kmeans()`] with its initialisation, warm start, empty-cluster dropping, tie rules
 //! and stopping test.
 //!
 //! linfa-clustering's `KMeans` cannot stand in for it: it has no sample weights (the group level

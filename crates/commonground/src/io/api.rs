@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::export::{parse_id, parse_int, parse_vote};
+use super::fields::{parse_id, parse_int, parse_vote};
 use super::{
     batch_tally, latest_votes, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes,
     timestamp_ms, ConversationData, InputFormat, SignDetection, SourceInfo,

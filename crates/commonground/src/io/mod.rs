@@ -1,4 +1,6 @@
-//! Reading conversations: Polis CSV exports and Polis API dumps.
+//! Reading conversations (Polis CSV exports, Polis API dumps) and the state Polis's math worker
+//! saved ([`PolisState`]); writing analyses for people ([`summary`]) and for Polis clients
+//! ([`PolisMath`]).
 //!
 //! ```no_run
 //! let data = commonground::io::load(std::path::Path::new("data/vtaiwan.uberx"))?;
@@ -25,6 +27,10 @@
 //! Statements come back sorted by id (Polis's column order, ascending `tid`); votes come back in
 //! file order, every event kept: of several votes on one (participant, statement) the latest
 //! counts, which is [`crate::VoteMatrix`]'s job, not the reader's.
+//!
+//! Each reader is a module of its own (`polis_export/`, one file per CSV; `api.rs`;
+//! `polis_state.rs`), the field parsers they share are in `fields.rs`, and the writers in
+//! `writers/`. Everything above the readers, the sign check included, is here, once.
 //!
 //! # Why the sign needs checking
 //!
@@ -73,18 +79,19 @@
 //! No input makes a reader panic.
 
 mod api;
-mod export;
-mod polis_json;
-mod summary;
+mod fields;
+mod polis_export;
+mod polis_state;
+mod writers;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use api::read_polis_api_dump;
-pub use export::{read_comments_csv, read_participants_votes_csv, read_polis_export, read_votes_csv};
-pub use polis_json::{PolisMath, PolisState};
-pub use summary::summary;
+pub use polis_export::{read_comments_csv, read_participants_votes_csv, read_polis_export, read_votes_csv};
+pub use polis_state::PolisState;
+pub use writers::{summary, PolisMath};
 
 use crate::error::{Error, Result};
 use crate::votes::{Id, Statement, VoteBatch, VoteEvent};

@@ -1,0 +1,231 @@
+//! The CSV plumbing of the export readers: a reader that finds columns by name and reports every
+//! error at its line.
+//!
+//! Polis's exporters (the Clojure `darwin/export.clj` and the newer TypeScript one) have added,
+//! dropped and reordered columns over the years, so a column is looked up by its header name
+//! (trimmed, case-insensitive, `_` read as `-`), never by position. Rows are read into one reused
+//! [`ByteRecord`] and parsed from bytes. Line numbers are counted here, under the `csv` crate,
+//! because the crate's own drift after blank lines and on CRLF files, and an error that names the
+//! wrong line sends the user to the wrong row.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+pub(super) use csv::ByteRecord;
+
+use crate::error::{Error, Location, Result};
+use crate::io::fields::{parse_id, parse_int, plain_int, trim};
+use crate::votes::Id;
+
+/// Opens `path` for reading; an error names it.
+pub(super) fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+}
+
+/// A CSV file being read: the reader, the file name for errors, the header, and the line count.
+pub(super) struct CsvRows<'f, R: Read> {
+    reader: csv::Reader<LineCounter<R>>,
+    file: &'f Path,
+    pub(super) header: Header,
+}
+
+impl<'f, R: Read> CsvRows<'f, R> {
+    /// Opens the reader and reads the header; `expected` describes the header in errors.
+    pub(super) fn new(reader: R, file: &'f Path, expected: &'static str) -> Result<Self> {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .buffer_capacity(1 << 20)
+            .from_reader(LineCounter::new(reader));
+        let mut rows = CsvRows { reader, file, header: Header { raw: Vec::new(), normalised: Vec::new(), expected } };
+        let record = match rows.reader.byte_headers() {
+            Ok(record) => record.clone(),
+            Err(e) => return Err(rows.error(e)),
+        };
+        let mut raw: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        if let Some(first) = raw.first_mut() {
+            if let Some(rest) = first.strip_prefix('\u{feff}') {
+                *first = rest.to_string();
+            }
+        }
+        if raw.iter().all(|f| f.trim().is_empty()) {
+            return Err(Error::Parse {
+                location: Location::new(file, Some(1)),
+                message: format!("the file is empty: expected a header line {expected}"),
+            });
+        }
+        rows.header.normalised = raw.iter().map(|f| f.trim().to_ascii_lowercase().replace('_', "-")).collect();
+        rows.header.raw = raw;
+        Ok(rows)
+    }
+
+    /// Reads the next record into `record`; returns the line it starts on, or `None` at the end.
+    pub(super) fn next(&mut self, record: &mut ByteRecord) -> Result<Option<u64>> {
+        match self.reader.read_byte_record(record) {
+            Ok(true) => {
+                let byte = record.position().map_or(0, |p| p.byte());
+                Ok(Some(self.reader.get_mut().line_at(byte)))
+            }
+            Ok(false) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    fn error(&mut self, err: csv::Error) -> Error {
+        let file = self.file;
+        let line = err.position().map(|p| self.reader.get_mut().line_at(p.byte()));
+        let message = err.to_string();
+        match err.into_kind() {
+            csv::ErrorKind::Io(source) => Error::Io { path: file.to_path_buf(), source },
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::Parse {
+                location: Location::new(file, line),
+                message: format!(
+                    "this row has {len} fields but the header has {expected_len} (a stray comma or quote?)"
+                ),
+            },
+            _ => Error::Parse { location: Location::new(file, line), message },
+        }
+    }
+}
+
+/// A CSV header: the raw names (comment ids in the matrix are names too) and their normalised form.
+pub(super) struct Header {
+    pub(super) raw: Vec<String>,
+    normalised: Vec<String>,
+    expected: &'static str,
+}
+
+impl Header {
+    pub(super) fn find(&self, name: &str) -> Option<usize> {
+        self.normalised.iter().position(|n| n == name)
+    }
+    pub(super) fn require(&self, name: &str, file: &Path) -> Result<usize> {
+        self.find(name).ok_or_else(|| Error::Parse {
+            location: Location::new(file, Some(1)),
+            message: format!(
+                "the header has no {name:?} column (found: {}; expected: {})",
+                self.raw.join(","),
+                self.expected
+            ),
+        })
+    }
+}
+
+/// Counts lines under the CSV reader, because the `csv` crate's own line numbers drift after
+/// blank lines and on CRLF files (csv 1.4 reports the first data row of a CRLF file as line 1).
+/// The reader gives each record's start byte reliably, up to the blank lines it skipped before
+/// it; this wrapper remembers the offsets of the line-break bytes read but not yet passed, so that
+/// [`LineCounter::line_at`] can count the line breaks before a record. Memory is bounded by the
+/// csv reader's read-ahead buffer.
+struct LineCounter<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    /// Offsets of `\r` and `\n` bytes not yet passed (`true` for `\n`).
+    breaks: VecDeque<(u64, bool)>,
+    /// `\n` bytes passed.
+    newlines: u64,
+}
+
+impl<R> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        LineCounter { inner, offset: 0, breaks: VecDeque::new(), newlines: 0 }
+    }
+
+    /// The 1-based line of the record the csv reader placed at `byte`: `byte` may point at
+    /// blank lines the reader skipped before the record, which are passed too. Calls must come
+    /// in increasing `byte` order (records are read in order).
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut cursor = byte;
+        while let Some(&(at, is_newline)) = self.breaks.front() {
+            if at < byte || at == cursor {
+                cursor = cursor.max(at + 1);
+                self.newlines += is_newline as u64;
+                self.breaks.pop_front();
+            } else {
+                break;
+            }
+        }
+        self.newlines + 1
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n.min(buf.len())];
+        for i in memchr::memchr2_iter(b'\n', b'\r', chunk) {
+            self.breaks.push_back((self.offset + i as u64, chunk[i] == b'\n'));
+        }
+        self.offset += chunk.len() as u64;
+        Ok(n)
+    }
+}
+
+pub(super) fn field(record: &ByteRecord, col: usize) -> &[u8] {
+    record.get(col).unwrap_or(b"")
+}
+
+pub(super) fn required_id(record: &ByteRecord, col: usize, name: &str, file: &Path, line: u64) -> Result<Id> {
+    parse_id(field(record, col))
+        .ok_or_else(|| Error::Parse { location: Location::new(file, Some(line)), message: format!("empty {name}") })
+}
+
+/// A timestamp field as written (unit not yet normalised); `None` when blank.
+pub(super) fn parse_timestamp(raw: &[u8], name: &str, file: &Path, line: u64) -> Result<Option<i64>> {
+    if let Some(n) = plain_int(raw) {
+        return Ok(Some(n));
+    }
+    let raw = trim(raw);
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(raw).ok();
+    let value = text.and_then(|t| t.parse::<i64>().ok()).or_else(|| {
+        let x: f64 = text?.parse().ok()?;
+        (x.is_finite() && x.abs() < 9.0e18).then(|| x.round() as i64)
+    });
+    value.map(Some).ok_or_else(|| Error::Parse {
+        location: Location::new(file, Some(line)),
+        message: format!("{name} {:?} is not an epoch time in milliseconds or seconds", String::from_utf8_lossy(raw)),
+    })
+}
+
+pub(super) fn count_field(record: &ByteRecord, col: usize, name: &str, file: &Path, line: u64) -> Result<Option<u64>> {
+    let raw = trim(field(record, col));
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match parse_int(raw) {
+        Some(n) if n >= 0 => Ok(Some(n as u64)),
+        _ => Err(Error::Parse {
+            location: Location::new(file, Some(line)),
+            message: format!("{name} {:?} is not a vote count", String::from_utf8_lossy(raw)),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_break_is_found_wherever_it_falls_and_cr_is_told_from_lf() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut text = vec![b'a'; len];
+                text[at] = b'\n';
+                let mut counter = LineCounter::new(text.as_slice());
+                let mut sink = Vec::new();
+                counter.read_to_end(&mut sink).unwrap();
+                assert_eq!(counter.breaks.iter().copied().collect::<Vec<_>>(), vec![(at as u64, true)]);
+            }
+        }
+        let mut counter = LineCounter::new(&b"a\r\nb\n\rc\r"[..]);
+        counter.read_to_end(&mut Vec::new()).unwrap();
+        let breaks: Vec<(u64, bool)> = counter.breaks.iter().copied().collect();
+        assert_eq!(breaks, vec![(1, false), (2, true), (4, true), (5, false), (7, false)]);
+    }
+}

@@ -1,0 +1,100 @@
+//! Polis CSV exports: a folder with `votes.csv`, `comments.csv` and the `participants-votes.csv`
+//! matrix, as Polis's export page and the openData repository publish them.
+//!
+//! One file per reader: [`votes_csv`] (every vote event, with a streaming fast path),
+//! [`comments_csv`] (the statements and Polis's tallies) and [`matrix_csv`] (the latest votes, for
+//! a folder without `votes.csv`); [`csv`] holds what they share: columns looked up by header name
+//! (trimmed, case-insensitive, `_` read as `-`), so that the column sets of different Polis
+//! versions all read, and errors at their line. Rows are read into one reused
+//! [`csv::ByteRecord`] and parsed from bytes: the only per-row allocation is a string id
+//! ([`Id::Str`]), which keeps a 50-million-row `votes.csv` within reach.
+
+mod comments_csv;
+mod csv;
+mod matrix_csv;
+#[cfg(test)]
+mod tests;
+mod votes_csv;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+pub use comments_csv::read_comments_csv;
+pub use matrix_csv::read_participants_votes_csv;
+pub use votes_csv::read_votes_csv;
+
+use self::csv::open;
+use super::{
+    batch_tally, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, ConversationData,
+    InputFormat, SignDetection, SourceInfo,
+};
+use crate::error::{Error, Result};
+use crate::votes::{Id, VoteBatch};
+use comments_csv::parse_comments_csv;
+use matrix_csv::parse_participants_votes_csv;
+use votes_csv::read_votes_file;
+
+/// Reads a Polis export folder: `votes.csv`, or, without it, `participants-votes.csv`; and
+/// `comments.csv` when present. Detects and normalises the vote sign and timestamp unit (see the
+/// [module docs](crate::io)).
+pub fn read_polis_export(dir: &Path) -> Result<ConversationData> {
+    let votes_path = dir.join("votes.csv");
+    let matrix_path = dir.join("participants-votes.csv");
+    let comments_path = dir.join("comments.csv");
+    let mut notes = Vec::new();
+    if !votes_path.is_file() && !matrix_path.is_file() {
+        return Err(Error::UnknownFormat {
+            path: dir.to_path_buf(),
+            message: "not a Polis export folder: it has neither votes.csv nor participants-votes.csv".into(),
+        });
+    }
+
+    let comments = if comments_path.is_file() {
+        let comments = parse_comments_csv(open(&comments_path)?, &comments_path)?;
+        notes.extend(seconds_note("comments.csv", comments.seconds_converted));
+        Some(comments)
+    } else {
+        notes.push("no comments.csv: statements made from the ids the votes use, without text or moderation".into());
+        None
+    };
+    let known: Option<HashSet<Id>> = comments.as_ref().map(|c| c.statements.iter().map(|s| s.id.clone()).collect());
+
+    let (format, mut votes, counted) = if votes_path.is_file() {
+        let parsed = read_votes_file(&votes_path, known.as_ref())?;
+        notes.extend(seconds_note("votes.csv", parsed.seconds_converted));
+        (InputFormat::PolisExport, parsed.votes, "every vote event in votes.csv (as Polis's tallies count them)")
+    } else {
+        notes.push(
+            "no votes.csv: read participants-votes.csv (the latest vote per participant and statement, without timestamps)"
+                .into(),
+        );
+        let events = parse_participants_votes_csv(open(&matrix_path)?, &matrix_path, known.as_ref())?;
+        (InputFormat::PolisExportMatrix, VoteBatch::from_events(&events), "the latest votes in participants-votes.csv")
+    };
+    require_votes(dir, &votes)?;
+
+    let tallies = comments.as_ref().and_then(|c| c.tallies.as_ref()).filter(|t| !t.is_empty());
+    let sign = match tallies {
+        Some(reported) => {
+            let evidence = sign_evidence(&batch_tally(&votes), reported);
+            let what = format!("+1/-1 counted over {counted} vs comments.csv agrees/disagrees");
+            let (sign, note) = settle_sign(&mut votes, &evidence, &what, SignDetection::ExportConvention);
+            notes.push(note);
+            sign
+        }
+        None => {
+            notes.push(
+                "sign: no agrees/disagrees tallies to check against; the export convention agree = +1 is taken".into(),
+            );
+            SignDetection::ExportConvention
+        }
+    };
+
+    let mut statements = match comments {
+        Some(c) => c.statements,
+        None => statements_from_votes(&votes),
+    };
+    statements.sort_by(|a, b| a.id.cmp(&b.id));
+
+    Ok(ConversationData { votes, statements, source: SourceInfo { path: dir.to_path_buf(), format, sign, notes } })
+}

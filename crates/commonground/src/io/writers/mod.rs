@@ -1,0 +1,12 @@
+//! Writing an analysis for the people and programs that read it: the human summary, and the Polis
+//! math JSON that a Polis client or report reads unchanged.
+//!
+//! Every writer reads only the [`Analysis`](crate::Analysis), the one place every output comes
+//! from, and computes nothing of its own; commonground's own JSON is the `Analysis` serialised
+//! with serde and needs no writer here. Both are re-exported from [`crate::io`].
+
+mod polis_json;
+mod summary;
+
+pub use polis_json::PolisMath;
+pub use summary::summary;
