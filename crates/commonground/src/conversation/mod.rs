@@ -181,7 +181,7 @@ impl Conversation {
             return Err(Error::EmptyConversation("no votes to resume from".into()));
         }
         let m = conv.matrix.n_statements();
-        // Polis sign -> ours: negated components (see io::polis_json), re-indexed by statement id.
+        // Polis sign -> ours: negated components (see io::PolisMath), re-indexed by statement id.
         if state.comps.len() >= 2 {
             let mut comps = [vec![1.0; m], vec![1.0; m]];
             for (pos, tid) in state.tids.iter().enumerate() {

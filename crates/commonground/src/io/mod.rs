@@ -35,7 +35,7 @@
 //! # Why the sign needs checking
 //!
 //! commonground's sign is agree = +1 (see [`crate::votes`]). Polis is not consistent about it
-//! (docs/polis-math.md §1):
+//! (docs/algorithm.md §1):
 //!
 //! - Polis's database and its math use **agree = −1** (`client-participation/js/util/constants.js:10-14`,
 //!   `server/src/utils/common.ts:50-56`; the math's `agree?` is `n<0`, `utils.clj:40-49`). A raw

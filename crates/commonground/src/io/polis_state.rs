@@ -3,7 +3,7 @@
 //! its opinion map jumping.
 //!
 //! Polis's worker reloads only part of its blob when it restarts (`load-or-init`,
-//! polis-math.md §8); this reads that part and nothing more. The blob is in Polis's sign
+//! docs/algorithm.md §8); this reads that part and nothing more. The blob is in Polis's sign
 //! (agree = -1) and keys its maps by ids written as strings; [`crate::Conversation`] makes the
 //! conversions when it resumes from it.
 
@@ -13,7 +13,7 @@ use crate::stats::VoteCounts;
 use crate::votes::Id;
 
 /// The part of a Polis math blob that the Polis worker reloads when it restarts (`load-or-init`,
-/// polis-math.md §8): PCA components, base clusters, the in-conversation set and the last group
+/// docs/algorithm.md §8): PCA components, base clusters, the in-conversation set and the last group
 /// votes, plus the groups and the tick. A [`crate::Conversation`] resumed from it continues the
 /// conversation as the Polis worker would after a restart, with the same group ids: the way to
 /// move a live deliberation from the Polis math worker to commonground without its map jumping.

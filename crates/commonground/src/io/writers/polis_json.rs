@@ -1,5 +1,5 @@
 //! Writes an [`Analysis`] as the Polis math JSON: the shape of the `math_main.data` blob that the
-//! Polis API serves at `/api/v3/math/pca2` (`conv_man.clj` whitelist, polis-math.md §7), so that a
+//! Polis API serves at `/api/v3/math/pca2` (`conv_man.clj` whitelist, docs/algorithm.md §7), so that a
 //! Polis client or report can read commonground's results unchanged.
 //!
 //! Polis's math uses agree = -1: the centre and components are negated here (projections,
