@@ -332,3 +332,40 @@ fn a_state_this_build_cannot_read_is_rebuilt_from_the_votes_and_the_stored_math(
     let expected = serde_json::to_value(PolisMath::from_analysis(&analysis)).unwrap();
     assert_eq!(without_worker_fields(math_main(&mut db, 12, "prod").unwrap().0), without_worker_fields(expected));
 }
+
+#[test]
+fn an_idle_conversation_leaves_memory_and_comes_back_from_its_state_unchanged() {
+    let Some((_pg, url, mut db)) = polis_db("evict") else { return };
+    let data = io::load(&bundled_example()).unwrap();
+    insert_conversation(&mut db, 2, &data.statements, 1_400_000_000_000);
+    let batches = Batching { window_ms: 1, max_updates: Some(3), restart_gap_ms: None }.split(&data.votes);
+    insert_votes(&mut db, 2, &batches[0], 0..batches[0].len(), 0);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut config = Config::new(&url);
+    config.poll_interval = Duration::from_millis(50);
+    config.idle_evict = Duration::from_millis(200);
+    let mut worker = Worker::new(config, Arc::clone(&stop));
+    let metrics = worker.metrics().clone();
+    let running = std::thread::spawn(move || worker.run());
+    let tick = |db: &mut postgres::Client| {
+        db.query_opt("SELECT math_tick FROM math_main WHERE zid = 2", &[]).ok().flatten().map(|r| r.get::<_, i64>(0))
+    };
+    assert!(wait_for(Duration::from_secs(30), || tick(&mut db) == Some(0)), "first update");
+    assert!(
+        wait_for(Duration::from_secs(10), || metrics
+            .render()
+            .contains("commonground_worker_conversations_in_memory 0\n")),
+        "dropped from memory"
+    );
+    insert_votes(&mut db, 2, &batches[1], 0..batches[1].len(), 0);
+    assert!(wait_for(Duration::from_secs(30), || tick(&mut db) == Some(1)), "update after the reload");
+    stop.store(true, Ordering::SeqCst);
+    running.join().unwrap().unwrap();
+
+    let mut reference = Conversation::new(Params::default()).unwrap();
+    reference.set_statements(data.statements.clone());
+    reference.update(&in_read_order(&batches[0])).unwrap();
+    reference.update(&in_read_order(&batches[1])).unwrap();
+    assert_eq!(stored_state(&mut db, 2), reference.state());
+}
