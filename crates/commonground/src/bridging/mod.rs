@@ -46,10 +46,12 @@ mod agreement;
 pub mod distributions;
 mod mf;
 mod params;
+mod scores;
 
 pub use agreement::{group_agreement, group_agreement_monte_carlo, min_quantile, Estimate, GroupAgreement};
 pub use mf::{fit_mf, MfFit, MfWarmStart};
-pub use params::{BridgingParams, BridgingScore, GacInterval, MfParams};
+pub use params::{BridgingParams, GacInterval, MfParams};
+pub use scores::{BridgingScore, Reading, ScoreSpec, SCORES};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -119,15 +121,10 @@ pub struct MfSummary {
 }
 
 impl StatementBridging {
-    /// This statement's score under `score`; `None` for the factorization's score when it did not run.
+    /// This statement's score under `score`, read as [`SCORES`] says; `None` for the
+    /// factorization's score when it did not run.
     pub fn score(&self, score: BridgingScore) -> Option<f64> {
-        match score {
-            BridgingScore::MinGroupLower => Some(self.min_group_agreement.lower),
-            BridgingScore::MinGroup => Some(self.min_group_agreement.value),
-            BridgingScore::GroupAwareConsensus => Some(self.group_aware_consensus.value),
-            BridgingScore::GeometricMean => Some(self.geometric_mean.value),
-            BridgingScore::MfIntercept => self.mf_intercept,
-        }
+        score.spec()?.value(self)
     }
 }
 
