@@ -17,6 +17,9 @@
 //!   `r = μ + i_participant + i_statement + f_participant · f_statement`, which needs no groups at
 //!   all, and its factor (polarity).
 //!
+//! Each score that can rank the statements is listed once in [`SCORES`] (`scores.rs`), which the
+//! ranking, the summary, the CLI's `--rank-by` and the Python bindings read.
+//!
 //! ```
 //! use commonground::{analyze, Params, Vote, VoteEvent};
 //! // Two camps of 30 split on statements 1-5; both agree with statement 0.
