@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,16 @@ def _column(value: Any) -> Any:
 
 def _frame(columns: Dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({name: _column(value) for name, value in columns.items()})
+
+
+def _score_fields(statements: List[Dict[str, Any]]) -> Tuple[List[str], List[str]]:
+    """The fields of the per-statement bridging JSON that hold a score, as the core lists the scores
+    (``_core.bridging_scores()``; two scores may read one field): those without an interval, then
+    those with one, each in the order the core writes them."""
+    has_interval = {score["field"]: score["has_interval"] for score in _core.bridging_scores()}
+    written = list(statements[0]) if statements else []
+    fields = sorted(has_interval, key=lambda field: written.index(field) if field in written else len(written))
+    return [f for f in fields if not has_interval[f]], [f for f in fields if has_interval[f]]
 
 
 class Analysis:
@@ -186,6 +196,7 @@ class Analysis:
             return pd.DataFrame(columns=["statement", "rank", "common_ground"])
         texts = dict(zip(self.statements["id"].tolist(), self.statements["text"].tolist()))
         order = {statement: rank for rank, statement in enumerate(bridging["ranking"])}
+        points, intervals = _score_fields(bridging["statements"])
         rows = []
         for entry in bridging["statements"]:
             row: Dict[str, Any] = {
@@ -193,12 +204,14 @@ class Analysis:
                 "rank": order.get(entry["statement"]),
                 "text": texts.get(entry["statement"]),
                 "common_ground": entry["common_ground"],
-                "mf_intercept": entry.get("mf_intercept"),
-                "mf_factor": entry.get("mf_factor"),
             }
-            for score in ("group_aware_consensus", "geometric_mean", "min_group_agreement"):
-                estimate = entry[score]
-                row[score], row[f"{score}_lower"], row[f"{score}_upper"] = (
+            for field in points:
+                row[field] = entry.get(field)
+            # The factorization's polarity: reported beside its intercept, but not a score.
+            row["mf_factor"] = entry.get("mf_factor")
+            for field in intervals:
+                estimate = entry[field]
+                row[field], row[f"{field}_lower"], row[f"{field}_upper"] = (
                     estimate["value"], estimate["lower"], estimate["upper"],
                 )
             for group, estimate in zip(bridging["groups"], entry["group_agreement"]):

@@ -2,7 +2,7 @@
 python/tests/test_stubs.py)."""
 
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, final
+from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +13,7 @@ __all__ = [
     "Conversation",
     "Analysis",
     "default_params",
+    "bridging_scores",
     "_analysis_from_state",
     "InputError",
     "ParseError",
@@ -50,6 +51,16 @@ class InvalidParameterError(ValueError):
     parameter: Optional[str]
 
 def default_params() -> str: ...
+
+class _BridgingScore(TypedDict):
+    name: str
+    rank_by: str
+    field: str
+    has_interval: bool
+    display_name: str
+    description: str
+
+def bridging_scores() -> List[_BridgingScore]: ...
 
 @final
 class Conversation:

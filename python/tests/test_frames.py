@@ -172,6 +172,33 @@ def test_bridging_frame_ranks_statements_with_intervals_and_common_ground():
     assert all(f"agree_group_{g}" in frame.columns for g in groups)
 
 
+def test_bridging_frame_has_a_column_per_score_field_in_the_documented_order(vtaiwan_analysis):
+    frame = vtaiwan_analysis.bridging
+    scores = [c for c in frame.columns if not c.startswith("agree_group_")]
+    assert scores == [
+        "statement", "rank", "text", "common_ground", "mf_intercept", "mf_factor",
+        "group_aware_consensus", "group_aware_consensus_lower", "group_aware_consensus_upper",
+        "geometric_mean", "geometric_mean_lower", "geometric_mean_upper",
+        "min_group_agreement", "min_group_agreement_lower", "min_group_agreement_upper",
+    ]
+
+
+def test_the_core_lists_every_bridging_score_once():
+    from commonground import _core
+
+    scores = _core.bridging_scores()
+    assert [s["name"] for s in scores] == ["min-group-lower", "min-group", "gac", "geometric-mean", "mf"]
+    by_name = {s["name"]: s for s in scores}
+    assert by_name["gac"]["rank_by"] == "group_aware_consensus" and by_name["gac"]["has_interval"]
+    assert by_name["min-group-lower"]["field"] == by_name["min-group"]["field"] == "min_group_agreement"
+    assert not by_name["mf"]["has_interval"] and by_name["mf"]["field"] == "mf_intercept"
+    # Every rank_by value is one the parameters accept, and the JSON reports it back.
+    conversation = cg.read_polis(EXAMPLE)
+    for score in scores:
+        analysis = conversation.analyze(bridging={"rank_by": score["rank_by"]})
+        assert analysis.to_json()["bridging"]["rank_by"] == score["rank_by"]
+
+
 def test_bridging_and_stability_options_reach_the_core():
     conversation = cg.read_polis(EXAMPLE)
     analysis = conversation.analyze(bridging={"mf": {"enabled": False}}, group_stability={"enabled": True, "replicates": 5})

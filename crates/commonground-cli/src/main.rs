@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use commonground::bridging::BridgingScore;
+use commonground::bridging::{BridgingScore, SCORES};
 use commonground::cluster::StabilityParams;
 use commonground::io::{self, PolisMath};
 use commonground::{Batching, Conversation, Mode, Params, Request};
@@ -113,11 +113,10 @@ struct AnalyzeArgs {
     /// Print the wall time of each stage on standard error.
     #[arg(long)]
     timings: bool,
-    /// The score that ranks the bridging statements: min-group-lower (lower credible bound of
-    /// the minimum group agreement), min-group, gac (Polis's group-aware consensus),
-    /// geometric-mean, mf (matrix-factorization intercept).
-    #[arg(long, default_value = "min-group-lower",
-          value_parser = clap::builder::PossibleValuesParser::new(BridgingScore::ALL.map(|(_, name, _)| name)))]
+    /// The score that ranks the bridging statements.
+    #[arg(long, default_value = BridgingScore::default().short_name(),
+          value_parser = clap::builder::PossibleValuesParser::new(
+              SCORES.iter().map(|s| clap::builder::PossibleValue::new(s.short_name).help(s.description))))]
     rank_by: String,
     /// Skip the Community Notes matrix factorization (the other bridging scores stay).
     #[arg(long)]

@@ -317,3 +317,25 @@ pub fn _analysis_from_state(py: Python<'_>, state: &[u8]) -> PyResult<PyAnalysis
     let conversation = Conversation::from_state(state).map_err(|e| crate::errors::to_py(py, e))?;
     PyAnalysis::new(Arc::new(conversation))
 }
+
+/// The bridging scores, as the core lists them (`commonground::bridging::SCORES`), one dict each:
+/// `name` (the CLI's `--rank-by` value), `rank_by` (the value of `bridging.rank_by` in the
+/// parameters), `field` (the key of the per-statement bridging JSON it is read from),
+/// `has_interval`, `display_name` and `description`. `_analysis.py` builds the bridging frame's
+/// score columns from it.
+#[pyfunction]
+pub fn bridging_scores(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
+    let list = PyList::empty(py);
+    for spec in commonground::bridging::SCORES {
+        let d = PyDict::new(py);
+        d.set_item("name", spec.short_name)?;
+        let rank_by = serde_json::to_value(spec.score).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        d.set_item("rank_by", rank_by.as_str())?;
+        d.set_item("field", spec.field)?;
+        d.set_item("has_interval", spec.has_interval())?;
+        d.set_item("display_name", spec.display_name)?;
+        d.set_item("description", spec.description)?;
+        list.append(d)?;
+    }
+    Ok(list)
+}

@@ -267,6 +267,39 @@ fn load_takes_the_path_of_a_votes_csv_as_its_folder() {
     assert_eq!(data.votes.len(), 640);
 }
 
+#[test]
+fn each_reader_recognises_its_own_files_and_only_them() {
+    let detected = |scratch: &Scratch| -> Vec<InputFormat> {
+        io::READERS.iter().filter(|r| r.detect(scratch.path())).map(|r| r.format()).collect()
+    };
+    let export = Scratch::new("detect-export").with("votes.csv", "").with("comments.csv", "");
+    assert_eq!(detected(&export), [InputFormat::PolisExport]);
+    let matrix = Scratch::new("detect-matrix").with("participants-votes.csv", "").with("comments.csv", "");
+    assert_eq!(detected(&matrix), [InputFormat::PolisExportMatrix]);
+    let dump = Scratch::new("detect-dump").with("votes.json", "").with("comments.json", "");
+    assert_eq!(detected(&dump), [InputFormat::PolisApiDump]);
+    // A full export has both CSVs: the vote events win over the matrix of latest votes.
+    let full = Scratch::new("detect-full").with("votes.csv", "").with("participants-votes.csv", "");
+    assert_eq!(detected(&full), [InputFormat::PolisExport]);
+    assert!(detected(&Scratch::new("detect-none").with("comments.csv", "")).is_empty());
+}
+
+#[test]
+fn an_export_beside_an_api_dump_is_read_as_the_export_and_the_dump_noted() {
+    let scratch = Scratch::new("export-and-dump")
+        .with("votes.csv", &format!("{VOTES_HEADER}1435654192085,x,0,0,1\n"))
+        .with("votes.json", r#"[{"pid":1,"tid":2,"vote":1}]"#);
+    for path in [scratch.path().to_path_buf(), scratch.path().join("votes.json")] {
+        let data = io::load(&path).unwrap();
+        assert_eq!(data.source.format, InputFormat::PolisExport);
+        assert!(
+            data.source.notes.iter().any(|n| n == "votes.json is also present; read the CSV export and ignored it"),
+            "{:?}",
+            data.source.notes
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sign detection on synthetic folders
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,9 @@
 //!   `r = μ + i_participant + i_statement + f_participant · f_statement`, which needs no groups at
 //!   all, and its factor (polarity).
 //!
+//! Each score that can rank the statements is listed once in [`SCORES`] (`scores.rs`), which the
+//! ranking, the summary, the CLI's `--rank-by` and the Python bindings read.
+//!
 //! ```
 //! use commonground::{analyze, Params, Vote, VoteEvent};
 //! // Two camps of 30 split on statements 1-5; both agree with statement 0.
@@ -46,10 +49,12 @@ mod agreement;
 pub mod distributions;
 mod mf;
 mod params;
+mod scores;
 
 pub use agreement::{group_agreement, group_agreement_monte_carlo, min_quantile, Estimate, GroupAgreement};
 pub use mf::{fit_mf, MfFit, MfWarmStart};
-pub use params::{BridgingParams, BridgingScore, GacInterval, MfParams};
+pub use params::{BridgingParams, GacInterval, MfParams};
+pub use scores::{BridgingScore, Reading, ScoreSpec, SCORES};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -119,15 +124,10 @@ pub struct MfSummary {
 }
 
 impl StatementBridging {
-    /// This statement's score under `score`; `None` for the factorization's score when it did not run.
+    /// This statement's score under `score`, read as [`SCORES`] says; `None` for the
+    /// factorization's score when it did not run.
     pub fn score(&self, score: BridgingScore) -> Option<f64> {
-        match score {
-            BridgingScore::MinGroupLower => Some(self.min_group_agreement.lower),
-            BridgingScore::MinGroup => Some(self.min_group_agreement.value),
-            BridgingScore::GroupAwareConsensus => Some(self.group_aware_consensus.value),
-            BridgingScore::GeometricMean => Some(self.geometric_mean.value),
-            BridgingScore::MfIntercept => self.mf_intercept,
-        }
+        score.spec()?.value(self)
     }
 }
 

@@ -2,53 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::BridgingScore;
 use crate::error::{Error, Result};
-
-/// The score that ranks bridging statements (in [`super::Bridging::ranking`] and the summary).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BridgingScore {
-    /// The lower credible bound of the minimum group agreement: statements that every group
-    /// agrees with, and that the votes are numerous enough to show it. The default, because it
-    /// neither rewards statements few people saw (as point estimates do) nor depends on the
-    /// number of groups (as Polis's product does).
-    #[default]
-    MinGroupLower,
-    /// The minimum over groups of the smoothed agree rate `(A + 1) / (S + 2)`.
-    MinGroup,
-    /// Polis's group-aware consensus, the product over groups of the smoothed agree rates.
-    GroupAwareConsensus,
-    /// The geometric mean of the smoothed agree rates, `GAC^(1/k)`.
-    GeometricMean,
-    /// The statement intercept of the Community Notes matrix factorization (needs `mf.enabled`).
-    MfIntercept,
-}
-
-impl BridgingScore {
-    /// Every score with its short name (the CLI's `--rank-by` value) and a one-line description:
-    /// the one list that front ends read.
-    pub const ALL: [(BridgingScore, &'static str, &'static str); 5] = [
-        (BridgingScore::MinGroupLower, "min-group-lower", "lower credible bound of the minimum group agreement"),
-        (
-            BridgingScore::MinGroup,
-            "min-group",
-            "minimum group agreement (smoothed agree rate of the least agreeing group)",
-        ),
-        (BridgingScore::GroupAwareConsensus, "gac", "Polis's group-aware consensus (product over groups)"),
-        (BridgingScore::GeometricMean, "geometric-mean", "geometric mean of the groups' agree rates"),
-        (BridgingScore::MfIntercept, "mf", "intercept of the matrix factorization"),
-    ];
-
-    /// The score whose short name is `name` (see [`BridgingScore::ALL`]).
-    pub fn from_short_name(name: &str) -> Option<BridgingScore> {
-        BridgingScore::ALL.iter().find(|(_, n, _)| *n == name).map(|(s, _, _)| *s)
-    }
-
-    /// The score's short name.
-    pub fn short_name(self) -> &'static str {
-        BridgingScore::ALL.iter().find(|(s, _, _)| *s == self).map_or("", |(_, n, _)| n)
-    }
-}
 
 /// How the credible interval of group-aware consensus (and of its geometric mean) is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

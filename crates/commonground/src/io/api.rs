@@ -23,10 +23,34 @@ use serde_json::{Map, Value};
 use super::fields::{parse_id, parse_int, parse_vote};
 use super::{
     batch_tally, latest_votes, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes,
-    timestamp_ms, ConversationData, InputFormat, SignDetection, SourceInfo,
+    timestamp_ms, ConversationData, InputFormat, Reader, SignDetection, SourceInfo,
 };
 use crate::error::{Error, Location, Result};
 use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent};
+
+/// The Polis API dump: `votes.json` (+ `comments.json`).
+pub(crate) struct PolisApiDumpReader;
+
+impl Reader for PolisApiDumpReader {
+    fn name(&self) -> &'static str {
+        "API dump"
+    }
+    fn format(&self) -> InputFormat {
+        InputFormat::PolisApiDump
+    }
+    fn vote_file(&self) -> &'static str {
+        "votes.json"
+    }
+    fn layout(&self) -> &'static str {
+        "votes.json (+ comments.json) for a Polis API dump"
+    }
+    fn detect(&self, dir: &Path) -> bool {
+        dir.join("votes.json").is_file()
+    }
+    fn read(&self, dir: &Path) -> Result<ConversationData> {
+        read_polis_api_dump(dir)
+    }
+}
 
 /// Reads a Polis API dump folder: `votes.json`, and `comments.json` when present (a
 /// `conversation.json` contributes its topic to the notes). Detects the vote sign from the

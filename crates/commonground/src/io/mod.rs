@@ -11,13 +11,15 @@
 //!
 //! # Formats
 //!
-//! [`load`] looks at a folder's files and picks the reader:
+//! Each format has a [`Reader`]: how to recognise a folder of it (from its file names) and how to
+//! read one. [`load`] walks [`READERS`] in order and reads the folder with the first reader that
+//! recognises it; when the files of a later format are there too, a note says they were ignored:
 //!
-//! | files | format | reader |
-//! |---|---|---|
-//! | `votes.csv` (+ `comments.csv`) | [`InputFormat::PolisExport`] | [`read_polis_export`] |
-//! | `participants-votes.csv` (+ `comments.csv`), no `votes.csv` | [`InputFormat::PolisExportMatrix`] | [`read_polis_export`] |
-//! | `votes.json` (+ `comments.json`) | [`InputFormat::PolisApiDump`] | [`read_polis_api_dump`] |
+//! | files | format | reader | also as a function |
+//! |---|---|---|---|
+//! | `votes.csv` (+ `comments.csv`) | [`InputFormat::PolisExport`] | `polis_export/` | [`read_polis_export`] |
+//! | `participants-votes.csv` (+ `comments.csv`), no `votes.csv` | [`InputFormat::PolisExportMatrix`] | `polis_export/` | [`read_polis_export`] |
+//! | `votes.json` (+ `comments.json`) | [`InputFormat::PolisApiDump`] | `api.rs` | [`read_polis_api_dump`] |
 //!
 //! CSV columns are found by header name, never by position: exports from different Polis versions
 //! add, drop and reorder columns (bg2050's `comments.csv` has no `datetime` but adds `is-meta`,
@@ -29,8 +31,9 @@
 //! counts, which is [`crate::VoteMatrix`]'s job, not the reader's.
 //!
 //! Each reader is a module of its own (`polis_export/`, one file per CSV; `api.rs`;
-//! `polis_state.rs`), the field parsers they share are in `fields.rs`, and the writers in
-//! `writers/`. Everything above the readers, the sign check included, is here, once.
+//! `polis_state.rs`), the [`Reader`] trait and the registry are in `reader.rs`, the field parsers
+//! the readers share in `fields.rs`, and the writers in `writers/`. Everything above the readers,
+//! the sign check included, is here, once.
 //!
 //! # Why the sign needs checking
 //!
@@ -82,6 +85,7 @@ mod api;
 mod fields;
 mod polis_export;
 mod polis_state;
+mod reader;
 mod writers;
 
 use std::collections::HashMap;
@@ -91,10 +95,12 @@ use std::path::{Path, PathBuf};
 pub use api::read_polis_api_dump;
 pub use polis_export::{read_comments_csv, read_participants_votes_csv, read_polis_export, read_votes_csv};
 pub use polis_state::PolisState;
+pub use reader::{Reader, READERS};
 pub use writers::{summary, PolisMath};
 
 use crate::error::{Error, Result};
 use crate::votes::{Id, Statement, VoteBatch, VoteEvent};
+use reader::expected_files;
 
 /// A conversation as read from disk: every vote event (agree = +1), the statements, and where
 /// and how they were read.
@@ -168,7 +174,8 @@ impl fmt::Display for SignDetection {
     }
 }
 
-/// Reads a conversation folder, detecting its format from the files in it.
+/// Reads a conversation folder, detecting its format from the files in it: the first of
+/// [`READERS`] that recognises the folder reads it.
 ///
 /// `path` may be the folder or one of its vote files (`votes.csv`, `votes.json`,
 /// `participants-votes.csv`). A folder with `votes.csv` is a Polis export; with only
@@ -178,7 +185,7 @@ pub fn load(path: &Path) -> Result<ConversationData> {
     let metadata = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     let dir = if metadata.is_file() {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !VOTE_FILES.contains(&name) {
+        if !READERS.iter().any(|r| r.vote_file() == name) {
             return Err(Error::UnknownFormat {
                 path: path.to_path_buf(),
                 message: format!("not a conversation folder nor one of its vote files ({})", expected_files()),
@@ -192,15 +199,8 @@ pub fn load(path: &Path) -> Result<ConversationData> {
         path.to_path_buf()
     };
 
-    if dir.join("votes.csv").is_file() || dir.join("participants-votes.csv").is_file() {
-        let mut data = read_polis_export(&dir)?;
-        if dir.join("votes.json").is_file() {
-            data.source.notes.push("votes.json is also present; read the CSV export and ignored it".to_string());
-        }
-        Ok(data)
-    } else if dir.join("votes.json").is_file() {
-        read_polis_api_dump(&dir)
-    } else {
+    let mut detected = READERS.iter().filter(|r| r.detect(&dir));
+    let Some(reader) = detected.next() else {
         let mut found: Vec<String> = std::fs::read_dir(&dir)
             .map(|entries| {
                 entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
@@ -208,18 +208,20 @@ pub fn load(path: &Path) -> Result<ConversationData> {
             .unwrap_or_default();
         found.sort();
         let found = if found.is_empty() { "nothing".to_string() } else { found.join(", ") };
-        Err(Error::UnknownFormat {
+        return Err(Error::UnknownFormat {
             path: dir,
             message: format!("not a conversation folder: expected {}; found {found}", expected_files()),
-        })
+        });
+    };
+    let mut data = reader.read(&dir)?;
+    for ignored in detected {
+        data.source.notes.push(format!(
+            "{} is also present; read the {} and ignored it",
+            ignored.vote_file(),
+            reader.name()
+        ));
     }
-}
-
-const VOTE_FILES: [&str; 3] = ["votes.csv", "participants-votes.csv", "votes.json"];
-
-fn expected_files() -> &'static str {
-    "votes.csv (+ comments.csv) for a Polis export, participants-votes.csv (+ comments.csv) for an \
-     export matrix, or votes.json (+ comments.json) for a Polis API dump"
+    Ok(data)
 }
 
 /// A timestamp in epoch milliseconds: values below 10^11 are epoch seconds (see the module docs).

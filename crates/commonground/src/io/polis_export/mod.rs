@@ -26,7 +26,7 @@ pub use votes_csv::read_votes_csv;
 use self::csv::open;
 use super::{
     batch_tally, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, ConversationData,
-    InputFormat, SignDetection, SourceInfo,
+    InputFormat, Reader, SignDetection, SourceInfo,
 };
 use crate::error::{Error, Result};
 use crate::votes::{Id, VoteBatch};
@@ -38,16 +38,82 @@ use votes_csv::read_votes_file;
 /// `comments.csv` when present. Detects and normalises the vote sign and timestamp unit (see the
 /// [module docs](crate::io)).
 pub fn read_polis_export(dir: &Path) -> Result<ConversationData> {
+    if PolisExportReader.detect(dir) {
+        read_export(dir, VoteFile::Events)
+    } else if PolisExportMatrixReader.detect(dir) {
+        read_export(dir, VoteFile::Matrix)
+    } else {
+        Err(Error::UnknownFormat {
+            path: dir.to_path_buf(),
+            message: "not a Polis export folder: it has neither votes.csv nor participants-votes.csv".into(),
+        })
+    }
+}
+
+/// The Polis export with every vote event: `votes.csv` (+ `comments.csv`).
+pub(crate) struct PolisExportReader;
+
+impl Reader for PolisExportReader {
+    fn name(&self) -> &'static str {
+        "CSV export"
+    }
+    fn format(&self) -> InputFormat {
+        InputFormat::PolisExport
+    }
+    fn vote_file(&self) -> &'static str {
+        "votes.csv"
+    }
+    fn layout(&self) -> &'static str {
+        "votes.csv (+ comments.csv) for a Polis export"
+    }
+    fn detect(&self, dir: &Path) -> bool {
+        dir.join("votes.csv").is_file()
+    }
+    fn read(&self, dir: &Path) -> Result<ConversationData> {
+        read_export(dir, VoteFile::Events)
+    }
+}
+
+/// The Polis export without `votes.csv`: the `participants-votes.csv` matrix (+ `comments.csv`).
+pub(crate) struct PolisExportMatrixReader;
+
+impl Reader for PolisExportMatrixReader {
+    fn name(&self) -> &'static str {
+        "CSV export matrix"
+    }
+    fn format(&self) -> InputFormat {
+        InputFormat::PolisExportMatrix
+    }
+    fn vote_file(&self) -> &'static str {
+        "participants-votes.csv"
+    }
+    fn layout(&self) -> &'static str {
+        "participants-votes.csv (+ comments.csv) for an export matrix"
+    }
+    /// Only without `votes.csv`: the matrix holds the latest votes only, so an export that has
+    /// every vote event is read from those.
+    fn detect(&self, dir: &Path) -> bool {
+        dir.join("participants-votes.csv").is_file() && !dir.join("votes.csv").is_file()
+    }
+    fn read(&self, dir: &Path) -> Result<ConversationData> {
+        read_export(dir, VoteFile::Matrix)
+    }
+}
+
+/// Which file of an export holds the votes.
+#[derive(Clone, Copy)]
+enum VoteFile {
+    /// `votes.csv`: every vote event.
+    Events,
+    /// `participants-votes.csv`: the latest vote per participant and statement.
+    Matrix,
+}
+
+fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
     let votes_path = dir.join("votes.csv");
     let matrix_path = dir.join("participants-votes.csv");
     let comments_path = dir.join("comments.csv");
     let mut notes = Vec::new();
-    if !votes_path.is_file() && !matrix_path.is_file() {
-        return Err(Error::UnknownFormat {
-            path: dir.to_path_buf(),
-            message: "not a Polis export folder: it has neither votes.csv nor participants-votes.csv".into(),
-        });
-    }
 
     let comments = if comments_path.is_file() {
         let comments = parse_comments_csv(open(&comments_path)?, &comments_path)?;
@@ -59,17 +125,25 @@ pub fn read_polis_export(dir: &Path) -> Result<ConversationData> {
     };
     let known: Option<HashSet<Id>> = comments.as_ref().map(|c| c.statements.iter().map(|s| s.id.clone()).collect());
 
-    let (format, mut votes, counted) = if votes_path.is_file() {
-        let parsed = read_votes_file(&votes_path, known.as_ref())?;
-        notes.extend(seconds_note("votes.csv", parsed.seconds_converted));
-        (InputFormat::PolisExport, parsed.votes, "every vote event in votes.csv (as Polis's tallies count them)")
-    } else {
-        notes.push(
-            "no votes.csv: read participants-votes.csv (the latest vote per participant and statement, without timestamps)"
-                .into(),
-        );
-        let events = parse_participants_votes_csv(open(&matrix_path)?, &matrix_path, known.as_ref())?;
-        (InputFormat::PolisExportMatrix, VoteBatch::from_events(&events), "the latest votes in participants-votes.csv")
+    let (format, mut votes, counted) = match vote_file {
+        VoteFile::Events => {
+            let parsed = read_votes_file(&votes_path, known.as_ref())?;
+            notes.extend(seconds_note("votes.csv", parsed.seconds_converted));
+            (InputFormat::PolisExport, parsed.votes, "every vote event in votes.csv (as Polis's tallies count them)")
+        }
+        VoteFile::Matrix => {
+            notes.push(
+                "no votes.csv: read participants-votes.csv (the latest vote per participant and statement, without \
+                 timestamps)"
+                    .into(),
+            );
+            let events = parse_participants_votes_csv(open(&matrix_path)?, &matrix_path, known.as_ref())?;
+            (
+                InputFormat::PolisExportMatrix,
+                VoteBatch::from_events(&events),
+                "the latest votes in participants-votes.csv",
+            )
+        }
     };
     require_votes(dir, &votes)?;
 

@@ -6,7 +6,6 @@
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
-use crate::bridging::BridgingScore;
 use crate::stats::{RepfulFor, VoteCounts};
 use crate::votes::Id;
 
@@ -162,17 +161,6 @@ fn stability_section(out: &mut String, a: &Analysis) {
     }
 }
 
-/// How the summary names each bridging score.
-fn score_name(score: BridgingScore) -> &'static str {
-    match score {
-        BridgingScore::MinGroupLower => "the lower bound of minimum group agreement",
-        BridgingScore::MinGroup => "minimum group agreement",
-        BridgingScore::GroupAwareConsensus => "group-aware consensus",
-        BridgingScore::GeometricMean => "the geometric mean of group agreement",
-        BridgingScore::MfIntercept => "matrix-factorization intercept",
-    }
-}
-
 /// The "Bridging statements" section: the top statements by the chosen score, each with its
 /// minimum group agreement and group-aware consensus and their credible intervals, the matrix
 /// factorization's intercept when it ran, and each group's agree share.
@@ -182,7 +170,7 @@ fn bridging_section(out: &mut String, a: &Analysis) {
     let _ = writeln!(
         out,
         "\nBridging statements — top 10 by {}, with {pct:.0}% credible intervals.",
-        score_name(b.rank_by)
+        b.rank_by.spec().map_or("", |s| s.display_name)
     );
     let _ = writeln!(
         out,

@@ -1,0 +1,73 @@
+//! The input formats behind one trait, [`Reader`], and the registry [`READERS`] that
+//! [`super::load`] walks: the first reader that recognises a folder reads it.
+//!
+//! A new format is a module with its reader (modelled on `api.rs`, or in `polis_export/` for a
+//! CSV export), an [`InputFormat`] variant and one line here. `load`'s detection, its
+//! unknown-format error (which lists every reader's files) and its acceptance of a vote file in
+//! place of the folder all come from this list.
+
+use std::path::Path;
+
+use super::api::PolisApiDumpReader;
+use super::polis_export::{PolisExportMatrixReader, PolisExportReader};
+use super::{ConversationData, InputFormat};
+use crate::error::Result;
+
+/// One input format: how to recognise a folder of it and how to read one.
+pub trait Reader: Sync {
+    /// A short name for notes: "CSV export", "CSV export matrix", "API dump".
+    fn name(&self) -> &'static str;
+    /// The format [`Reader::read`] reports in [`super::SourceInfo::format`].
+    fn format(&self) -> InputFormat;
+    /// The file that holds the votes: [`super::load`] also accepts its path for the folder's.
+    fn vote_file(&self) -> &'static str;
+    /// The format's files as the unknown-format error lists them, e.g. "votes.csv (+ comments.csv)
+    /// for a Polis export".
+    fn layout(&self) -> &'static str;
+    /// Whether the folder `dir` holds this format. Cheap: it looks at file names only.
+    fn detect(&self, dir: &Path) -> bool;
+    /// Reads the conversation in `dir`.
+    fn read(&self, dir: &Path) -> Result<ConversationData>;
+}
+
+/// Every reader, in the order [`super::load`] tries them: where the files of several formats sit
+/// in one folder, the first wins (a Polis export beats an API dump, which exporting tools save
+/// beside it) and the others are noted.
+pub static READERS: &[&dyn Reader] = &[&PolisExportReader, &PolisExportMatrixReader, &PolisApiDumpReader];
+
+/// Every reader's files, for the unknown-format error: "a, b, or c".
+pub(crate) fn expected_files() -> String {
+    let layouts: Vec<&str> = READERS.iter().map(|r| r.layout()).collect();
+    match layouts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}, or {last}", rest.join(", ")),
+        Some((last, _)) => (*last).to_string(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_has_one_reader_with_its_own_vote_file() {
+        let formats = [InputFormat::PolisExport, InputFormat::PolisExportMatrix, InputFormat::PolisApiDump];
+        assert_eq!(READERS.len(), formats.len());
+        for format in formats {
+            assert_eq!(READERS.iter().filter(|r| r.format() == format).count(), 1, "{format:?}");
+        }
+        let mut files: Vec<&str> = READERS.iter().map(|r| r.vote_file()).collect();
+        files.sort_unstable();
+        files.dedup();
+        assert_eq!(files.len(), READERS.len());
+    }
+
+    #[test]
+    fn the_expected_files_list_every_layout_in_order() {
+        assert_eq!(
+            expected_files(),
+            "votes.csv (+ comments.csv) for a Polis export, participants-votes.csv (+ comments.csv) for an \
+             export matrix, or votes.json (+ comments.json) for a Polis API dump"
+        );
+    }
+}
