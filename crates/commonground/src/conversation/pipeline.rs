@@ -18,7 +18,7 @@ use crate::analysis::{Analysis, KSelection};
 use crate::clojure::{hasheq, map_order};
 use crate::cluster::{group_clusterings, group_stability, kmeans, Cluster, MultiStart, Points, Reclustering};
 use crate::pca::{comment_projections, participant_projections, Pca};
-use crate::stats::{self, count_votes, VoteCounts};
+use crate::stats::{self, ClusterVotes, VoteCounts};
 use crate::votes::Id;
 
 impl Conversation {
@@ -97,35 +97,8 @@ impl Conversation {
 
         // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
         let start = Instant::now();
-        // One pass counts both: participants outside the base clusters go to one more bucket, and
-        // everyone's counts are the sum of all buckets.
-        let rest = base.len() as u32;
-        let mut bucket_of: Vec<Option<u32>> = vec![Some(rest); n];
-        let base_position: HashMap<u32, usize> = base.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-        for (i, c) in base.iter().enumerate() {
-            for &row in &c.members {
-                bucket_of[row] = Some(i as u32);
-            }
-        }
-        let mut votes_base = count_votes(&self.matrix, &bucket_of, base.len() + 1);
-        let mut everyone = votes_base.pop().unwrap_or_default();
-        for counts in &votes_base {
-            everyone.iter_mut().zip(counts).for_each(|(e, c)| e.add(c));
-        }
-        let group_votes: Vec<Vec<VoteCounts>> = groups
-            .iter()
-            .map(|g| {
-                let mut v = vec![VoteCounts::default(); m];
-                for bid in &g.members {
-                    if let Some(&i) = base_position.get(&(*bid as u32)) {
-                        for (acc, c) in v.iter_mut().zip(&votes_base[i]) {
-                            acc.add(c);
-                        }
-                    }
-                }
-                v
-            })
-            .collect();
+        let ClusterVotes { votes_base, everyone, group_votes } =
+            stats::base_and_group_votes(&self.matrix, &base, &groups);
 
         let repness = stats::select_repness(&group_votes, &moderated_out);
         let (agree, disagree) = stats::consensus(&everyone, &moderated_out);

@@ -7,9 +7,11 @@
 //! that is O(groups x statements).
 
 mod counts;
+mod group_votes;
 mod repness;
 
 pub use counts::{count_votes, VoteCounts};
+pub use group_votes::{base_and_group_votes, ClusterVotes};
 pub use repness::{
     comment_priority, consensus, group_aware_consensus, prop_test, select_repness, two_prop_test, ConsensusEntry,
     RepfulFor, RepnessEntry, Z_90,
