@@ -15,7 +15,6 @@ use std::time::Instant;
 use super::assemble::AssembleInput;
 use super::Conversation;
 use crate::analysis::{Analysis, KSelection};
-use crate::clojure::{hasheq, map_order};
 use crate::cluster::{group_clusterings, group_stability, kmeans, Cluster, MultiStart, Points, Reclustering};
 use crate::pca::{comment_projections, participant_projections, Pca};
 use crate::stats::{self, ClusterVotes, VoteCounts};
@@ -30,7 +29,8 @@ impl Conversation {
         let (moderated_out, meta) = self.moderation_flags();
         // user-vote-counts: raw votes per participant, passes and moderated-out included. O(participants).
         let vote_counts: Vec<usize> = (0..n).map(|r| self.matrix.row_len(r)).collect();
-        self.update_in_conv(&vote_counts);
+        self.state.in_conv =
+            stats::in_conversation(&self.state.in_conv, &vote_counts, self.matrix.participants(), m, &params);
 
         // The matrix factorization needs only the votes, so it runs beside the PCA and the
         // clustering and fills the cores they leave idle (their sequential steps). It is kept
@@ -167,6 +167,8 @@ impl Conversation {
         analysis
     }
 
+    /// Polis's `mod-out` and `meta-tids` (docs/algorithm.md §1) as one flag per statement column;
+    /// a statement without metadata is neither.
     fn moderation_flags(&self) -> (Vec<bool>, Vec<bool>) {
         let m = self.matrix.n_statements();
         let mut out = vec![false; m];
@@ -178,29 +180,5 @@ impl Conversation {
             }
         }
         (out, meta)
-    }
-
-    /// Polis's `in-conv` (`conversation.clj`): everyone with at least `min(7, statements)` votes
-    /// joins, for good; if fewer than 15 are in, the most active others are added, ties in the
-    /// order Clojure iterates `user-vote-counts` (PR #2623).
-    fn update_in_conv(&mut self, vote_counts: &[usize]) {
-        let n = self.matrix.n_participants();
-        let in_conv = &mut self.state.in_conv;
-        in_conv.resize(n, false);
-        let threshold = self.params.min_votes_in_conv.min(self.matrix.n_statements());
-        for (row, &c) in vote_counts.iter().enumerate() {
-            if c >= threshold {
-                in_conv[row] = true;
-            }
-        }
-        let n_in = in_conv.iter().filter(|&&b| b).count();
-        if n_in < self.params.min_in_conv {
-            let hashes: Vec<u32> = self.matrix.participants().iter().map(hasheq).collect();
-            let mut candidates: Vec<usize> = map_order(&hashes).into_iter().filter(|&r| !in_conv[r]).collect();
-            candidates.sort_by_key(|&r| std::cmp::Reverse(vote_counts[r]));
-            for r in candidates.into_iter().take(self.params.min_in_conv - n_in) {
-                in_conv[r] = true;
-            }
-        }
     }
 }
