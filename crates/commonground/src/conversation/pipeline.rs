@@ -1,0 +1,184 @@
+//! One update: Polis's stages in order over the current matrix, each started from the warm state
+//! (`conv-update`, `conversation.clj`; docs/algorithm.md, "One update, end to end").
+//!
+//! In order: moderation and who is in conversation (§1); the PCA and the projections (§2); the base
+//! clusters, a group clustering per k and the smoothed choice of k (§3); group votes and repness
+//! (§4); consensus and group-aware consensus (§5); comment priorities, one update late (§6); then
+//! the warm state for the next update (§8). The extensions (§10) run beside them: the matrix
+//! factorization beside the PCA and the clustering, the bootstrap stability and the bridging
+//! scores after. Each stage's math lives in the folder named after it; this file only passes one
+//! stage's results to the next and times them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use super::assemble::AssembleInput;
+use super::Conversation;
+use crate::analysis::{Analysis, KSelection};
+use crate::cluster::{group_clusterings, group_stability, kmeans, Cluster, MultiStart, Points, Reclustering};
+use crate::pca::{comment_projections, participant_projections, Pca};
+use crate::stats::{self, ClusterVotes, VoteCounts};
+use crate::votes::Id;
+
+impl Conversation {
+    /// One full Polis update over the current matrix, from the warm state.
+    pub(super) fn compute(&mut self) -> Analysis {
+        let params = self.params.clone();
+        let m = self.matrix.n_statements();
+        let n = self.matrix.n_participants();
+        let (moderated_out, meta) = self.moderation_flags();
+        // user-vote-counts: raw votes per participant, passes and moderated-out included. O(participants).
+        let vote_counts: Vec<usize> = (0..n).map(|r| self.matrix.row_len(r)).collect();
+        self.state.in_conv =
+            stats::in_conversation(&self.state.in_conv, &vote_counts, self.matrix.participants(), m, &params);
+
+        // The matrix factorization needs only the votes, so it runs beside the PCA and the
+        // clustering and fills the cores they leave idle (their sequential steps). It is kept
+        // only when there are groups, as before.
+        let mf_warm = self.state.mf.as_ref();
+        let fit_mf = || {
+            let start = Instant::now();
+            let fit = params.bridging.mf.enabled.then(|| {
+                crate::bridging::fit_mf(&self.matrix, &moderated_out, &params.bridging.mf, params.seed, mf_warm)
+            });
+            (fit, start.elapsed())
+        };
+        let map_and_groups = || {
+            // PCA over every participant, warm-started. O(votes) per iteration.
+            let start = Instant::now();
+            let pca = Pca::fit(&self.matrix, &moderated_out, self.state.comps.as_ref(), &params.pca());
+            let projections = participant_projections(&self.matrix, &moderated_out, &pca);
+            let (statement_projections, extremity) = comment_projections(&pca);
+            let pca_time = start.elapsed();
+
+            // Base clusters over in-conversation participants, in row order. O(in-conv x k) per step.
+            let start = Instant::now();
+            let in_rows: Vec<usize> = (0..n).filter(|&r| self.state.in_conv[r]).collect();
+            let points = Points::new(in_rows.clone(), in_rows.iter().map(|&r| projections[r]).collect(), None);
+            let previous_base = (!self.state.base_clusters.is_empty()).then_some(self.state.base_clusters.as_slice());
+            let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
+
+            // Groups: every k from 2 to max, warm-started per k; silhouette. O(k x 100²).
+            let cold = MultiStart { starts: params.group_cold_starts, seed: params.seed };
+            let clusterings =
+                group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters, cold);
+            let stages = (pca_time, start.elapsed());
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages)
+        };
+        let (
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages),
+            (mf, mf_time),
+        ) = rayon::join(map_and_groups, fit_mf);
+        let start = Instant::now();
+        let silhouettes: BTreeMap<usize, f64> = clusterings.iter().map(|(&k, (_, s))| (k, *s)).collect();
+        let best_k = silhouettes.iter().fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
+            Some((_, bs)) if s < bs => best,
+            _ => Some((k, s)),
+        });
+        let k = self.state.smoother.update(&silhouettes, params.group_k_buffer);
+        let groups: Vec<Cluster> = k.and_then(|k| clusterings.get(&k)).map(|(c, _)| c.clone()).unwrap_or_default();
+        let mf = mf.filter(|_| !groups.is_empty());
+
+        (self.timings.pca, self.timings.clustering) = (stages.0, stages.1 + start.elapsed());
+
+        // Bootstrap stability of the groups at every candidate k (opt-in).
+        let start = Instant::now();
+        let group_stability = (self.extensions && params.group_stability.enabled).then(|| {
+            let settings = Reclustering {
+                base_k: params.base_k,
+                base_iters: params.base_iters,
+                max_k: params.max_k,
+                group_iters: params.group_iters,
+                cold,
+            };
+            group_stability(&points, &base, &clusterings, &settings, params.group_stability.replicates, params.seed)
+        });
+        self.timings.stability = start.elapsed();
+
+        // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
+        let start = Instant::now();
+        let ClusterVotes { votes_base, everyone, group_votes } =
+            stats::base_and_group_votes(&self.matrix, &base, &groups);
+
+        let repness = stats::select_repness(&group_votes, &moderated_out);
+        let (agree, disagree) = stats::consensus(&everyone, &moderated_out);
+        let gac = stats::group_aware_consensus(&group_votes, m);
+
+        // Bridging scores beyond Polis: intervals per statement, matrix factorization over votes.
+        let bridging_start = Instant::now();
+        if let Some(fit) = &mf {
+            self.state.mf = Some(crate::bridging::MfWarmStart::of(fit, &self.matrix));
+        }
+        let bridging = (self.extensions && !groups.is_empty()).then(|| {
+            let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
+            let (matrix, seed, bp) = (&self.matrix, params.seed, &params.bridging);
+            crate::bridging::bridging(matrix, &group_ids, &group_votes, &moderated_out, &meta, bp, seed, mf.as_ref())
+        });
+        self.timings.bridging = bridging_start.elapsed();
+        self.timings.mf = mf_time;
+
+        // Priorities read the previous update's group counts (Q2).
+        let ids = self.matrix.statements();
+        let priorities: Vec<f64> = (0..m)
+            .map(|j| {
+                if params.polis_all_priorities_49 {
+                    return 49.0;
+                }
+                let counts =
+                    self.state.previous_group_totals.as_ref().and_then(|t| t.get(&ids[j]).copied()).unwrap_or_default();
+                stats::comment_priority(meta[j], &counts, extremity[j])
+            })
+            .collect();
+
+        // Carry the warm state forward.
+        let mut totals: HashMap<Id, VoteCounts> = HashMap::new();
+        for g in &group_votes {
+            for (j, c) in g.iter().enumerate() {
+                totals.entry(ids[j].clone()).or_default().add(c);
+            }
+        }
+        self.state.previous_group_totals = Some(totals);
+        self.state.comps = Some(pca.comps.clone());
+        self.state.base_clusters = base.clone();
+        self.state.group_clusterings = clusterings.iter().map(|(&k, (c, _))| (k, c.clone())).collect();
+
+        let analysis = self.assemble(AssembleInput {
+            pca,
+            projections,
+            statement_projections,
+            extremity,
+            base,
+            groups,
+            group_votes,
+            votes_base,
+            repness,
+            everyone,
+            consensus: (agree, disagree),
+            gac,
+            priorities,
+            moderated_out,
+            meta,
+            vote_counts,
+            selection: KSelection { silhouettes, best_k: best_k.map(|(k, _)| k), k },
+            bridging,
+            group_stability,
+        });
+        self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
+        analysis
+    }
+
+    /// Polis's `mod-out` and `meta-tids` (docs/algorithm.md §1) as one flag per statement column;
+    /// a statement without metadata is neither.
+    fn moderation_flags(&self) -> (Vec<bool>, Vec<bool>) {
+        let m = self.matrix.n_statements();
+        let mut out = vec![false; m];
+        let mut meta = vec![false; m];
+        for (j, id) in self.matrix.statements().iter().enumerate() {
+            if let Some(s) = self.statements.get(id) {
+                out[j] = s.is_moderated_out();
+                meta[j] = s.is_meta;
+            }
+        }
+        (out, meta)
+    }
+}

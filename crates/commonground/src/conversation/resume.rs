@@ -1,0 +1,83 @@
+//! Reloading a conversation from the math blob a Polis worker persisted, as Polis's worker does
+//! when it restarts (`load-or-init`, `conv_man.clj`; docs/algorithm.md §8), so that a site
+//! migrating from Polis's worker keeps its groups.
+//!
+//! A blob carries less than a [`super::ConversationState`]: the PCA components, the base clusters,
+//! the in-conversation set and the last group votes, in Polis's sign and by external id. The
+//! matrix is rebuilt from all votes, and the blob's state is mapped onto its rows and columns.
+
+use super::Conversation;
+use crate::cluster::{Cluster, GroupKSmoother};
+use crate::error::{Error, Result};
+use crate::params::Params;
+use crate::votes::{Statement, VoteBatch, VoteMatrix, Votes};
+
+impl Conversation {
+    /// Resumes a conversation from the state a Polis math worker persisted (its math blob), with
+    /// all votes so far, as the Polis worker does when it restarts: the matrix is rebuilt from the
+    /// votes, and PCA, base clusters, in-conversation set and last group votes are reloaded. Then
+    /// one update runs. Unlike a Polis restart, the group clustering and the group-count smoother
+    /// are seeded from the blob too, so the number of groups and the group ids do not jump.
+    pub fn resume_from_polis<V: Votes + ?Sized>(
+        params: Params,
+        statements: Vec<Statement>,
+        votes: &V,
+        state: &crate::io::PolisState,
+    ) -> Result<Conversation> {
+        let mut conv = Conversation::new(params)?;
+        conv.set_statements(statements);
+        conv.matrix = VoteMatrix::default().with_batch(&votes.as_batch());
+        if conv.matrix.n_votes() == 0 {
+            return Err(Error::EmptyConversation("no votes to resume from".into()));
+        }
+        let m = conv.matrix.n_statements();
+        // Polis sign -> ours: negated components (see io::PolisMath), re-indexed by statement id.
+        if state.comps.len() >= 2 {
+            let mut comps = [vec![1.0; m], vec![1.0; m]];
+            for (pos, tid) in state.tids.iter().enumerate() {
+                if let Some(j) = conv.matrix.statement_index(tid) {
+                    for c in 0..2 {
+                        if let Some(&x) = state.comps[c].get(pos) {
+                            comps[c][j] = -x;
+                        }
+                    }
+                }
+            }
+            conv.state.comps = Some(comps);
+        }
+        conv.state.in_conv = vec![false; conv.matrix.n_participants()];
+        for pid in &state.in_conv {
+            if let Some(r) = conv.matrix.participant_index(pid) {
+                conv.state.in_conv[r] = true;
+            }
+        }
+        conv.state.base_clusters = state
+            .base_clusters
+            .iter()
+            .map(|(id, members, center)| Cluster {
+                id: *id,
+                members: members.iter().filter_map(|p| conv.matrix.participant_index(p)).collect(),
+                center: *center,
+            })
+            .collect();
+        if !state.group_clusters.is_empty() {
+            let k = state.group_clusters.len();
+            let groups = state
+                .group_clusters
+                .iter()
+                .map(|(id, members, center)| Cluster {
+                    id: *id,
+                    members: members.iter().map(|&b| b as usize).collect(),
+                    center: *center,
+                })
+                .collect();
+            conv.state.group_clusterings.insert(k, groups);
+            conv.state.smoother =
+                GroupKSmoother { last_k: Some(k), last_k_count: conv.params.group_k_buffer, smoothed_k: Some(k) };
+        }
+        conv.state.previous_group_totals = Some(state.group_totals.iter().cloned().collect());
+        conv.tick = state.tick;
+        conv.update(&VoteBatch::new())?;
+        Ok(conv)
+    }
+}
