@@ -206,3 +206,15 @@ def test_bridging_and_stability_options_reach_the_core():
     assert analysis.group_stability is not None
     with pytest.raises(cg.InvalidParameterError, match="bridging"):
         conversation.analyze(bridging={"interval": 2.0})
+
+
+def test_numeric_string_ids_are_the_integers_a_csv_file_gives():
+    # One id rule everywhere (the core's): "42" is the integer 42, as read from a CSV export.
+    from_strings = cg.Conversation.from_votes(
+        {"participant": ["1", "2", "3"], "statement": ["42", "42", " 7 "], "vote": [1, -1, 0]}
+    )
+    from_ints = cg.Conversation.from_votes({"participant": [1, 2, 3], "statement": [42, 42, 7], "vote": [1, -1, 0]})
+    pd.testing.assert_frame_equal(from_strings.votes, from_ints.votes)
+    assert from_strings.votes["statement"].tolist() == [42, 42, 7]
+    with pytest.raises(cg.ParseError, match="participant id"):
+        cg.Conversation.from_votes({"participant": [""], "statement": [1], "vote": [1]})

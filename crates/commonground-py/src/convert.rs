@@ -22,19 +22,21 @@ fn repr(value: &Bound<'_, PyAny>) -> String {
     value.repr().map(|r| r.to_string()).unwrap_or_else(|_| "<unprintable>".to_string())
 }
 
-/// One id: an `int` (or an integral float, as pandas makes of an int column with gaps), or a `str`.
+/// One id, by the core's one rule: an `int`, an integral float (as pandas makes of an int column
+/// with gaps; `Id::from_f64`), or a non-empty `str` (`Id::parse`: `"42"` is the integer 42, as in
+/// a CSV file).
 fn id_from_py(value: &Bound<'_, PyAny>, i: usize, what: &str) -> Result<Id, Error> {
     if let Ok(s) = value.cast::<PyString>() {
-        return Ok(Id::Str(s.to_string()));
-    }
-    if !value.is_instance_of::<PyBool>() {
+        let s = s.to_string();
+        if !s.trim().is_empty() {
+            return Ok(Id::parse(&s));
+        }
+    } else if !value.is_instance_of::<PyBool>() {
         if let Ok(n) = value.extract::<i64>() {
             return Ok(Id::Int(n));
         }
-        if let Ok(f) = value.extract::<f64>() {
-            if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
-                return Ok(Id::Int(f as i64));
-            }
+        if let Some(id) = value.extract::<f64>().ok().and_then(Id::from_f64) {
+            return Ok(id);
         }
     }
     Err(Error::Parse {

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::votes::Id;
+use crate::id::Id;
 
 /// Where in the input a problem was found: a file and, when known, a 1-based line (or record) number.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

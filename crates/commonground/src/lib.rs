@@ -41,6 +41,7 @@ pub mod cluster;
 mod conversation;
 pub mod error;
 pub mod generate;
+mod id;
 pub mod io;
 pub mod linfa;
 mod params;

@@ -41,6 +41,7 @@ mod state;
 mod tests;
 pub use replay::Batching;
 pub use request::{Mode, Request};
+pub use resume::PolisState;
 pub use state::{ConversationState, WarmParts, STATE_FORMAT, STATE_VERSION};
 
 /// The state Polis carries from one update to the next.

@@ -10,7 +10,29 @@ use super::Conversation;
 use crate::cluster::{Cluster, GroupKSmoother};
 use crate::error::{Error, Result};
 use crate::params::Params;
-use crate::votes::{Statement, VoteBatch, VoteMatrix, Votes};
+use crate::stats::VoteCounts;
+use crate::votes::{Id, Statement, VoteBatch, VoteMatrix, Votes};
+
+/// The part of a Polis math blob that the Polis worker reloads when it restarts (`load-or-init`,
+/// docs/algorithm.md §8): PCA components, base clusters, the in-conversation set and the last group
+/// votes, plus the groups and the tick. A [`crate::Conversation`] resumed from it continues the
+/// conversation as the Polis worker would after a restart, with the same group ids: the way to
+/// move a live deliberation from the Polis math worker to commonground without its map jumping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolisState {
+    pub tick: u64,
+    /// Statement ids in the blob's column order (`tids`).
+    pub tids: Vec<Id>,
+    /// Components as stored, in Polis's sign and `tids` order.
+    pub comps: Vec<Vec<f64>>,
+    pub in_conv: Vec<Id>,
+    /// (id, members, centre) of each base cluster.
+    pub base_clusters: Vec<(u32, Vec<Id>, [f64; 2])>,
+    /// (id, member base-cluster ids, centre) of each group.
+    pub group_clusters: Vec<(u32, Vec<u32>, [f64; 2])>,
+    /// In-conversation vote totals per statement, summed over groups (`group-votes`).
+    pub group_totals: Vec<(Id, VoteCounts)>,
+}
 
 impl Conversation {
     /// Resumes a conversation from the state a Polis math worker persisted (its math blob), with
@@ -22,7 +44,7 @@ impl Conversation {
         params: Params,
         statements: Vec<Statement>,
         votes: &V,
-        state: &crate::io::PolisState,
+        state: &PolisState,
     ) -> Result<Conversation> {
         let mut conv = Conversation::new(params)?;
         conv.set_statements(statements);

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::fields::{parse_id, parse_int, parse_vote};
+use super::fields::{parse_int, parse_vote};
 use super::{
     batch_tally, latest_votes, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes,
     timestamp_ms, ConversationData, InputFormat, Reader, SignDetection, SourceInfo,
@@ -175,17 +175,6 @@ fn get<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
     names.iter().find_map(|n| obj.get(*n).filter(|v| !v.is_null()))
 }
 
-fn json_id(v: &Value) -> Option<Id> {
-    match v {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|x| x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e18).map(|x| x as i64))
-            .map(Id::Int),
-        Value::String(s) => parse_id(s.as_bytes()),
-        _ => None,
-    }
-}
-
 fn json_int(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => n
@@ -248,11 +237,11 @@ fn parse_votes_json(records: &[Value], file: &Path, known: Option<&HashSet<Id>>)
     let mut seconds_converted = 0;
     for (i, record) in records.iter().enumerate() {
         let obj = as_object(record, file, i)?;
-        let participant = get(obj, &["pid", "participant_id"]).and_then(json_id).ok_or_else(|| {
+        let participant = get(obj, &["pid", "participant_id"]).and_then(Id::from_json).ok_or_else(|| {
             record_error(file, i, "no participant id (expected \"pid\" or \"participant_id\")".into())
         })?;
         let statement = get(obj, &["tid", "statement_id"])
-            .and_then(json_id)
+            .and_then(Id::from_json)
             .ok_or_else(|| record_error(file, i, "no statement id (expected \"tid\" or \"statement_id\")".into()))?;
         if let Some(known) = known {
             if !known.contains(&statement) {
@@ -289,11 +278,11 @@ fn parse_comments_json(records: &[Value], file: &Path) -> Result<CommentsJson> {
     for (i, record) in records.iter().enumerate() {
         let obj = as_object(record, file, i)?;
         let id = get(obj, &["tid", "statement_id"])
-            .and_then(json_id)
+            .and_then(Id::from_json)
             .ok_or_else(|| record_error(file, i, "no statement id (expected \"tid\" or \"statement_id\")".into()))?;
         let mut statement = Statement::new(id.clone());
         statement.text = get(obj, &["txt"]).and_then(|v| v.as_str()).map(str::to_string);
-        statement.author = get(obj, &["pid", "participant_id"]).and_then(json_id);
+        statement.author = get(obj, &["pid", "participant_id"]).and_then(Id::from_json);
         if let Some(v) = get(obj, &["mod", "moderated"]) {
             statement.moderation = json_int(v).and_then(ModerationStatus::from_value).ok_or_else(|| {
                 record_error(

@@ -9,39 +9,9 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::conversation::PolisState;
 use crate::stats::VoteCounts;
 use crate::votes::Id;
-
-/// The part of a Polis math blob that the Polis worker reloads when it restarts (`load-or-init`,
-/// docs/algorithm.md §8): PCA components, base clusters, the in-conversation set and the last group
-/// votes, plus the groups and the tick. A [`crate::Conversation`] resumed from it continues the
-/// conversation as the Polis worker would after a restart, with the same group ids: the way to
-/// move a live deliberation from the Polis math worker to commonground without its map jumping.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PolisState {
-    pub tick: u64,
-    /// Statement ids in the blob's column order (`tids`).
-    pub tids: Vec<Id>,
-    /// Components as stored, in Polis's sign and `tids` order.
-    pub comps: Vec<Vec<f64>>,
-    pub in_conv: Vec<Id>,
-    /// (id, members, centre) of each base cluster.
-    pub base_clusters: Vec<(u32, Vec<Id>, [f64; 2])>,
-    /// (id, member base-cluster ids, centre) of each group.
-    pub group_clusters: Vec<(u32, Vec<u32>, [f64; 2])>,
-    /// In-conversation vote totals per statement, summed over groups (`group-votes`).
-    pub group_totals: Vec<(Id, VoteCounts)>,
-}
-
-fn json_id(v: &serde_json::Value) -> Option<Id> {
-    match v {
-        serde_json::Value::Number(n) => {
-            n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)).map(Id::Int)
-        }
-        serde_json::Value::String(s) => Some(Id::parse(s)),
-        _ => None,
-    }
-}
 
 impl PolisState {
     /// Reads the state from a Polis math blob (`math-pca2.json`, API or database form).
@@ -57,7 +27,7 @@ impl PolisState {
             message: format!("not valid JSON: {e}"),
         })?;
         let ids = |x: &Value, what: &str| -> crate::Result<Vec<Id>> {
-            x.as_array().ok_or_else(|| bad(what))?.iter().map(|i| json_id(i).ok_or_else(|| bad(what))).collect()
+            x.as_array().ok_or_else(|| bad(what))?.iter().map(|i| Id::from_json(i).ok_or_else(|| bad(what))).collect()
         };
         let floats = |x: &Value, what: &str| -> crate::Result<Vec<f64>> {
             x.as_array().ok_or_else(|| bad(what))?.iter().map(|f| f.as_f64().ok_or_else(|| bad(what))).collect()

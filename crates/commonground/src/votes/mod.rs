@@ -13,79 +13,9 @@ pub use batch::{VoteBatch, Votes};
 pub use matrix::{MatrixParts, VoteMatrix};
 pub use statements::StatementList;
 
-use std::cmp::Ordering;
-use std::fmt;
+pub use crate::id::Id;
 
 use serde::{Deserialize, Serialize};
-
-/// An external participant or statement id, kept exactly as the input gave it.
-///
-/// Polis uses integers; exports with `xid`s or other platforms use strings. Integers order
-/// numerically and before strings, so a Polis conversation's statements sort by `tid`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Id {
-    Int(i64),
-    Str(String),
-}
-
-impl Id {
-    /// Parses a field: an integer when it is one (`"42"`), else the string itself.
-    pub fn parse(text: &str) -> Id {
-        let t = text.trim();
-        match t.parse::<i64>() {
-            Ok(n) => Id::Int(n),
-            Err(_) => Id::Str(t.to_string()),
-        }
-    }
-}
-
-impl Ord for Id {
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Id::Int(a), Id::Int(b)) => a.cmp(b),
-            (Id::Int(_), Id::Str(_)) => Ordering::Less,
-            (Id::Str(_), Id::Int(_)) => Ordering::Greater,
-            (Id::Str(a), Id::Str(b)) => a.cmp(b),
-        }
-    }
-}
-
-impl PartialOrd for Id {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Id::Int(n) => write!(f, "{n}"),
-            Id::Str(s) => write!(f, "{s:?}"),
-        }
-    }
-}
-
-impl From<i64> for Id {
-    fn from(n: i64) -> Self {
-        Id::Int(n)
-    }
-}
-impl From<u32> for Id {
-    fn from(n: u32) -> Self {
-        Id::Int(n as i64)
-    }
-}
-impl From<i32> for Id {
-    fn from(n: i32) -> Self {
-        Id::Int(n as i64)
-    }
-}
-impl From<&str> for Id {
-    fn from(s: &str) -> Self {
-        Id::parse(s)
-    }
-}
 
 /// One vote: agree (+1), disagree (-1) or pass (0). Pass is a cast vote, not a missing one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
