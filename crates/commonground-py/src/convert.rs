@@ -41,7 +41,7 @@ fn id_from_py(value: &Bound<'_, PyAny>, i: usize, what: &str) -> Result<Id, Erro
     }
     Err(Error::Parse {
         location: record(i),
-        message: format!("{what} id {} is not an integer or a string", repr(value)),
+        message: format!("{what} id {} is not an integer or a non-empty string", repr(value)),
     })
 }
 
