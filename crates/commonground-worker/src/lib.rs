@@ -85,7 +85,8 @@ fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "worker".into())
 }
 
-/// What a run did (for `--once` and tests).
+/// What a run did (for `--once` and tests). Each list keeps at least its latest
+/// [`RunSummary::KEEP`] entries and at most twice that, so that a long run's memory stays bounded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunSummary {
     /// Conversations updated, in order, with the math tick each got.
@@ -94,6 +95,18 @@ pub struct RunSummary {
     pub failed: Vec<i32>,
     /// Conversations skipped because another worker held their claim.
     pub busy: Vec<i32>,
+}
+
+impl RunSummary {
+    /// Entries kept per list in a long run.
+    pub const KEEP: usize = 1000;
+
+    fn record<T>(list: &mut Vec<T>, item: T) {
+        if list.len() >= 2 * RunSummary::KEEP {
+            list.drain(..list.len() - RunSummary::KEEP);
+        }
+        list.push(item);
+    }
 }
 
 /// Why the worker stopped before its work was done.
@@ -294,7 +307,7 @@ impl Worker {
                 Ok(Outcome::Stored { math_tick }) => {
                     self.backoff.remove(&zid);
                     self.busy.remove(&zid);
-                    summary.updated.push((zid, math_tick));
+                    RunSummary::record(&mut summary.updated, (zid, math_tick));
                 }
                 Ok(Outcome::NothingNew) => {
                     self.backoff.remove(&zid);
@@ -305,13 +318,13 @@ impl Worker {
                     if self.busy.insert(zid) {
                         self.log("debug", "busy", &[("zid", zid.into())]);
                     }
-                    summary.busy.push(zid);
+                    RunSummary::record(&mut summary.busy, zid);
                 }
                 Err(e) => {
                     self.busy.remove(&zid);
                     self.metrics.failure();
                     self.held.remove(&zid);
-                    summary.failed.push(zid);
+                    RunSummary::record(&mut summary.failed, zid);
                     let b = self.backoff.entry(zid).or_insert(Backoff { failures: 0, next_try: Instant::now() });
                     b.failures += 1;
                     let wait = Duration::from_millis(500u64.saturating_mul(1 << b.failures.min(10)))
@@ -573,4 +586,21 @@ pub fn run(config: Config) -> Result<RunSummary, WorkerError> {
 /// (before the upload sets `math_tick` and `lastModTimestamp`).
 pub fn polis_math_json(analysis: &commonground::Analysis) -> Value {
     serde_json::to_value(PolisMath::from_analysis(analysis)).unwrap_or_else(|e| json!({"error": e.to_string()}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunSummary;
+
+    #[test]
+    fn a_long_run_keeps_its_latest_entries_only() {
+        let mut list = Vec::new();
+        for i in 0..10 * RunSummary::KEEP {
+            RunSummary::record(&mut list, i);
+            assert!(list.len() <= 2 * RunSummary::KEEP);
+        }
+        assert!(list.len() >= RunSummary::KEEP);
+        assert_eq!(list.last(), Some(&(10 * RunSummary::KEEP - 1)));
+        assert!(list.windows(2).all(|w| w[1] == w[0] + 1));
+    }
 }
