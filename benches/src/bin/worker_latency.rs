@@ -67,7 +67,8 @@ use std::time::{Duration, Instant};
 
 use commonground::generate::{Synthetic, SyntheticParams};
 use commonground::io::PolisMath;
-use commonground::{Conversation, ConversationState, Id, ModerationStatus, Params, Statement, Vote, VoteBatch};
+use commonground::{Conversation, ConversationState, Params, VoteBatch};
+use commonground_worker::db;
 use serde_json::Value;
 use support::{fixtures, PgCluster};
 
@@ -833,83 +834,22 @@ struct ColdAnatomy {
     timings: commonground::StageTimings,
 }
 
-/// `db::candidates`'s query (the worker's, copied: its `db` module is private).
-const CANDIDATES_SQL: &str = "WITH v AS (
-         SELECT zid, max(created) AS newest FROM votes WHERE created > $2 GROUP BY zid
-     ), c AS (
-         SELECT zid, max(modified) AS newest FROM comments WHERE modified > $3 GROUP BY zid
-     ), z AS (
-         SELECT zid FROM v UNION SELECT zid FROM c
-     )
-     SELECT z.zid
-       FROM z
-       LEFT JOIN v ON v.zid = z.zid
-       LEFT JOIN c ON c.zid = z.zid
-       LEFT JOIN commonground_state s ON s.zid = z.zid AND s.math_env = $1
-       LEFT JOIN math_main m ON m.zid = z.zid AND m.math_env = $1
-      WHERE (s.zid IS NULL AND (m.zid IS NULL
-                                OR v.newest > coalesce(m.last_vote_timestamp, 0)
-                                OR c.newest > coalesce((m.data->>'lastModTimestamp')::bigint, m.modified, 0)))
-         OR v.newest > s.vote_cursor
-         OR c.newest > s.mod_cursor
-         OR (s.zid IS NOT NULL AND v.zid IS NOT NULL AND s.window_count <> (
-               SELECT count(*) FROM votes w
-                WHERE w.zid = z.zid AND w.created > s.vote_cursor - $4 AND w.created <= s.vote_cursor))
-      ORDER BY z.zid";
-
 fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
-/// The statements as the worker reads them (`db::statements`).
-fn read_statements(client: &mut postgres::Client, zid: i32) -> Result<Vec<Statement>, postgres::Error> {
-    let rows = client.query(
-        "SELECT tid, pid, created, modified, txt, mod, is_meta FROM comments WHERE zid = $1 ORDER BY tid",
-        &[&zid],
-    )?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let mut s = Statement::new(r.get::<_, i32>(0) as i64);
-            s.author = r.get::<_, Option<i32>>(1).map(|p| Id::Int(p as i64));
-            s.created = r.get(2);
-            s.text = r.get(4);
-            s.moderation = ModerationStatus::from_value(r.get::<_, Option<i32>>(5).unwrap_or(0) as i64)
-                .unwrap_or(ModerationStatus::Unmoderated);
-            s.is_meta = r.get::<_, Option<bool>>(6).unwrap_or(false);
-            s
-        })
-        .collect())
-}
-
-/// The votes as the worker reads them (`db::votes_after`), as a batch in our sign.
+/// The votes as the worker reads them (`db::votes_after`, then `db::to_batch`), timed: the
+/// query and the conversion to a batch in our sign.
 fn read_votes(
     client: &mut postgres::Client,
     zid: i32,
     after: Option<i64>,
 ) -> Result<(usize, VoteBatch, f64, f64), String> {
     let t = Instant::now();
-    let rows = match after {
-        Some(a) => client.query(
-            "SELECT pid, tid, vote, created FROM votes WHERE zid = $1 AND created > $2 ORDER BY tid, pid, created",
-            &[&zid, &a],
-        ),
-        None => {
-            client.query("SELECT pid, tid, vote, created FROM votes WHERE zid = $1 ORDER BY tid, pid, created", &[&zid])
-        }
-    }
-    .map_err(|e| e.to_string())?;
+    let rows = db::votes_after(client, zid, after).map_err(|e| e.to_string())?;
     let query_ms = ms_since(t);
     let t = Instant::now();
-    let mut batch = VoteBatch::new();
-    for r in &rows {
-        let vote = match r.get::<_, Option<i16>>(2) {
-            Some(-1) => Vote::Agree,
-            Some(1) => Vote::Disagree,
-            _ => Vote::Pass,
-        };
-        batch.push(&Id::Int(r.get::<_, i32>(0) as i64), &Id::Int(r.get::<_, i32>(1) as i64), vote, r.get(3));
-    }
+    let batch = db::to_batch(&rows);
     Ok((rows.len(), batch, query_ms, ms_since(t)))
 }
 
@@ -933,7 +873,7 @@ fn anatomy(client: &mut postgres::Client, zid: i32, overlap_ms: i64, cold: bool)
     a.decode_ms = ms_since(t);
     drop(bytes);
     let t = Instant::now();
-    let statements = read_statements(client, zid).map_err(e)?;
+    let (statements, _) = db::statements(client, zid).map_err(e)?;
     a.statements_ms = ms_since(t);
     let (n, batch, query_ms, convert_ms) = read_votes(client, zid, Some(cursor - overlap_ms))?;
     a.votes_ms = query_ms + convert_ms;
@@ -950,11 +890,7 @@ fn anatomy(client: &mut postgres::Client, zid: i32, overlap_ms: i64, cold: bool)
     a.math_ms = ms_since(t);
     a.math_bytes = math.to_string().len();
     // The worker's write transaction (`db::store`), statement by statement.
-    let bid_to_pid: Vec<Vec<i64>> = analysis
-        .base_clusters
-        .iter()
-        .map(|b| b.members.iter().filter_map(|p| if let Id::Int(p) = p { Some(*p) } else { None }).collect())
-        .collect();
+    let bid_to_pid = db::bid_to_pid(analysis);
     let lvt = analysis.last_vote_timestamp;
     let bid = serde_json::json!({"zid": zid, "bidToPid": bid_to_pid, "lastVoteTimestamp": lvt});
     let key = commonground_worker::lock_key(ENV);
@@ -1020,17 +956,17 @@ fn anatomy(client: &mut postgres::Client, zid: i32, overlap_ms: i64, cold: bool)
     // The poll's own queries (once per poll, not per conversation): the newest times, then the
     // conversations with news, as `db::newest` and `db::candidates` ask them.
     let t = Instant::now();
-    let newest: i64 = client.query_one("SELECT coalesce(max(created), 0) FROM votes", &[]).map_err(e)?.get(0);
-    client.query(CANDIDATES_SQL, &[&ENV, &(newest - overlap_ms), &(newest - overlap_ms), &overlap_ms]).map_err(e)?;
+    let (newest, newest_mod) = db::newest(client).map_err(e)?;
+    db::candidates(client, ENV, newest - overlap_ms, newest_mod - overlap_ms, overlap_ms).map_err(e)?;
     a.poll_query_ms = ms_since(t);
     drop(conversation);
     if cold {
-        // The server's share of the cold read (the scan and the sort, without sending the rows).
+        // The server's share of the cold read (the scan, without sending the rows; the worker
+        // sorts the rows itself).
         let t = Instant::now();
         client
             .batch_execute(&format!(
-                "EXPLAIN (ANALYZE, TIMING OFF) SELECT pid, tid, vote, created FROM votes WHERE zid = {zid} \
-                 ORDER BY tid, pid, created"
+                "EXPLAIN (ANALYZE, TIMING OFF) SELECT pid, tid, vote, created FROM votes WHERE zid = {zid}"
             ))
             .map_err(e)?;
         let server_ms = ms_since(t);
@@ -1668,7 +1604,7 @@ fn markdown(reports: &[Report], opts: &Options, command: &str) -> String {
             ("- COMMIT", Box::new(move |a| f(step(a, "COMMIT")))),
             ("poll queries, once per poll (`newest`, `candidates`)", Box::new(move |a| f(a.poll_query_ms))),
             (
-                "cold: the same query on the server alone (`EXPLAIN ANALYZE`: scan, sort)",
+                "cold: the same query on the server alone (`EXPLAIN ANALYZE`: the scan; the worker sorts)",
                 Box::new(move |a| a.cold.as_ref().map_or(String::new(), |c| f(c.server_ms))),
             ),
             (

@@ -242,6 +242,15 @@ pub fn newest(client: &mut Client) -> Result<(i64, i64), postgres::Error> {
     Ok((row.get(0), row.get(1)))
 }
 
+/// `math_bidtopid`'s `bidToPid`: the members of each base cluster, in the analysis's (id) order.
+pub fn bid_to_pid(analysis: &commonground::Analysis) -> Vec<Vec<i64>> {
+    analysis
+        .base_clusters
+        .iter()
+        .map(|b| b.members.iter().filter_map(|p| if let Id::Int(p) = p { Some(*p) } else { None }).collect())
+        .collect()
+}
+
 /// What one update stores.
 pub struct Upload<'a> {
     pub zid: i32,

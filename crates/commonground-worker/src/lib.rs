@@ -20,7 +20,7 @@
 //!   `math_main` blob (the migration path, [`commonground::Conversation::resume_from_polis`]),
 //!   else from all votes.
 
-mod db;
+pub mod db;
 mod log;
 mod metrics;
 
@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use commonground::io::{PolisMath, PolisState};
 use commonground::{Conversation, ConversationState, Id, Params, Statement, VoteBatch};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub use db::{lock_key, SCHEMA};
 pub use log::now_ms;
@@ -488,11 +488,7 @@ impl Worker {
         if let Some(obj) = math.as_object_mut() {
             obj.insert("lastModTimestamp".into(), if newest_mod == i64::MIN { Value::Null } else { newest_mod.into() });
         }
-        let bid_to_pid: Vec<Vec<i64>> = analysis
-            .base_clusters
-            .iter()
-            .map(|b| b.members.iter().filter_map(|p| if let Id::Int(p) = p { Some(*p) } else { None }).collect())
-            .collect();
+        let bid_to_pid = db::bid_to_pid(analysis);
         let (n_votes, n_participants, n_groups) = (analysis.n_votes, analysis.n_participants, analysis.groups.len());
         let last_vote_timestamp = analysis.last_vote_timestamp;
         let new_cursors = db::Cursors {
@@ -580,12 +576,6 @@ pub fn run(config: Config) -> Result<RunSummary, WorkerError> {
     }
     let mut worker = Worker::new(config, stop);
     worker.run()
-}
-
-/// The Polis math JSON a worker stores for an analysis, as `analyze --format polis` prints it
-/// (before the upload sets `math_tick` and `lastModTimestamp`).
-pub fn polis_math_json(analysis: &commonground::Analysis) -> Value {
-    serde_json::to_value(PolisMath::from_analysis(analysis)).unwrap_or_else(|e| json!({"error": e.to_string()}))
 }
 
 #[cfg(test)]
