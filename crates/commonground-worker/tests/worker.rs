@@ -43,6 +43,27 @@ fn polis_json(conv: &Conversation) -> Value {
     serde_json::to_value(PolisMath::from_analysis(conv.analysis().unwrap())).unwrap()
 }
 
+/// The Polis math JSON of all `data`'s votes analysed at once (`analyze --format polis`).
+fn one_batch_json(data: &io::ConversationData) -> Value {
+    let analysis = commonground::analyze(&data.votes, &data.statements, &Params::default()).unwrap();
+    serde_json::to_value(PolisMath::from_analysis(&analysis)).unwrap()
+}
+
+/// A conversation fed `batches` in the order the worker reads votes.
+fn fed(statements: &[Statement], batches: &[VoteBatch]) -> Conversation {
+    let mut conversation = Conversation::new(Params::default()).unwrap();
+    conversation.set_statements(statements.to_vec());
+    for batch in batches {
+        conversation.update(&in_read_order(batch)).unwrap();
+    }
+    conversation
+}
+
+/// `math_main.math_tick` of a conversation, if stored (None too while the database is away).
+fn stored_tick(db: &mut postgres::Client, zid: i32) -> Option<i64> {
+    db.query_opt("SELECT math_tick FROM math_main WHERE zid = $1", &[&zid]).ok().flatten().map(|r| r.get(0))
+}
+
 /// A batch in the order the worker reads votes (`ORDER BY tid, pid, created`).
 fn in_read_order(batch: &VoteBatch) -> VoteBatch {
     let mut events: Vec<_> = batch.events().collect();
@@ -239,8 +260,7 @@ fn bad_rows_are_skipped_and_the_conversation_goes_on() {
     ] {
         assert!(page.contains(line), "{line:?} in {page}");
     }
-    let analysis = commonground::analyze(&data.votes, &data.statements, &Params::default()).unwrap();
-    let expected = without_worker_fields(serde_json::to_value(PolisMath::from_analysis(&analysis)).unwrap());
+    let expected = without_worker_fields(one_batch_json(&data));
     let (five, _) = math_main(&mut db, 5, "prod").unwrap();
     let (six, _) = math_main(&mut db, 6, "prod").unwrap();
     // The bad rows changed nothing but the cursor's time.
@@ -276,22 +296,16 @@ fn the_worker_reconnects_after_a_database_restart_and_goes_on() {
     let mut worker = Worker::new(config, Arc::clone(&stop));
     let running = std::thread::spawn(move || worker.run());
 
-    let tick = |db: &mut postgres::Client| {
-        db.query_opt("SELECT math_tick FROM math_main WHERE zid = 9", &[]).ok().flatten().map(|r| r.get::<_, i64>(0))
-    };
-    assert!(wait_for(Duration::from_secs(30), || tick(&mut db) == Some(0)), "first update");
+    assert!(wait_for(Duration::from_secs(30), || stored_tick(&mut db, 9) == Some(0)), "first update");
     pg.restart();
     let mut db = pg.client("restart");
     insert_votes(&mut db, 9, &batches[1], 0..batches[1].len(), 0);
-    assert!(wait_for(Duration::from_secs(60), || tick(&mut db) == Some(1)), "update after the restart");
+    assert!(wait_for(Duration::from_secs(60), || stored_tick(&mut db, 9) == Some(1)), "update after the restart");
     stop.store(true, Ordering::SeqCst);
     let summary = running.join().unwrap().unwrap();
     assert_eq!(summary.updated, vec![(9, 0), (9, 1)]);
 
-    let mut reference = Conversation::new(Params::default()).unwrap();
-    reference.set_statements(data.statements.clone());
-    reference.update(&in_read_order(&batches[0])).unwrap();
-    reference.update(&in_read_order(&batches[1])).unwrap();
+    let reference = fed(&data.statements, &batches[..2]);
     let (stored, _) = math_main(&mut db, 9, "prod").unwrap();
     assert_eq!(without_worker_fields(stored), without_worker_fields(polis_json(&reference)));
 }
@@ -328,8 +342,7 @@ fn a_state_this_build_cannot_read_is_rebuilt_from_the_votes_and_the_stored_math(
     )
     .unwrap();
     assert_eq!(once(&url).updated.iter().map(|u| u.0).collect::<Vec<_>>(), vec![12]);
-    let analysis = commonground::analyze(&data.votes, &data.statements, &Params::default()).unwrap();
-    let expected = serde_json::to_value(PolisMath::from_analysis(&analysis)).unwrap();
+    let expected = one_batch_json(&data);
     assert_eq!(without_worker_fields(math_main(&mut db, 12, "prod").unwrap().0), without_worker_fields(expected));
 }
 
@@ -348,10 +361,7 @@ fn an_idle_conversation_leaves_memory_and_comes_back_from_its_state_unchanged() 
     let mut worker = Worker::new(config, Arc::clone(&stop));
     let metrics = worker.metrics().clone();
     let running = std::thread::spawn(move || worker.run());
-    let tick = |db: &mut postgres::Client| {
-        db.query_opt("SELECT math_tick FROM math_main WHERE zid = 2", &[]).ok().flatten().map(|r| r.get::<_, i64>(0))
-    };
-    assert!(wait_for(Duration::from_secs(30), || tick(&mut db) == Some(0)), "first update");
+    assert!(wait_for(Duration::from_secs(30), || stored_tick(&mut db, 2) == Some(0)), "first update");
     assert!(
         wait_for(Duration::from_secs(10), || metrics
             .render()
@@ -359,13 +369,10 @@ fn an_idle_conversation_leaves_memory_and_comes_back_from_its_state_unchanged() 
         "dropped from memory"
     );
     insert_votes(&mut db, 2, &batches[1], 0..batches[1].len(), 0);
-    assert!(wait_for(Duration::from_secs(30), || tick(&mut db) == Some(1)), "update after the reload");
+    assert!(wait_for(Duration::from_secs(30), || stored_tick(&mut db, 2) == Some(1)), "update after the reload");
     stop.store(true, Ordering::SeqCst);
     running.join().unwrap().unwrap();
 
-    let mut reference = Conversation::new(Params::default()).unwrap();
-    reference.set_statements(data.statements.clone());
-    reference.update(&in_read_order(&batches[0])).unwrap();
-    reference.update(&in_read_order(&batches[1])).unwrap();
+    let reference = fed(&data.statements, &batches[..2]);
     assert_eq!(stored_state(&mut db, 2), reference.state());
 }
