@@ -23,17 +23,12 @@ use std::time::{Duration, Instant};
 
 use commonground::{Batching, Conversation, Id, Params, Statement, Vote, VoteBatch};
 use serde_json::Value;
-use support::fixtures::{insert_conversation, insert_votes, keep_fixture_tids, math_main, without_worker_fields};
-use support::{create_polis_schema, PgCluster};
+use support::fixtures::{insert_conversation, insert_votes, math_main, polis_database, without_worker_fields};
 
 #[test]
 fn killing_the_worker_at_random_points_loses_nothing_and_counts_nothing_twice() {
-    let Some(pg) = PgCluster::start() else { return };
+    let Some((_pg, url, mut db)) = polis_database(DB) else { return };
     let test_start = Instant::now();
-    let url = pg.create_database(DB);
-    let mut db = pg.client(DB);
-    create_polis_schema(&mut db);
-    keep_fixture_tids(&mut db);
     let scratch = Scratch::new("kill");
     const ROUNDS: usize = 32;
     const MAX_KILLS_PER_ROUND: usize = 3;
@@ -232,12 +227,8 @@ fn killing_the_worker_at_random_points_loses_nothing_and_counts_nothing_twice() 
 
 #[test]
 fn four_workers_share_forty_conversations_and_never_compute_one_twice_at_once() {
-    let Some(pg) = PgCluster::start() else { return };
+    let Some((pg, url, mut db)) = polis_database(DB) else { return };
     let test_start = Instant::now();
-    let url = pg.create_database(DB);
-    let mut db = pg.client(DB);
-    create_polis_schema(&mut db);
-    keep_fixture_tids(&mut db);
     let scratch = Scratch::new("four");
     const CONVERSATIONS: i32 = 40;
     const ROUNDS: usize = 4;
@@ -428,11 +419,7 @@ fn four_workers_share_forty_conversations_and_never_compute_one_twice_at_once() 
 
 #[test]
 fn sigterm_during_polling_exits_zero_and_releases_claims() {
-    let Some(pg) = PgCluster::start() else { return };
-    let url = pg.create_database(DB);
-    let mut db = pg.client(DB);
-    create_polis_schema(&mut db);
-    keep_fixture_tids(&mut db);
+    let Some((_pg, url, mut db)) = polis_database(DB) else { return };
     let scratch = Scratch::new("sigterm");
 
     // While polling: the worker has caught up and sleeps between polls.
@@ -500,11 +487,7 @@ fn sigterm_during_polling_exits_zero_and_releases_claims() {
 /// its votes stay unprocessed until it gets another vote.
 #[test]
 fn a_conversation_whose_claim_holder_stalls_and_dies_is_taken_over() {
-    let Some(pg) = PgCluster::start() else { return };
-    let url = pg.create_database(DB);
-    let mut db = pg.client(DB);
-    create_polis_schema(&mut db);
-    keep_fixture_tids(&mut db);
+    let Some((_pg, url, mut db)) = polis_database(DB) else { return };
     let scratch = Scratch::new("stall");
     // Y: a conversation whose votes keep coming, with `created` = now.
     let (statements, y_votes) = synthetic(60, 12, 5);

@@ -15,21 +15,10 @@ use commonground::io::{self, PolisMath};
 use commonground::{Batching, Conversation, ConversationState, Params, Statement, VoteBatch};
 use commonground_worker::{Config, Worker};
 use serde_json::Value;
-use support::fixtures::{insert_conversation, insert_votes, keep_fixture_tids, math_main, without_worker_fields};
-use support::PgCluster;
+use support::fixtures::{insert_conversation, insert_votes, math_main, polis_database, without_worker_fields};
 
 fn bundled_example() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/vtaiwan.uberx"))
-}
-
-/// A database with Polis's schema; `None` when no server can start (skipped, failing under CI).
-fn polis_db(name: &str) -> Option<(PgCluster, String, postgres::Client)> {
-    let pg = PgCluster::start()?;
-    let url = pg.create_database(name);
-    let mut client = pg.client(name);
-    support::create_polis_schema(&mut client);
-    keep_fixture_tids(&mut client);
-    Some((pg, url, client))
 }
 
 fn once(url: &str) -> commonground_worker::RunSummary {
@@ -80,7 +69,7 @@ fn stored_state(client: &mut postgres::Client, zid: i32) -> ConversationState {
 
 #[test]
 fn one_pass_over_vtaiwan_stores_the_math_that_analyze_gives() {
-    let Some((_pg, url, mut db)) = polis_db("vtaiwan") else { return };
+    let Some((_pg, url, mut db)) = polis_database("vtaiwan") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 7, &data.statements, 1_400_000_000_000);
     insert_votes(&mut db, 7, &data.votes, 0..data.votes.len(), 1_400_000_000_000);
@@ -116,7 +105,7 @@ fn one_pass_over_vtaiwan_stores_the_math_that_analyze_gives() {
 
 #[test]
 fn votes_arriving_in_twenty_batches_give_the_math_of_a_conversation_fed_the_same_batches() {
-    let Some((_pg, url, mut db)) = polis_db("batches") else { return };
+    let Some((_pg, url, mut db)) = polis_database("batches") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 3, &data.statements, 1_400_000_000_000);
     let batches = Batching { window_ms: 1, max_updates: Some(20), restart_gap_ms: None }.split(&data.votes);
@@ -164,7 +153,7 @@ fn a_database_that_polis_computed_is_taken_over_with_polis_groups() {
         support::skip_or_fail("a_database_that_polis_computed_is_taken_over_with_polis_groups", "no ../shared data");
         return;
     }
-    let Some((_pg, url, mut db)) = polis_db("migration") else { return };
+    let Some((_pg, url, mut db)) = polis_database("migration") else { return };
     for (zid, name) in [(1, "below-100-ptpts"), (2, "above-100-ptpts"), (3, "25ptpt-3gp-no-strict-with-meta")] {
         let dir = shared.join(name);
         let data = io::load(&dir).unwrap();
@@ -218,7 +207,7 @@ fn a_database_that_polis_computed_is_taken_over_with_polis_groups() {
 
 #[test]
 fn bad_rows_are_skipped_and_the_conversation_goes_on() {
-    let Some((_pg, url, mut db)) = polis_db("bad_rows") else { return };
+    let Some((_pg, url, mut db)) = polis_database("bad_rows") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 5, &data.statements, 1_400_000_000_000);
     insert_votes(&mut db, 5, &data.votes, 0..data.votes.len(), 0);
@@ -284,7 +273,7 @@ fn wait_for(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn the_worker_reconnects_after_a_database_restart_and_goes_on() {
-    let Some((pg, url, mut db)) = polis_db("restart") else { return };
+    let Some((pg, url, mut db)) = polis_database("restart") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 9, &data.statements, 1_400_000_000_000);
     let batches = Batching { window_ms: 1, max_updates: Some(3), restart_gap_ms: None }.split(&data.votes);
@@ -312,7 +301,7 @@ fn the_worker_reconnects_after_a_database_restart_and_goes_on() {
 
 #[test]
 fn a_state_this_build_cannot_read_is_rebuilt_from_the_votes_and_the_stored_math() {
-    let Some((_pg, url, mut db)) = polis_db("unreadable") else { return };
+    let Some((_pg, url, mut db)) = polis_database("unreadable") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 4, &data.statements, 1_400_000_000_000);
     let batches = Batching { window_ms: 1, max_updates: Some(2), restart_gap_ms: None }.split(&data.votes);
@@ -348,7 +337,7 @@ fn a_state_this_build_cannot_read_is_rebuilt_from_the_votes_and_the_stored_math(
 
 #[test]
 fn an_idle_conversation_leaves_memory_and_comes_back_from_its_state_unchanged() {
-    let Some((_pg, url, mut db)) = polis_db("evict") else { return };
+    let Some((_pg, url, mut db)) = polis_database("evict") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 2, &data.statements, 1_400_000_000_000);
     let batches = Batching { window_ms: 1, max_updates: Some(3), restart_gap_ms: None }.split(&data.votes);

@@ -17,6 +17,18 @@ pub fn keep_fixture_tids(client: &mut postgres::Client) {
     client.batch_execute("ALTER TABLE comments DISABLE TRIGGER USER").unwrap();
 }
 
+/// A fresh server with one database holding Polis's schema, fixture tids kept: the server (kept
+/// alive by the caller), the database's url and a client. `None` when no server can start (the
+/// test is skipped; under CI it fails instead, see [`super::PgCluster::start`]).
+pub fn polis_database(name: &str) -> Option<(super::PgCluster, String, postgres::Client)> {
+    let pg = super::PgCluster::start()?;
+    let url = pg.create_database(name);
+    let mut client = pg.client(name);
+    super::create_polis_schema(&mut client);
+    keep_fixture_tids(&mut client);
+    Some((pg, url, client))
+}
+
 /// Inserts the conversation row and its statements; `modified` of each comment is its `created`
 /// (or `t0`), as Polis sets it when nobody has moderated since.
 pub fn insert_conversation(client: &mut postgres::Client, zid: i32, statements: &[Statement], t0: i64) {
