@@ -100,8 +100,8 @@ struct AnalyzeArgs {
     /// What to write.
     #[arg(long, value_enum, default_value_t = Format::Summary)]
     format: Format,
-    /// Write to this file instead of standard output.
-    #[arg(long)]
+    /// Write to this file instead of standard output (with csv: the folder of the tables).
+    #[arg(long, required_if_eq("format", "csv"))]
     output: Option<PathBuf>,
     /// Seed of every random choice (the Polis pipeline itself is deterministic).
     #[arg(long, default_value_t = 0)]
@@ -138,6 +138,12 @@ enum Format {
     Json,
     /// The Polis math JSON (the shape of Polis's math-pca2), readable by Polis clients.
     Polis,
+    /// A self-contained report page to share (one HTML file that works offline): opinion map,
+    /// groups, common ground, uncertainty, bridging.
+    Html,
+    /// The tables for spreadsheets, written into the --output folder: participants.csv,
+    /// statements.csv, repness.csv, bridging.csv.
+    Csv,
 }
 
 /// The bundled example, when the binary runs from the repository (`cargo run`).
@@ -177,11 +183,14 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
         Format::Summary => io::summary(analysis, &title, Some(&format!("{}; {}", source.format, source.sign))),
         Format::Json => analysis.to_json(),
         Format::Polis => PolisMath::from_analysis(analysis).to_json(),
+        Format::Html => io::html_report(analysis, &title, Some(&source)),
+        Format::Csv => write_csv_tables(analysis, args.output.as_deref()).map(|()| String::new())?,
     };
     if !text.ends_with('\n') {
         text.push('\n');
     }
     match &args.output {
+        Some(_) if matches!(args.format, Format::Csv) => {} // written above, one file per table
         Some(file) => std::fs::write(file, &text).map_err(|e| Failure::Output(format!("{}: {e}", file.display())))?,
         None => {
             use std::io::Write;
@@ -210,6 +219,20 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
             ms(t.total),
             ms(output)
         );
+    }
+    Ok(())
+}
+
+/// `--format csv`: the tables, one file each, into the `--output` folder.
+fn write_csv_tables(analysis: &commonground::Analysis, dir: Option<&Path>) -> Result<(), Failure> {
+    let Some(dir) = dir else {
+        return Err(Failure::Output("--format csv needs --output DIR (clap requires it)".into()));
+    };
+    let tables = io::csv_tables(analysis).map_err(Failure::Input)?;
+    std::fs::create_dir_all(dir).map_err(|e| Failure::Output(format!("{}: {e}", dir.display())))?;
+    for table in tables {
+        let file = dir.join(table.name);
+        std::fs::write(&file, table.content).map_err(|e| Failure::Output(format!("{}: {e}", file.display())))?;
     }
     Ok(())
 }

@@ -18,6 +18,11 @@ use crate::cluster::GroupStability;
 use crate::stats::{ConsensusEntry, RepnessEntry, VoteCounts};
 use crate::votes::Id;
 
+/// Polis's report counts a statement as uncertain when more than this share of its votes are passes.
+const UNCERTAIN_PASS_SHARE: f64 = 0.3;
+/// Polis's report lists this many uncertain statements.
+const UNCERTAIN_SHOWN: usize = 5;
+
 /// Everything one analysis of a conversation found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
@@ -160,6 +165,26 @@ impl Analysis {
         self.participants.iter().find(|p| &p.id == participant).and_then(|p| p.group)
     }
 
+    /// Polis's "areas of uncertainty" (its report, `client-report/src/components/app.js`): the
+    /// statements on which more than 30% of the votes were passes, most uncertain first (by
+    /// `share² × passes`, ties in statement order), at most five. Moderated-out and meta
+    /// statements are left out. Column indices into `statements`.
+    pub fn uncertain_statements(&self) -> Vec<usize> {
+        let mut uncertain: Vec<(usize, f64)> = self
+            .statements
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.moderated_out && !s.is_meta)
+            .filter_map(|(j, s)| {
+                let votes = s.n_agree + s.n_disagree + s.n_pass;
+                let share = s.n_pass as f64 / votes.max(1) as f64;
+                (share > UNCERTAIN_PASS_SHARE).then_some((j, share * share * s.n_pass as f64))
+            })
+            .collect();
+        uncertain.sort_by(|x, y| y.1.total_cmp(&x.1));
+        uncertain.into_iter().take(UNCERTAIN_SHOWN).map(|(j, _)| j).collect()
+    }
+
     /// The opinion map: one row per participant in `participants` order, columns x and y.
     pub fn projections(&self) -> Array2<f64> {
         Array2::from_shape_fn((self.participants.len(), 2), |(i, axis)| {
@@ -252,5 +277,28 @@ mod tests {
             assert_eq!(v[[g, 0, 0]], v[[g, 0, 2]]);
             assert_eq!(v[[g, 0, 1]], 0);
         }
+    }
+
+    #[test]
+    fn uncertain_statements_are_those_passed_by_more_than_30_percent_most_uncertain_first() {
+        // Hand-made counts: (agree, disagree, pass). Share of passes and share² × passes:
+        // #0 0/10 -> out; #1 3/10 = 0.3 -> out (Polis: strictly more); #2 4/10 -> 0.64;
+        // #3 8/10 -> 5.12; #4 4/10 but moderated out; #5 5/10 -> 1.25; #6 1/2 -> 0.25.
+        let mut a = two_camps();
+        let counts = [(5, 5, 0), (4, 3, 3), (3, 3, 4), (1, 1, 8), (3, 3, 4), (3, 2, 5), (1, 0, 1)];
+        let template = a.statements[0].clone();
+        a.statements = counts
+            .iter()
+            .enumerate()
+            .map(|(j, &(n_agree, n_disagree, n_pass))| crate::analysis::StatementResult {
+                id: (j as i64).into(),
+                n_agree,
+                n_disagree,
+                n_pass,
+                moderated_out: j == 4,
+                ..template.clone()
+            })
+            .collect();
+        assert_eq!(a.uncertain_statements(), vec![3, 5, 2, 6]);
     }
 }

@@ -1,6 +1,6 @@
 //! Reading conversations (Polis CSV exports, Polis API dumps) and the state Polis's math worker
-//! saved ([`PolisState`]); writing analyses for people ([`summary`]) and for Polis clients
-//! ([`PolisMath`]).
+//! saved ([`PolisState`]); writing analyses for people ([`summary`], the HTML report
+//! [`html_report`], the CSV tables [`csv_tables`]) and for Polis clients ([`PolisMath`]).
 //!
 //! ```no_run
 //! let data = commonground::io::load(std::path::Path::new("data/vtaiwan.uberx"))?;
@@ -96,7 +96,7 @@ pub use api::read_polis_api_dump;
 pub use polis_export::{read_comments_csv, read_participants_votes_csv, read_polis_export, read_votes_csv};
 pub use polis_state::PolisState;
 pub use reader::{Reader, READERS};
-pub use writers::{summary, PolisMath};
+pub use writers::{csv_tables, html_card, html_report, summary, CsvTable, PolisMath};
 
 use crate::error::{Error, Result};
 use crate::votes::{Id, Statement, VoteBatch, VoteEvent};
@@ -124,6 +124,13 @@ pub struct SourceInfo {
     pub sign: SignDetection,
     /// Human-readable remarks: sign evidence, unit conversions, missing optional files.
     pub notes: Vec<String>,
+}
+
+impl SourceInfo {
+    /// The conversation's name: the name of the folder read.
+    pub fn name(&self) -> String {
+        self.path.file_name().map_or_else(|| self.path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    }
 }
 
 /// The input formats commonground reads.

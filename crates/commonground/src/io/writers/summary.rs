@@ -22,15 +22,24 @@ fn short(text: Option<&str>) -> String {
     }
 }
 
-fn share(n: u32, of: u32) -> String {
-    if of == 0 {
-        "  — ".to_string()
-    } else {
-        format!("{:>3.0}%", 100.0 * n as f64 / of as f64)
+/// The share of `of` voters who voted one way, in percent: the raw share, with no pseudo-count
+/// (Polis's report shows `agree_count / count * 100` too). The one definition every writer uses;
+/// `None` when nobody voted.
+pub(super) fn percent(n: u32, of: u32) -> Option<f64> {
+    (of > 0).then(|| 100.0 * n as f64 / of as f64)
+}
+
+/// [`percent`] as the writers print it: a whole percentage, right-aligned in four characters
+/// ("  — " when nobody voted).
+pub(super) fn share(n: u32, of: u32) -> String {
+    match percent(n, of) {
+        Some(p) => format!("{p:>3.0}%"),
+        None => "  — ".to_string(),
     }
 }
 
-fn id_label(id: &Id) -> String {
+/// How the writers name a statement: `#` and its id.
+pub(super) fn id_label(id: &Id) -> String {
     match id {
         Id::Int(n) => format!("#{n}"),
         Id::Str(s) => format!("#{s}"),
