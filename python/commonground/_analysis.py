@@ -341,6 +341,23 @@ class Analysis:
         result: Dict[str, Any] = json.loads(text)
         return result
 
+    def to_html(self, path: Optional[PathLike] = None, *, title: Optional[str] = None) -> str:
+        """The shareable report as one self-contained HTML page (the CLI's ``--format html``):
+        overview, opinion map, what each group stands for, common ground and consensus with
+        their intervals, uncertain statements, the bridging ranking, group stability when
+        measured, and notes on the data. It works offline and runs no script. ``title`` defaults
+        to the name of the folder the votes were read from; with ``path``, also writes it there."""
+        text = self._core.to_html(title)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text if text.endswith("\n") else text + "\n")
+        return text
+
+    def _repr_html_(self) -> str:
+        """A compact card for notebooks: counts, groups and common ground (the full report:
+        :meth:`to_html`)."""
+        return self._core.html_card()
+
     def summary(self, title: str = "conversation") -> str:
         """The human summary the CLI prints: groups, what each stands for, consensus, common ground."""
         return self._core.summary(title)

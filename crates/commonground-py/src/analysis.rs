@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use commonground::io::{summary, PolisMath};
+use commonground::io::{html_card, html_report, summary, PolisMath, SourceInfo};
 use commonground::stats::{RepfulFor, VoteCounts};
 use commonground::{Conversation, StageTimings};
 use numpy::{PyArray2, PyArray3};
@@ -22,16 +22,27 @@ use crate::convert::{array, ids_to_py, optional_ints};
 pub struct PyAnalysis {
     conversation: Arc<Conversation>,
     timings: StageTimings,
+    /// How the votes were read, for a conversation read from files (the report's data notes).
+    source: Option<SourceInfo>,
 }
 
 impl PyAnalysis {
     /// Only made from a conversation on which an update has run.
-    pub fn new(conversation: Arc<Conversation>) -> PyResult<PyAnalysis> {
+    pub fn new(conversation: Arc<Conversation>, source: Option<SourceInfo>) -> PyResult<PyAnalysis> {
         if conversation.analysis().is_none() {
             return Err(PyRuntimeError::new_err("internal: a conversation without an analysis"));
         }
         let timings = conversation.timings();
-        Ok(PyAnalysis { conversation, timings })
+        Ok(PyAnalysis { conversation, timings, source })
+    }
+
+    /// The title the caller gave, else the name of the folder the votes were read from.
+    fn title(&self, title: Option<&str>) -> String {
+        match (title, &self.source) {
+            (Some(t), _) => t.to_string(),
+            (None, Some(source)) => source.name(),
+            (None, None) => "conversation".to_string(),
+        }
     }
 
     fn get(&self) -> &commonground::Analysis {
@@ -289,12 +300,30 @@ impl PyAnalysis {
         summary(self.get(), title, source)
     }
 
-    /// Pickling: the conversation state behind this analysis, the analysis included;
-    /// unpickled by `_core._analysis_from_state`.
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+    /// The shareable HTML report, as the CLI's `--format html` writes it. `title` defaults to
+    /// the name of the folder the votes were read from.
+    #[pyo3(signature = (title=None))]
+    fn to_html(&self, py: Python<'_>, title: Option<&str>) -> String {
+        let (a, title, source) = (self.get(), self.title(title), self.source.as_ref());
+        py.detach(|| html_report(a, &title, source))
+    }
+
+    /// The compact HTML card a notebook shows.
+    #[pyo3(signature = (title=None))]
+    fn html_card(&self, title: Option<&str>) -> String {
+        html_card(self.get(), &self.title(title))
+    }
+
+    /// Pickling: the conversation state behind this analysis, the analysis included, and how the
+    /// votes were read (as JSON); unpickled by `_core._analysis_from_state`.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>, Option<String>))> {
         let restore = py.import("commonground._core")?.getattr("_analysis_from_state")?;
         let bytes = self.conversation.state_with_analysis().to_bytes();
-        Ok((restore, (PyBytes::new(py, &bytes),)))
+        let source = self.source.as_ref().map(serde_json::to_string).transpose().map_err(|e| {
+            PyRuntimeError::new_err(format!("internal: the source of the analysis does not serialise: {e}"))
+        })?;
+        Ok((restore, (PyBytes::new(py, &bytes), source)))
     }
 
     fn __repr__(&self) -> String {
@@ -312,10 +341,15 @@ impl PyAnalysis {
 
 /// Restores a pickled `Analysis` (see `Analysis.__reduce__`).
 #[pyfunction]
-pub fn _analysis_from_state(py: Python<'_>, state: &[u8]) -> PyResult<PyAnalysis> {
+#[pyo3(signature = (state, source=None))]
+pub fn _analysis_from_state(py: Python<'_>, state: &[u8], source: Option<&str>) -> PyResult<PyAnalysis> {
     let state = commonground::ConversationState::from_bytes(state).map_err(|e| crate::errors::to_py(py, e))?;
     let conversation = Conversation::from_state(state).map_err(|e| crate::errors::to_py(py, e))?;
-    PyAnalysis::new(Arc::new(conversation))
+    let source = source
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("a pickled analysis's source: {e}")))?;
+    PyAnalysis::new(Arc::new(conversation), source)
 }
 
 /// The bridging scores, as the core lists them (`commonground::bridging::SCORES`), one dict each:

@@ -118,7 +118,7 @@ impl PyConversation {
             .map_err(|e| to_py(py, e))?;
         let conversation = Arc::new(conversation);
         self.live = Some(conversation.clone());
-        PyAnalysis::new(conversation)
+        PyAnalysis::new(conversation, self.source.clone())
     }
 
     /// Adds a batch of votes and updates the analysis with Polis's warm starts. Before any
@@ -156,7 +156,7 @@ impl PyConversation {
         outcome.map_err(|e| to_py(py, e))?;
         self.votes.append(events);
         match &self.live {
-            Some(live) => PyAnalysis::new(live.clone()),
+            Some(live) => PyAnalysis::new(live.clone(), self.source.clone()),
             None => Err(pyo3::exceptions::PyRuntimeError::new_err("internal: no conversation after an update")),
         }
     }
@@ -164,7 +164,11 @@ impl PyConversation {
     /// The latest analysis (from `analyze` or `update`), if any.
     #[getter]
     fn analysis(&self) -> PyResult<Option<PyAnalysis>> {
-        self.live.as_ref().filter(|l| l.analysis().is_some()).map(|l| PyAnalysis::new(l.clone())).transpose()
+        self.live
+            .as_ref()
+            .filter(|l| l.analysis().is_some())
+            .map(|l| PyAnalysis::new(l.clone(), self.source.clone()))
+            .transpose()
     }
 
     /// The parameters of the live conversation (the last `analyze`, or the first `update`), as a

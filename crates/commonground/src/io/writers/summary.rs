@@ -38,6 +38,15 @@ pub(super) fn share(n: u32, of: u32) -> String {
     }
 }
 
+/// How a representative statement stands for its group, as the writers word it ("agree" or
+/// "disagree"), and how many of the group's `counts` voted that way.
+pub(super) fn repful_count(repful_for: RepfulFor, counts: &VoteCounts) -> (&'static str, u32) {
+    match repful_for {
+        RepfulFor::Agree => ("agree", counts.agree),
+        RepfulFor::Disagree => ("disagree", counts.disagree),
+    }
+}
+
 /// How the writers name a statement: `#` and its id.
 pub(super) fn id_label(id: &Id) -> String {
     match id {
@@ -81,10 +90,7 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
         for r in reps {
             let counts: VoteCounts =
                 a.statements.iter().position(|s| s.id == r.statement).map(|j| g.votes[j]).unwrap_or_default();
-            let (verb, n) = match r.repful_for {
-                RepfulFor::Agree => ("agree", counts.agree),
-                RepfulFor::Disagree => ("disagree", counts.disagree),
-            };
+            let (verb, n) = repful_count(r.repful_for, &counts);
             let _ = writeln!(
                 out,
                 "  {} {:<8} of {:>4} voted  {:>6}  {}",

@@ -169,7 +169,7 @@ pub(super) fn opinion_map(a: &Analysis) -> String {
         );
     }
     svg.push_str(
-        "<circle id=\"mu\" r=\"2.6\" fill=\"none\" stroke=\"#555\" stroke-opacity=\"0.75\" stroke-width=\"0.9\"/></defs>",
+        "<circle id=\"mu\" r=\"2.4\" fill=\"none\" stroke=\"#4a4a4a\" stroke-opacity=\"0.45\" stroke-width=\"0.8\"/></defs>",
     );
     let _ = write!(
         svg,

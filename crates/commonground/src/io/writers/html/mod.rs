@@ -21,9 +21,9 @@ use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
 use crate::bridging::{Estimate, SCORES};
-use crate::io::writers::summary::{id_label, percent, share};
+use crate::io::writers::summary::{id_label, percent, repful_count, share};
 use crate::io::SourceInfo;
-use crate::stats::{RepfulFor, VoteCounts};
+use crate::stats::VoteCounts;
 use crate::votes::Id;
 
 const STYLE: &str = include_str!("report.css");
@@ -278,13 +278,10 @@ fn groups_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize>) 
         }
         for r in reps {
             let Some(&j) = column.get(&r.statement) else { continue };
-            let (verb, n) = match r.repful_for {
-                RepfulFor::Agree => ("agreed", grp.votes[j].agree),
-                RepfulFor::Disagree => ("disagreed", grp.votes[j].disagree),
-            };
+            let (verb, n) = repful_count(r.repful_for, &grp.votes[j]);
             let seen = grp.votes[j].seen;
             let why = format!(
-                "{} of {} {verb} ({n} of the {seen} who voted on it).",
+                "{} of {} {verb}d ({n} of the {seen} who voted on it).",
                 share(n, seen).trim(),
                 group_name(grp.id)
             );
@@ -547,10 +544,7 @@ pub fn html_card(a: &Analysis, title: &str) -> String {
         let _ = write!(out, "<li><b>{}</b>, {} participants", group_name(grp.id), grp.n_members);
         if let Some((r, &j)) = reps.first().and_then(|r| column.get(&r.statement).map(|j| (r, j))) {
             let c = grp.votes[j];
-            let (verb, n) = match r.repful_for {
-                RepfulFor::Agree => ("agree", c.agree),
-                RepfulFor::Disagree => ("disagree", c.disagree),
-            };
+            let (verb, n) = repful_count(r.repful_for, &c);
             let _ = write!(
                 out,
                 ": {} {verb} with {} {}",
