@@ -12,23 +12,24 @@ examples/data/vtaiwan.uberx/ATTRIBUTION.md.
 from __future__ import annotations
 
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import commonground as cg
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE / "data" / "vtaiwan.uberx"
-
 
 def short(text: object, width: int = 70) -> str:
-    return textwrap.shorten(str(text), width, placeholder="…") if isinstance(text, str) else "(no text)"
+    """The text on one line, cut by characters (textwrap.shorten cuts at spaces, and Chinese has
+    none: it would leave only "…")."""
+    if not isinstance(text, str):
+        return "(no text)"
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def main(output: Path) -> None:
     start = time.perf_counter()
-    conversation = cg.read_polis(DATA)
+    conversation = cg.datasets.vtaiwan()  # the copy inside the package; cg.read_polis(folder) for yours
     analysis = conversation.analyze(seed=0)
     elapsed = time.perf_counter() - start
 
@@ -39,30 +40,31 @@ def main(output: Path) -> None:
           f"{analysis.k} opinion groups (silhouettes: "
           + ", ".join(f"k={k} {s:.2f}" for k, s in analysis.silhouettes.items()) + ")")
 
-    # What each group believes: Polis's representative statements, with the group's vote share
-    # against everyone else's.
+    # What each group believes: Polis's representative statements, with the share of the group's
+    # voters who voted that way against everyone's. Every percentage is cg.percent (the `percent`
+    # columns): the raw share of those who voted, passes included, as the CLI prints it.
     statements = analysis.statements.set_index("id")
     seen = statements["n_agree"] + statements["n_disagree"] + statements["n_pass"]
-    everyone = {"agree": statements["n_agree"] / seen, "disagree": statements["n_disagree"] / seen}
     for group in analysis.groups.itertuples(index=False):
         print(f"\nGroup {group.group} ({group.n_members} participants) stands out on:")
         reps = analysis.repness[analysis.repness["group"] == group.group]
         for rep in reps.itertuples(index=False):
-            print(f"  {rep.p_success:4.0%} {rep.repful_for:<8} (everyone: {everyone[rep.repful_for][rep.statement]:4.0%})  "
+            everyone = cg.percent(int(statements.loc[rep.statement, f"n_{rep.repful_for}"]), int(seen[rep.statement]))
+            print(f"  {rep.repful_for:<8} {rep.percent:>3}% of {rep.n_trials:>4} voters (everyone: {everyone:>3}%)  "
                   f"#{rep.statement:<4} {short(rep.text)}")
 
     # The common ground: statements that, with 90% credibility, every group agrees with (the lower
     # bound of the minimum group agreement); the number is that lower bound.
     common = analysis.common_ground()
     print(f"\nCommon ground (every group agrees, 90% credible): {len(common)} statements, the first 5:")
-    share_columns = [c for c in common.columns if c.startswith("agree_share_group_")]
+    percent_columns = [c for c in common.columns if c.startswith("agree_percent_group_")]
     for row in common.head(5).itertuples(index=False):
-        shares = ", ".join(f"group {c.rsplit('_', 1)[1]} {getattr(row, c):.0%}" for c in share_columns)
+        shares = ", ".join(f"group {c.rsplit('_', 1)[1]} {getattr(row, c)}%" for c in percent_columns)
         print(f"  {row.min_group_agreement_lower:.2f}  [{shares}]  #{row.id:<4} {short(row.text)}")
 
     print("\nConsensus (most participants agree):")
     for row in analysis.consensus[analysis.consensus["direction"] == "agree"].itertuples(index=False):
-        print(f"  {row.p_success:4.0%} of {row.n_trials} voters  #{row.statement:<4} {short(row.text)}")
+        print(f"  {row.percent:>3}% of {row.n_trials} voters  #{row.statement:<4} {short(row.text)}")
 
     try:
         import matplotlib

@@ -2,7 +2,7 @@
 fast and reproducible, from Python.
 
     >>> import commonground as cg
-    >>> conv = cg.read_polis("examples/data/vtaiwan.uberx")      # doctest: +SKIP
+    >>> conv = cg.datasets.vtaiwan()        # the bundled example; or cg.read_polis(folder)  # doctest: +SKIP
     >>> analysis = conv.analyze(seed=0)                           # doctest: +SKIP
     >>> analysis.participants.head()                              # doctest: +SKIP
     >>> analysis.repness[analysis.repness.group == 0]             # doctest: +SKIP
@@ -12,6 +12,7 @@ Votes are agree = +1, disagree = -1, pass = 0 everywhere. The analysis runs in R
 released; the results come back as pandas DataFrames and numpy arrays.
 """
 
+from . import datasets
 from ._analysis import Analysis
 from ._conversation import Conversation, default_params, read_polis
 from ._core import (
@@ -24,13 +25,16 @@ from ._core import (
     UnknownFormatError,
     UnknownStatementError,
     __version__,
+    percent,
 )
 
 __all__ = [
     "Analysis",
     "Conversation",
     "read_polis",
+    "datasets",
     "default_params",
+    "percent",
     "InputError",
     "ParseError",
     "InvalidVoteError",

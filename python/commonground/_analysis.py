@@ -59,11 +59,18 @@ class Analysis:
 
     - ``participants``: id, x, y, group, base_cluster, in_conv, n_votes
     - ``statements``: id, text, n_agree, n_disagree, n_pass, group_aware_consensus, extremity,
-      priority, moderated_out, is_meta, mean, x, y
+      priority, moderated (the moderator's -1, 0, 1), moderated_out, is_meta, mean, x, y
     - ``groups``: group, n_members, x, y, base_clusters
-    - ``repness``: group, rank, statement, repful_for, n_success, n_trials, p_success, p_test,
-      repness, repness_test, best_agree, n_agree, text
-    - ``consensus``: direction, rank, statement, n_success, n_trials, p_success, p_test, text
+    - ``repness``: group, rank, statement, repful_for, n_success, n_trials, p_success, percent,
+      p_test, repness, repness_test, best_agree, n_agree, text
+    - ``consensus``: direction, rank, statement, n_success, n_trials, p_success, percent, p_test,
+      text
+
+    Percentages: ``percent`` is the one percentage every output prints (the CLI's summary too):
+    ``n_success`` of ``n_trials`` voters (passes count as votes), rounded half up to a whole
+    percent. ``p_success`` is Polis's pseudo-counted ``(n_success + 1) / (n_trials + 2)``, which
+    its statistics use; it reads lower than the votes (14 of 16: ``percent`` 88, ``p_success``
+    0.83), so print ``percent``.
     - ``base_clusters``: base_cluster, n_members, x, y, members
     - ``bridging``: beyond Polis, one row per statement, ranked: group-aware consensus, its
       geometric mean over groups and the minimum group agreement, each with its credible interval
@@ -168,8 +175,9 @@ class Analysis:
     def repness(self) -> pd.DataFrame:
         """What each group believes: its representative statements, in Polis's order (rank 0 is
         shown first), with Polis's statistics: ``repful_for`` is "agree" or "disagree",
-        ``p_success`` the share of the group that voted that way, ``repness`` how much more than
-        the rest, ``p_test`` and ``repness_test`` their z-scores."""
+        ``percent`` the share of the group's voters (passes count) who voted that way, as the CLI
+        prints it; ``p_success`` Polis's pseudo-counted share; ``repness`` how much more than the
+        rest, ``p_test`` and ``repness_test`` their z-scores."""
         frame = _frame(self._core.repness_columns())
         frame["text"] = self._texts(frame["statement"])
         return frame
@@ -177,7 +185,7 @@ class Analysis:
     @cached_property
     def consensus(self) -> pd.DataFrame:
         """Statements most participants agree on (direction "agree") or reject ("disagree"),
-        in Polis's order."""
+        in Polis's order; ``percent`` of the ``n_trials`` voters, as the CLI prints it."""
         frame = _frame(self._core.consensus_columns())
         frame["text"] = self._texts(frame["statement"])
         return frame
@@ -235,7 +243,8 @@ class Analysis:
         analysis's credibility (90% by default), every group agrees more often than not (the lower
         credible bound of the minimum group agreement is at least the threshold, 0.5 by
         default). Ranked by the bridging score (:attr:`bridging`), the first ``n`` (all when
-        None), with each group's agree share. Polis's own ranking is :meth:`top_group_aware_consensus`."""
+        None), with each group's agree share (a fraction) and percentage (``agree_percent_group_*``,
+        as the CLI prints it). Polis's own ranking is :meth:`top_group_aware_consensus`."""
         bridging = self.bridging
         if bridging.empty:
             return pd.DataFrame(columns=["id", "text", "min_group_agreement_lower", "group_aware_consensus"])
@@ -256,7 +265,8 @@ class Analysis:
 
     def _with_group_shares(self, ids: List[Any], bridging_columns: List[str]) -> pd.DataFrame:
         """Rows of :attr:`statements` for ``ids`` in that order, with the given :attr:`bridging`
-        columns and each group's agree share."""
+        columns and each group's agree share (a fraction) and agree percentage (:func:`_core.percent`,
+        as the CLI prints it)."""
         statements = self.statements.reset_index(drop=True)
         position = {statement: i for i, statement in enumerate(statements["id"].tolist())}
         rows = [position[i] for i in ids]
@@ -271,6 +281,9 @@ class Analysis:
             agree, seen = votes[g, rows, 0], votes[g, rows, 2]
             with np.errstate(invalid="ignore", divide="ignore"):
                 frame[f"agree_share_group_{group}"] = np.where(seen > 0, agree / np.maximum(seen, 1), np.nan)
+            frame[f"agree_percent_group_{group}"] = pd.array(
+                [_core.percent(int(a), int(s)) for a, s in zip(agree, seen)], dtype="Int64"
+            )
         return frame
 
     # -- arrays ----------------------------------------------------------------------------
@@ -373,12 +386,16 @@ class Analysis:
         statement_labels: str = "id",
         title: Optional[str] = None,
         show_ungrouped: bool = True,
+        key: bool = True,
     ) -> "Axes":
-        """Draws the opinion map: participants coloured by opinion group (grey: not clustered),
-        numbered group centres, and with ``statements=True`` arrows to the projections of each
-        group's ``n_statements`` first representative statements that it agrees with, labelled by id (``statement_labels="text"`` adds their
-        text). Draws on ``ax`` or a new figure; returns the Axes. Needs matplotlib
-        (``pip install 'commonground[plot]'``)."""
+        """Draws the opinion map: participants coloured by opinion group (open grey rings: not
+        clustered), numbered group centres, and with ``statements=True`` arrows to the projections
+        of each group's ``n_statements`` first representative statements that it agrees with,
+        labelled by id (``statement_labels="text"`` adds their text, wrapped) where no label
+        overlaps another, and, with ``key=True``, a key under the map that lists each statement's
+        text and says how the arrows are scaled. Chinese, Japanese and Korean text is drawn with a
+        CJK font when one is installed (Debian: ``fonts-noto-cjk``). Draws on ``ax`` or a new
+        figure; returns the Axes. Needs matplotlib (``pip install 'commonground[plot]'``)."""
         from ._plot import plot_opinion_map
 
         return plot_opinion_map(
@@ -389,15 +406,25 @@ class Analysis:
             statement_labels=statement_labels,
             title=title,
             show_ungrouped=show_ungrouped,
+            key=key,
         )
 
     def to_anndata(self, *, sparse: bool = False) -> "anndata.AnnData":
-        """The votes and the analysis as an AnnData (the scverse / valency-anndata layout):
-        ``X`` the participants x statements votes (NaN not voted; with ``sparse=True`` a CSR
-        matrix where pass is a stored 0), ``obs`` the participants table, ``var`` the statements
-        table, ``obsm["X_pca_polis"]`` the projections, ``varm["PCs"]`` the components, ``uns``
-        groups, repness, consensus and k selection. Needs anndata (``pip install
-        'commonground[anndata]'``)."""
+        """The votes and the analysis as an AnnData, with valency-anndata's keys, so its tools and
+        scanpy's take it as is:
+
+        - ``X``: the participants x statements votes (1 agree, -1 disagree, 0 pass, NaN not
+          voted); with ``sparse=True`` the CSR matrix of ``layers["raw_sparse"]`` instead;
+        - ``layers["raw_sparse"]``: the votes as a CSR matrix, where pass is a stored 0;
+        - ``obs``: the participants table, plus ``kmeans_polis`` (the opinion group, categorical,
+          NaN when not clustered; ``group`` is its alias);
+        - ``var``: the statements table, plus ``content`` (the text, also ``text``),
+          ``moderation_state`` (the moderator's -1, 0, 1, also ``moderated``) and ``is_meta``;
+        - ``obsm["X_pca_polis"]`` the projections, ``varm["PCs"]`` and ``varm["X_pca_polis"]``
+          the components;
+        - ``uns``: groups, repness, consensus and k selection.
+
+        Needs anndata (``pip install 'commonground[anndata]'``)."""
         try:
             import anndata
         except ImportError as e:  # pragma: no cover - depends on the environment
@@ -405,23 +432,27 @@ class Analysis:
                 "Analysis.to_anndata() needs the optional dependency anndata: "
                 "pip install 'commonground[anndata]' (or pip install anndata)"
             ) from e
+        from scipy.sparse import csr_matrix
+
         indptr, indices, values, participant_ids, statement_ids = self._core.vote_matrix()
         shape = (len(indptr) - 1, len(statement_ids))
-        X: Any
-        if sparse:
-            from scipy.sparse import csr_matrix
-
-            X = csr_matrix((np.asarray(values, dtype=np.float32), indices, indptr), shape=shape)
-        else:
-            X = self.vote_matrix().to_numpy(dtype=np.float32)
+        raw_sparse = csr_matrix((np.asarray(values, dtype=np.float32), indices, indptr), shape=shape)
+        X: Any = raw_sparse.copy() if sparse else self.vote_matrix().to_numpy(dtype=np.float32)
         obs = self.participants.copy()
         obs.index = pd.Index([str(i) for i in obs["id"]], name="participant")
+        # valency-anndata's clustering key: a categorical of group ids, NaN for the unclustered;
+        # ``group`` stays as our alias.
         obs["group"] = obs["group"].astype("category")
+        obs["kmeans_polis"] = obs["group"]
         var = self.statements.copy()
         var.index = pd.Index([str(i) for i in var["id"]], name="statement")
+        var["content"] = var["text"]
+        var["moderation_state"] = var["moderated"]
         adata = anndata.AnnData(X=X, obs=obs, var=var)
+        adata.layers["raw_sparse"] = raw_sparse
         adata.obsm["X_pca_polis"] = self.projections
         adata.varm["PCs"] = self.components.T.copy()
+        adata.varm["X_pca_polis"] = adata.varm["PCs"]
         adata.uns["commonground"] = {
             "k": -1 if self.k is None else self.k,
             "silhouettes": {str(k): v for k, v in self.silhouettes.items()},

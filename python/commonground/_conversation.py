@@ -11,7 +11,7 @@ import json
 import math
 import os
 import threading
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -172,6 +172,8 @@ class Conversation:
         pca_warm_start: Optional[str] = None,
         bridging: Optional[Dict[str, Any]] = None,
         group_stability: Optional[Dict[str, Any]] = None,
+        meta: Optional[Sequence[Any]] = None,
+        exclude: Optional[Sequence[Any]] = None,
     ) -> Analysis:
         """Analyses every vote so far, as the Polis math worker does, and returns the result.
 
@@ -195,6 +197,12 @@ class Conversation:
         False}}``) and ``group_stability={"enabled": True, "replicates": 50}`` adds the bootstrap
         stability of the groups (see :attr:`Analysis.group_stability`).
 
+        ``meta`` lists statements (by id) that describe the participant rather than an opinion ("I
+        have a driver's licence"): as Polis treats meta statements, they are left out of the
+        representative statements, consensus and bridging. ``exclude`` lists statements to leave
+        out as if a moderator had rejected them. The same as the CLI's ``--meta`` and
+        ``--exclude``; an id the conversation does not have is an ``InvalidParameterError``.
+
         The result becomes the conversation's state: :meth:`update` continues from it.
         """
         request: Dict[str, Any] = {
@@ -208,6 +216,7 @@ class Conversation:
             "polis_all_priorities_49": polis_all_priorities_49, "group_cold_starts": group_cold_starts,
             "pca_cold_start": pca_cold_start, "pca_warm_start": pca_warm_start,
             "bridging": bridging, "group_stability": group_stability,
+            "meta": None if meta is None else list(meta), "exclude": None if exclude is None else list(exclude),
         }
         # The core parses and checks the request, naming a bad key; here only what JSON cannot
         # carry is converted (a NaN or infinity becomes its name, which the core then rejects).

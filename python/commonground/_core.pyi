@@ -14,6 +14,7 @@ __all__ = [
     "Analysis",
     "default_params",
     "bridging_scores",
+    "percent",
     "_analysis_from_state",
     "InputError",
     "ParseError",
@@ -61,6 +62,7 @@ class _BridgingScore(TypedDict):
     description: str
 
 def bridging_scores() -> List[_BridgingScore]: ...
+def percent(n: int, of: int) -> Optional[int]: ...
 
 @final
 class Conversation:

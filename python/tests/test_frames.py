@@ -13,13 +13,13 @@ from conftest import EXAMPLE
 PARTICIPANT_COLUMNS = ["id", "x", "y", "group", "base_cluster", "in_conv", "n_votes"]
 STATEMENT_COLUMNS = [
     "id", "text", "n_agree", "n_disagree", "n_pass", "group_aware_consensus", "extremity", "priority",
-    "moderated_out", "is_meta", "mean", "x", "y",
+    "moderated", "moderated_out", "is_meta", "mean", "x", "y",
 ]
 REPNESS_COLUMNS = [
-    "group", "rank", "statement", "repful_for", "n_success", "n_trials", "p_success", "p_test", "repness",
-    "repness_test", "best_agree", "n_agree", "text",
+    "group", "rank", "statement", "repful_for", "n_success", "n_trials", "p_success", "percent", "p_test",
+    "repness", "repness_test", "best_agree", "n_agree", "text",
 ]
-CONSENSUS_COLUMNS = ["direction", "rank", "statement", "n_success", "n_trials", "p_success", "p_test", "text"]
+CONSENSUS_COLUMNS = ["direction", "rank", "statement", "n_success", "n_trials", "p_success", "percent", "p_test", "text"]
 
 
 def test_participants_have_one_row_each_with_the_documented_dtypes(vtaiwan_analysis):

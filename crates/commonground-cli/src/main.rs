@@ -4,15 +4,18 @@
 //! Exit codes: 0 on success, 2 on bad input or bad arguments (with a one-line error naming the
 //! file, line and problem), 1 when the output cannot be written.
 
+mod progress;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use commonground::bridging::{BridgingScore, SCORES};
 use commonground::cluster::StabilityParams;
 use commonground::io::{self, PolisMath};
-use commonground::{Batching, Conversation, Mode, Params, Request};
+use commonground::{Batching, Conversation, Id, Mode, Params, Request};
 
 /// Finds the opinion groups in a deliberation and the statements that bridge them (the Pol.is
 /// math, faithful, fast and reproducible).
@@ -128,6 +131,15 @@ struct AnalyzeArgs {
     /// Largest number of groups tried (Polis: 5).
     #[arg(long, default_value_t = 5)]
     max_k: usize,
+    /// Statements that describe the participant rather than an opinion ("I have a driver's
+    /// licence"), as comma-separated ids: treated as Polis treats meta statements, left out of the
+    /// groups' representative statements, consensus and bridging.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    meta: Vec<String>,
+    /// Statements to leave out of the analysis, as comma-separated ids, as if a moderator had
+    /// rejected them.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    exclude: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -167,12 +179,21 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     // clap admits only the listed names.
     params.bridging.rank_by = BridgingScore::from_short_name(&args.rank_by).unwrap_or_default();
 
+    let bars = progress::Bars::for_stderr();
     let start = Instant::now();
-    let io::ConversationData { votes, statements, source } = io::load(&path).map_err(Failure::Input)?;
+    let io::ConversationData { votes, statements, source } =
+        progress::spinner(bars.as_ref(), &format!("reading {}", path.display()), || io::load(&path))
+            .map_err(Failure::Input)?;
     let load = start.elapsed();
 
     let mode = if args.replay { Mode::Replay(Batching::default()) } else { Mode::OneBatch };
-    let conv = Conversation::run(&Request { params, mode }, statements, &votes).map_err(Failure::Input)?;
+    let ids = |given: &[String]| given.iter().map(|s| Id::parse(s)).collect();
+    let request = Request { params, mode, meta: ids(&args.meta), exclude: ids(&args.exclude) };
+    let reporter = bars.clone().map(|b| b as Arc<dyn commonground::Progress>);
+    let conv = progress::spinner(bars.as_ref(), "analysing", || {
+        Conversation::run_reporting(&request, statements, &votes, reporter)
+    })
+    .map_err(Failure::Input)?;
     drop(votes); // the matrix holds what the analysis needs: free the input before the output is built
     let analysis = conv.analysis().expect("an update ran");
 
@@ -247,13 +268,23 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
         bridging: args.bridging,
         ..Default::default()
     };
-    let synthetic = commonground::generate::Synthetic::new(params).map_err(Failure::Input)?;
-    synthetic.write_polis_export(&args.output).map_err(|e| Failure::Output(e.to_string()))
+    let bars = progress::Bars::for_stderr();
+    progress::spinner(bars.as_ref(), &format!("generating {}", args.output.display()), || {
+        let synthetic = commonground::generate::Synthetic::new(params).map_err(Failure::Input)?;
+        synthetic.write_polis_export(&args.output).map_err(|e| Failure::Output(e.to_string()))
+    })
 }
 
 fn worker(args: WorkerArgs) -> ExitCode {
     let params = match Request::from_json(&args.params) {
-        Ok(Request { params, mode: Mode::OneBatch }) => params,
+        Ok(Request { params, mode: Mode::OneBatch, meta, exclude }) if meta.is_empty() && exclude.is_empty() => params,
+        Ok(Request { mode: Mode::OneBatch, .. }) => {
+            eprintln!(
+                "commonground: error: --params: a worker reads meta and rejected statements from Polis's comments \
+                 table; meta and exclude do not apply"
+            );
+            return ExitCode::from(2);
+        }
         Ok(_) => {
             eprintln!("commonground: error: --params: a worker updates as votes arrive; replay keys do not apply");
             return ExitCode::from(2);

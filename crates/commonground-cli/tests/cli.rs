@@ -50,25 +50,46 @@ impl Drop for Scratch {
 }
 
 #[test]
-fn summary_of_the_bundled_example_names_groups_consensus_and_common_ground() {
+fn summary_of_the_bundled_example_has_the_groups_and_one_section_for_what_everyone_agrees_on() {
     let o = run(&["analyze", example().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let s = stdout(&o);
-    for needle in
-        ["1921 participants", "Group 0", "Group 1", "Consensus", "Group-aware consensus", "common ground", "#40"]
-    {
+    for needle in ["1921 participants", "Group 0 — 325 participants", "Group 1 — 893 participants", "#40"] {
         assert!(s.contains(needle), "summary lacks {needle:?}:\n{s}");
+    }
+    // One section, where the Consensus, Group-aware consensus and Bridging sections overlapped.
+    assert_eq!(s.matches("What everyone agrees on").count(), 1, "{s}");
+    for gone in ["Group-aware consensus —", "Bridging statements —", "\nConsensus —"] {
+        assert!(!s.contains(gone), "the summary still has {gone:?}:\n{s}");
     }
 }
 
 #[test]
-fn summary_lists_bridging_statements_with_intervals_and_the_json_carries_them() {
+fn a_representative_statement_reads_as_a_share_of_the_groups_voters_against_the_others() {
+    let s = stdout(&run(&["analyze", example().to_str().unwrap()]));
+    let group0 = s.split("Group 0 —").nth(1).unwrap().split("Group 1 —").next().unwrap();
+    assert!(group0.contains("passes count as votes"), "{group0}");
+    // Group 0's votes on #44 (the JSON's group votes): 190 of its 220 voters agree, 86%; 58 of
+    // group 1's 444, 13%.
+    let line = group0.lines().find(|l| l.contains("#44")).unwrap();
+    assert!(line.starts_with("  agree     86% of  220  (others  13%)"), "{line}");
+}
+
+#[test]
+fn what_everyone_agrees_on_lists_the_common_ground_with_each_groups_share_then_polis_consensus() {
     let o = run(&["analyze", example().to_str().unwrap()]);
     let s = stdout(&o);
-    let section = s.split("Bridging statements").nth(1).expect("a bridging section");
-    assert!(section.contains("90% credible intervals") && section.contains("common ground"), "{section}");
-    assert!(section.contains("* 0.9") && section.contains("#40"), "statement 40 leads, as common ground:\n{section}");
-    assert!(section.contains("MF: Community Notes matrix factorization"), "{section}");
+    let section = s.split("What everyone agrees on").nth(1).expect("the section");
+    assert!(section.contains("Common ground: 21 of 119 statements every group agrees with"), "{section}");
+    assert!(section.contains("with 90% credibility"), "{section}");
+    let first = section.lines().find(|l| l.contains("every group >=") && l.contains('#')).unwrap();
+    assert!(first.contains("89%") && first.contains("g0 94%  g1 92%") && first.contains("#40"), "{first}");
+    assert!(section.contains("Polis's consensus") && section.contains("92% of  670 voters agree"), "{section}");
+
+    // Ranked by another score: its value beside each statement, and the factorization's fit.
+    let o = run(&["analyze", example().to_str().unwrap(), "--rank-by", "mf"]);
+    let section = stdout(&o).split("What everyone agrees on").nth(1).unwrap().to_string();
+    assert!(section.contains("(mf ") && section.contains("Community Notes matrix factorization"), "{section}");
 
     let o = run(&["analyze", example().to_str().unwrap(), "--format", "json", "--rank-by", "gac", "--no-mf"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -80,6 +101,32 @@ fn summary_lists_bridging_statements_with_intervals_and_the_json_carries_them() 
     for key in ["group_agreement", "group_aware_consensus", "geometric_mean", "min_group_agreement", "common_ground"] {
         assert!(b["statements"][0].get(key).is_some(), "bridging statement lacks {key}");
     }
+}
+
+#[test]
+fn meta_and_excluded_statements_leave_every_result_and_an_unknown_id_is_named() {
+    // #14 "I have a driver's licence" is common ground unmarked; #40 leads it.
+    let plain = stdout(&run(&["analyze", example().to_str().unwrap()]));
+    assert!(plain.contains("#14  我有小型車駕駛執照"), "{plain}");
+    let o = run(&["analyze", example().to_str().unwrap(), "--meta", "14,16", "--exclude", "40"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("meta statements, left out of the results: #14, #16"), "{s}");
+    for id in ["#14 ", "#16 ", "#40 "] {
+        assert!(!s.split("What everyone agrees on").nth(1).unwrap().contains(id), "{id} is still listed:\n{s}");
+    }
+    let o = run(&["analyze", example().to_str().unwrap(), "--meta", "14", "--exclude", "40", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let statement = |id: i64| v["statements"].as_array().unwrap().iter().find(|s| s["id"] == id).unwrap().clone();
+    assert_eq!(
+        (statement(14)["is_meta"].as_bool(), statement(40)["moderated_out"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let ranked: Vec<i64> = v["bridging"]["ranking"].as_array().unwrap().iter().filter_map(|i| i.as_i64()).collect();
+    assert!(!ranked.contains(&14) && !ranked.contains(&40));
+
+    let o = run(&["analyze", example().to_str().unwrap(), "--meta", "9999"]);
+    assert_input_error(&o, &["meta", "9999"]);
 }
 
 #[test]

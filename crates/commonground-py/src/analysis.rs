@@ -66,6 +66,12 @@ fn counts_array<'py>(py: Python<'py>, rows: &[Vec<VoteCounts>]) -> PyResult<Boun
     Ok(PyArray3::from_vec3(py, &nested).map_err(|e| PyRuntimeError::new_err(e.to_string()))?.into_any())
 }
 
+/// The core's one percentage ([`commonground::stats::percent`]) of each `(n, of)`, as a nullable
+/// integer column.
+fn percents<'py>(py: Python<'py>, counts: impl Iterator<Item = (u32, u32)>) -> PyResult<Bound<'py, PyAny>> {
+    optional_ints(py, counts.map(|(n, of)| commonground::stats::percent(n, of).map(i64::from)))
+}
+
 #[pymethods]
 impl PyAnalysis {
     /// How many updates the conversation has had, this one included (Polis's `math_tick`).
@@ -157,6 +163,11 @@ impl PyAnalysis {
         d.set_item("group_aware_consensus", array(py, s.iter().map(|s| s.group_aware_consensus).collect()))?;
         d.set_item("extremity", array(py, s.iter().map(|s| s.extremity).collect()))?;
         d.set_item("priority", array(py, s.iter().map(|s| s.priority).collect()))?;
+        // The moderator's decision (-1, 0, 1) as the conversation's statement list holds it (0 for
+        // a statement without metadata); moderated_out also counts meta statements.
+        let listed: std::collections::HashMap<&commonground::Id, i64> =
+            self.conversation.statements().iter().map(|s| (&s.id, s.moderation.value())).collect();
+        d.set_item("moderated", array(py, s.iter().map(|s| listed.get(&s.id).copied().unwrap_or(0)).collect()))?;
         d.set_item("moderated_out", array(py, s.iter().map(|s| s.moderated_out).collect()))?;
         d.set_item("is_meta", array(py, s.iter().map(|s| s.is_meta).collect()))?;
         d.set_item("mean", array(py, s.iter().map(|s| s.mean).collect()))?;
@@ -217,6 +228,7 @@ impl PyAnalysis {
         d.set_item("n_success", array(py, rows.iter().map(|r| r.2.n_success as i64).collect()))?;
         d.set_item("n_trials", array(py, rows.iter().map(|r| r.2.n_trials as i64).collect()))?;
         d.set_item("p_success", array(py, rows.iter().map(|r| r.2.p_success).collect()))?;
+        d.set_item("percent", percents(py, rows.iter().map(|r| (r.2.n_success, r.2.n_trials)))?)?;
         d.set_item("p_test", array(py, rows.iter().map(|r| r.2.p_test).collect()))?;
         d.set_item("repness", array(py, rows.iter().map(|r| r.2.repness).collect()))?;
         d.set_item("repness_test", array(py, rows.iter().map(|r| r.2.repness_test as f64).collect()))?;
@@ -242,6 +254,7 @@ impl PyAnalysis {
         d.set_item("n_success", array(py, rows.iter().map(|r| r.2.n_success as i64).collect()))?;
         d.set_item("n_trials", array(py, rows.iter().map(|r| r.2.n_trials as i64).collect()))?;
         d.set_item("p_success", array(py, rows.iter().map(|r| r.2.p_success).collect()))?;
+        d.set_item("percent", percents(py, rows.iter().map(|r| (r.2.n_success, r.2.n_trials)))?)?;
         d.set_item("p_test", array(py, rows.iter().map(|r| r.2.p_test).collect()))?;
         Ok(d)
     }
@@ -353,6 +366,14 @@ pub fn _analysis_from_state(py: Python<'_>, state: &[u8], source: Option<&str>) 
 }
 
 /// The bridging scores, as the core lists them (`commonground::bridging::SCORES`), one dict each:
+/// The percentage every output shows for `n` of `of` voters (passes counted among the votes),
+/// rounded half up; None when nobody voted. The summary prints the same number
+/// ([`commonground::stats::percent`]).
+#[pyfunction]
+pub fn percent(n: u32, of: u32) -> Option<u32> {
+    commonground::stats::percent(n, of)
+}
+
 /// `name` (the CLI's `--rank-by` value), `rank_by` (the value of `bridging.rank_by` in the
 /// parameters), `field` (the key of the per-statement bridging JSON it is read from),
 /// `has_interval`, `display_name` and `description`. `_analysis.py` builds the bridging frame's

@@ -226,15 +226,7 @@ impl PyConversation {
         let d = PyDict::new(py);
         d.set_item("id", ids_to_py(py, s.iter().map(|s| &s.id))?)?;
         d.set_item("text", PyList::new(py, s.iter().map(|s| s.text.as_deref()))?)?;
-        let moderated: Vec<i64> = s
-            .iter()
-            .map(|s| match s.moderation {
-                commonground::ModerationStatus::Rejected => -1,
-                commonground::ModerationStatus::Unmoderated => 0,
-                commonground::ModerationStatus::Accepted => 1,
-            })
-            .collect();
-        d.set_item("moderated", array(py, moderated))?;
+        d.set_item("moderated", array(py, s.iter().map(|s| s.moderation.value()).collect()))?;
         d.set_item("is_meta", array(py, s.iter().map(|s| s.is_meta).collect()))?;
         let authors = PyList::empty(py);
         for st in s {

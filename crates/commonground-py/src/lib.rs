@@ -20,6 +20,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<analysis::PyAnalysis>()?;
     m.add_function(wrap_pyfunction!(conversation::default_params, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::bridging_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::percent, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::_analysis_from_state, m)?)?;
     errors::register(m)?;
     Ok(())

@@ -561,7 +561,7 @@ impl Worker {
                 ),
             }
         }
-        let request = commonground::Request { params, mode: commonground::Mode::OneBatch };
+        let request = commonground::Request { params, ..commonground::Request::default() };
         Conversation::run(&request, statements, votes).map_err(|e| e.to_string())
     }
 }

@@ -46,6 +46,7 @@ pub mod io;
 pub mod linfa;
 mod params;
 pub mod pca;
+pub mod progress;
 pub mod rng;
 pub mod stats;
 pub mod votes;
@@ -57,6 +58,7 @@ pub use conversation::{
 };
 pub use error::{Error, Location, Result};
 pub use params::Params;
+pub use progress::Progress;
 pub use votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent, VoteMatrix, Votes};
 
 /// The README's code examples, compiled as doctests so that the README cannot drift from the API.

@@ -169,7 +169,8 @@ fn compare(original: &[Option<usize>], n_groups: usize, drawn: &[(usize, Option<
 
 /// Bootstrap stability of the groups found for every k in `clusterings` (the analysis's group
 /// clusterings and silhouettes) over `points` (the clustered participants: names are participant
-/// rows, as in `base`, the analysis's base clusters).
+/// rows, as in `base`, the analysis's base clusters). `replicate_done` is called once per finished
+/// replicate (for a progress report; it cannot change the result).
 pub fn group_stability(
     points: &Points,
     base: &[Cluster],
@@ -177,6 +178,7 @@ pub fn group_stability(
     settings: &Reclustering,
     replicates: usize,
     seed: u64,
+    replicate_done: &(dyn Fn() + Sync),
 ) -> GroupStability {
     let n = points.len();
     let original: BTreeMap<usize, Vec<Option<usize>>> =
@@ -193,7 +195,7 @@ pub fn group_stability(
             let rep_base = kmeans(&resample, settings.base_k, None, settings.base_iters);
             let rep_groups =
                 group_clusterings(&rep_base, settings.max_k, &BTreeMap::new(), settings.group_iters, settings.cold);
-            original
+            let scores = original
                 .iter()
                 .map(|(&k, orig)| {
                     let n_groups = clusterings[&k].0.len();
@@ -210,7 +212,9 @@ pub fn group_stability(
                     };
                     (k, scores)
                 })
-                .collect()
+                .collect::<BTreeMap<usize, ReplicateScores>>();
+            replicate_done();
+            scores
         })
         .collect();
     let by_k = clusterings
@@ -273,7 +277,7 @@ mod tests {
         let base = kmeans(points, settings.base_k, None, settings.base_iters);
         let clusterings =
             group_clusterings(&base, settings.max_k, &BTreeMap::new(), settings.group_iters, settings.cold);
-        group_stability(points, &base, &clusterings, settings, replicates, 1)
+        group_stability(points, &base, &clusterings, settings, replicates, 1, &|| {})
     }
 
     const SETTINGS: Reclustering = Reclustering {

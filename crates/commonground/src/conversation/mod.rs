@@ -22,12 +22,14 @@
 //! - `request.rs`: the one entry point every front end calls ([`Request`], [`Conversation::run`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::analysis::Analysis;
 use crate::cluster::{Cluster, GroupKSmoother};
 use crate::error::{Error, Result};
 use crate::params::Params;
+use crate::progress::Progress;
 use crate::stats::VoteCounts;
 use crate::votes::{Id, Statement, StatementList, VoteMatrix, Votes};
 
@@ -88,6 +90,9 @@ pub struct Conversation {
     /// analysis is the only one it returns: same result, a fraction of the cost. The matrix
     /// factorization carries its fit to the next update (a warm start), so it runs in every update.
     extensions: bool,
+    /// Where long stages report their progress ([`Conversation::set_progress`]); never part of the
+    /// state or the results.
+    progress: Option<Arc<dyn Progress>>,
 }
 
 /// Wall time of each stage of the last update. Not part of the [`Analysis`], so that its JSON
@@ -126,7 +131,14 @@ impl Conversation {
             analysis: None,
             timings: StageTimings::default(),
             extensions: true,
+            progress: None,
         })
+    }
+
+    /// Reports the progress of the long stages of later updates (the groups' bootstrap
+    /// stability) to `progress`, e.g. a front end's progress bar. Results do not change.
+    pub fn set_progress(&mut self, progress: Arc<dyn Progress>) {
+        self.progress = Some(progress);
     }
 
     /// Adds or replaces statement metadata (texts, moderation, meta flags). Once statements are

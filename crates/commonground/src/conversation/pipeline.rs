@@ -91,7 +91,10 @@ impl Conversation {
                 group_iters: params.group_iters,
                 cold,
             };
-            group_stability(&points, &base, &clusterings, &settings, params.group_stability.replicates, params.seed)
+            let replicates = params.group_stability.replicates;
+            crate::progress::report(self.progress.as_deref(), "group stability", replicates as u64, |done| {
+                group_stability(&points, &base, &clusterings, &settings, replicates, params.seed, done)
+            })
         });
         self.timings.stability = start.elapsed();
 

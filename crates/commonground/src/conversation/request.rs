@@ -6,13 +6,17 @@
 //! from one JSON object ([`Request::from_json`]), and call [`Conversation::run`]; they only
 //! convert inputs and outputs.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{Batching, Conversation};
 use crate::error::{Error, Result};
 use crate::params::Params;
-use crate::votes::{Statement, Votes};
+use crate::progress::Progress;
+use crate::votes::{Id, ModerationStatus, Statement, StatementList, Votes};
 
 /// How the votes go through the analysis.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,11 +29,17 @@ pub enum Mode {
     Replay(Batching),
 }
 
-/// Parameters and mode of one analysis.
+/// Parameters and mode of one analysis, and the statements the analyst marks.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Request {
     pub params: Params,
     pub mode: Mode,
+    /// Statements to treat as meta: they describe the participant ("I have a driver's licence"),
+    /// not an opinion. As in Polis (`mod-update`, `conversation.clj`), a meta statement is
+    /// moderated out of the math: never representative, consensus or bridging.
+    pub meta: Vec<Id>,
+    /// Statements to exclude, as a moderator's rejection (Polis's `mod = -1`) would.
+    pub exclude: Vec<Id>,
 }
 
 /// The keys of a request's JSON object that are not [`Params`] fields.
@@ -49,10 +59,14 @@ struct ModeKeys {
 
 const MODE_KEYS: [&str; 4] = ["replay", "window_ms", "max_updates", "restart_gap_ms"];
 
+/// The keys of a request's JSON object that mark statements: each a list of statement ids.
+const MARK_KEYS: [&str; 2] = ["meta", "exclude"];
+
 impl Request {
-    /// Parses one JSON object: any [`Params`] field (Polis's default for the others) and the
-    /// mode keys `replay` (bool), `window_ms`, `max_updates` (0: no cap) and `restart_gap_ms`.
-    /// An unknown key, a value of the wrong kind or out of range is an
+    /// Parses one JSON object: any [`Params`] field (Polis's default for the others), the
+    /// mode keys `replay` (bool), `window_ms`, `max_updates` (0: no cap) and `restart_gap_ms`,
+    /// and the marks `meta` and `exclude` (lists of statement ids, read by [`Id::from_json`]:
+    /// `"42"` is statement 42). An unknown key, a value of the wrong kind or out of range is an
     /// [`Error::InvalidParameter`] that names the key.
     pub fn from_json(text: &str) -> Result<Request> {
         let invalid = |name: &str, message: String| Error::InvalidParameter { name: name.to_string(), message };
@@ -61,8 +75,16 @@ impl Request {
             return Err(invalid("parameters", "must be a JSON object".into()));
         };
         let (mut mode, mut params) = (Map::new(), Map::new());
+        let (mut meta, mut exclude) = (Vec::new(), Vec::new());
         for (k, v) in all {
-            if MODE_KEYS.contains(&k.as_str()) {
+            if MARK_KEYS.contains(&k.as_str()) {
+                let ids = statement_ids(&k, &v)?;
+                if k == "meta" {
+                    meta = ids;
+                } else {
+                    exclude = ids;
+                }
+            } else if MODE_KEYS.contains(&k.as_str()) {
                 mode.insert(k, v);
             } else {
                 params.insert(k, v);
@@ -91,8 +113,53 @@ impl Request {
         } else {
             Mode::OneBatch
         };
-        Ok(Request { params, mode })
+        Ok(Request { params, mode, meta, exclude })
     }
+
+    /// The statements with the request's marks applied: each id in [`Request::meta`] becomes
+    /// meta and each in [`Request::exclude`] rejected, keeping its text. An id that is neither a
+    /// listed statement nor voted on is an [`Error::InvalidParameter`] naming `meta` or
+    /// `exclude` and the id (a typo would otherwise mark nothing, silently).
+    pub fn mark_statements<V: Votes + ?Sized>(&self, statements: Vec<Statement>, votes: &V) -> Result<Vec<Statement>> {
+        if self.meta.is_empty() && self.exclude.is_empty() {
+            return Ok(statements);
+        }
+        let mut list: StatementList = statements.into_iter().collect();
+        let batch = votes.as_batch();
+        if list.is_empty() {
+            // Votes without a statement list (a participants-votes.csv matrix): once one statement
+            // is listed, every voted one must be, or its votes would be refused as unknown.
+            batch.statement_ids().iter().for_each(|id| list.upsert(Statement::new(id.clone())));
+        }
+        let voted: HashSet<&Id> = batch.statement_ids().iter().collect();
+        for (name, ids) in [("meta", &self.meta), ("exclude", &self.exclude)] {
+            for id in ids {
+                if !list.contains(id) && !voted.contains(id) {
+                    return Err(Error::InvalidParameter {
+                        name: name.into(),
+                        message: format!("statement {id} is neither in the statement list nor voted on"),
+                    });
+                }
+                let mut statement = list.get(id).cloned().unwrap_or_else(|| Statement::new(id.clone()));
+                if name == "meta" {
+                    statement.is_meta = true;
+                } else {
+                    statement.moderation = ModerationStatus::Rejected;
+                }
+                list.upsert(statement);
+            }
+        }
+        Ok(list.into_vec())
+    }
+}
+
+/// A mark key's value: a list of statement ids.
+fn statement_ids(key: &str, value: &Value) -> Result<Vec<Id>> {
+    let invalid = |message: String| Error::InvalidParameter { name: key.to_string(), message };
+    let Value::Array(items) = value else {
+        return Err(invalid(format!("must be a list of statement ids, not {value}")));
+    };
+    items.iter().map(|v| Id::from_json(v).ok_or_else(|| invalid(format!("{v} is not a statement id")))).collect()
 }
 
 /// Deserialises `object`; on failure, names the first key that does not deserialise on its own.
@@ -115,9 +182,24 @@ impl Conversation {
     /// timestamps: without them, an [`Error::InvalidParameter`] named `replay`). The result is a
     /// conversation whose [`Conversation::update`] continues from it.
     pub fn run<V: Votes + ?Sized>(request: &Request, statements: Vec<Statement>, votes: &V) -> Result<Conversation> {
+        Conversation::run_reporting(request, statements, votes, None)
+    }
+
+    /// [`Conversation::run`], reporting the progress of its long stages to `progress` (see
+    /// [`Conversation::set_progress`]; a replay reports none). The result is the same.
+    pub fn run_reporting<V: Votes + ?Sized>(
+        request: &Request,
+        statements: Vec<Statement>,
+        votes: &V,
+        progress: Option<Arc<dyn Progress>>,
+    ) -> Result<Conversation> {
         match &request.mode {
             Mode::OneBatch => {
+                let statements = request.mark_statements(statements, votes)?;
                 let mut conversation = Conversation::new(request.params.clone())?;
+                if let Some(progress) = progress {
+                    conversation.set_progress(progress);
+                }
                 conversation.set_statements(statements);
                 conversation.update(votes)?;
                 Ok(conversation)
@@ -132,6 +214,7 @@ impl Conversation {
                             .into(),
                     });
                 }
+                let statements = request.mark_statements(statements, &*votes)?;
                 Conversation::replay(request.params.clone(), statements, &*votes, batching)
             }
         }
@@ -187,5 +270,96 @@ mod tests {
         let one = Conversation::run(&Request::default(), vec![], &votes).unwrap();
         let direct = crate::analyze(&votes, &[], &Params::default()).unwrap();
         assert_eq!(one.analysis().unwrap().to_json(), direct.to_json());
+    }
+
+    /// Two camps of 30 over 8 statements: camp A agrees with the even statements and rejects the
+    /// odd ones, camp B the reverse, and everyone agrees with statement 7.
+    fn two_camps() -> Vec<VoteEvent> {
+        (0..60)
+            .flat_map(|p: i64| {
+                (0..8).map(move |s: i64| {
+                    let vote = match (s == 7, (p < 30) == (s % 2 == 0)) {
+                        (true, _) | (false, true) => Vote::Agree,
+                        (false, false) => Vote::Disagree,
+                    };
+                    VoteEvent::new(p, s, vote)
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_marks_parse_as_statement_ids_and_a_bad_mark_is_named() {
+        let r = Request::from_json(r#"{"meta": ["3", 4], "exclude": ["p9"], "seed": 1}"#).unwrap();
+        assert_eq!(r.meta, vec![Id::Int(3), Id::Int(4)]);
+        assert_eq!(r.exclude, vec![Id::Str("p9".into())]);
+        assert_eq!(r.params.seed, 1);
+        assert_eq!(name_of(r#"{"meta": 3}"#), "meta");
+        assert_eq!(name_of(r#"{"exclude": [[1]]}"#), "exclude");
+        let unknown = Request { meta: vec![Id::Int(99)], ..Request::default() };
+        let err = Conversation::run(&unknown, vec![], &two_camps()).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidParameter { name, message } if name == "meta" && message.contains("99")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_statement_marked_meta_or_excluded_is_analysed_as_if_its_export_said_so() {
+        let votes = two_camps();
+        // The reference: the statement list itself says meta (an export's is-meta column) or
+        // rejected (moderated = -1), as the readers pass it on.
+        let mut listed: Vec<Statement> = (0..8).map(Statement::new).collect();
+        listed[0].is_meta = true;
+        listed[7].moderation = ModerationStatus::Rejected;
+        let reference = Conversation::run(&Request::default(), listed, &votes).unwrap();
+        // Marked on votes that come without a statement list (a matrix export), and with one.
+        let marked = Request { meta: vec![Id::Int(0)], exclude: vec![Id::Int(7)], ..Request::default() };
+        let by_request = Conversation::run(&marked, vec![], &votes).unwrap();
+        let with_list = Conversation::run(&marked, (0..8).map(Statement::new).collect(), &votes).unwrap();
+        assert_eq!(with_list.analysis().unwrap().to_json(), by_request.analysis().unwrap().to_json());
+        let (a, b) = (reference.analysis().unwrap(), by_request.analysis().unwrap());
+        assert_eq!(a.to_json(), b.to_json());
+        // And what that means: neither statement is representative, consensus or bridging.
+        let unmarked = Conversation::run(&Request::default(), vec![], &votes).unwrap();
+        let everywhere = |a: &crate::Analysis, id: &Id| {
+            a.repness.iter().flatten().any(|r| &r.statement == id)
+                || a.consensus.agree.iter().chain(&a.consensus.disagree).any(|c| &c.statement == id)
+                || a.bridging.as_ref().is_some_and(|b| b.ranking.contains(id))
+        };
+        let u = unmarked.analysis().unwrap();
+        assert!(everywhere(u, &Id::Int(0)) && everywhere(u, &Id::Int(7)), "the unmarked statements are in the results");
+        assert!(!everywhere(b, &Id::Int(0)) && !everywhere(b, &Id::Int(7)));
+        assert_eq!(
+            (b.moderation.meta.clone(), b.moderation.moderated_out.clone()),
+            (vec![Id::Int(0)], vec![Id::Int(0), Id::Int(7)])
+        );
+    }
+
+    #[test]
+    fn the_stability_bootstrap_reports_one_unit_per_replicate_and_changes_nothing() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::Mutex;
+        #[derive(Default)]
+        struct Recorder(Mutex<Vec<String>>, AtomicU64);
+        impl Progress for Recorder {
+            fn start(&self, stage: &str, total: u64) {
+                self.0.lock().unwrap().push(format!("{stage} {total}"));
+            }
+            fn advance(&self, done: u64) {
+                self.1.fetch_add(done, Ordering::Relaxed);
+            }
+            fn finish(&self) {
+                self.0.lock().unwrap().push("finish".into());
+            }
+        }
+        let mut request = Request::default();
+        request.params.group_stability = crate::cluster::StabilityParams { enabled: true, replicates: 6 };
+        let recorder = Arc::new(Recorder::default());
+        let reported = Conversation::run_reporting(&request, vec![], &two_camps(), Some(recorder.clone())).unwrap();
+        assert_eq!(*recorder.0.lock().unwrap(), ["group stability 6", "finish"]);
+        assert_eq!(recorder.1.load(Ordering::Relaxed), 6);
+        let silent = Conversation::run(&request, vec![], &two_camps()).unwrap();
+        assert_eq!(reported.analysis().unwrap().to_json(), silent.analysis().unwrap().to_json());
     }
 }

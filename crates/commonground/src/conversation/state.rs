@@ -184,6 +184,7 @@ impl Conversation {
             analysis: state.analysis,
             timings: StageTimings::default(),
             extensions: true,
+            progress: None,
         })
     }
 }

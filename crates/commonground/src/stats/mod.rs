@@ -13,7 +13,7 @@ mod group_votes;
 mod in_conv;
 mod repness;
 
-pub use counts::{count_votes, VoteCounts};
+pub use counts::{count_votes, percent, VoteCounts};
 pub use group_votes::{base_and_group_votes, ClusterVotes};
 pub use in_conv::in_conversation;
 pub use repness::{

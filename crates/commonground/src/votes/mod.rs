@@ -118,6 +118,14 @@ impl ModerationStatus {
             _ => None,
         }
     }
+    /// Polis's value: -1 rejected, 0 unmoderated, 1 accepted (the inverse of [`Self::from_value`]).
+    pub fn value(self) -> i64 {
+        match self {
+            ModerationStatus::Rejected => -1,
+            ModerationStatus::Unmoderated => 0,
+            ModerationStatus::Accepted => 1,
+        }
+    }
 }
 
 /// A statement (Polis: comment) with its metadata. Only `id` is required.

@@ -1,16 +1,23 @@
 //! The human summary of an analysis: what a facilitator reads first. Groups and their sizes, what
-//! each group stands for (its representative statements, with text and the group's agree share),
-//! what everyone agrees on (consensus), and the statements every group agrees on
-//! (group-aware consensus), and the bridging statements with their credible intervals.
+//! sets each group apart (its representative statements, with text), then one section for what
+//! everyone agrees on: the common ground (every group agrees, with its credible bound) and Polis's
+//! consensus (most participants agree, groups aside).
+//!
+//! Every "n%" of votes is [`percent`]: the share of those who voted on the statement, passes
+//! counted among the votes, the same number Python's frames carry in their `percent` columns.
 
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
-use crate::stats::{RepfulFor, VoteCounts};
+use crate::bridging::BridgingScore;
+use crate::stats::{percent, ConsensusEntry, RepfulFor, VoteCounts};
 use crate::votes::Id;
 
 /// Longest statement text shown, in characters; longer texts are cut with an ellipsis.
 const TEXT_WIDTH: usize = 110;
+
+/// Statements listed per part of "What everyone agrees on".
+const LISTED: usize = 10;
 
 fn short(text: Option<&str>) -> String {
     let t = text.unwrap_or("(no text)").split_whitespace().collect::<Vec<_>>().join(" ");
@@ -22,20 +29,10 @@ fn short(text: Option<&str>) -> String {
     }
 }
 
-/// The share of `of` voters who voted one way, in percent: the raw share, with no pseudo-count
-/// (Polis's report shows `agree_count / count * 100` too). The one definition every writer uses;
-/// `None` when nobody voted.
-pub(super) fn percent(n: u32, of: u32) -> Option<f64> {
-    (of > 0).then(|| 100.0 * n as f64 / of as f64)
-}
-
-/// [`percent`] as the writers print it: a whole percentage, right-aligned in four characters
-/// ("  — " when nobody voted).
+/// `n of` as "88%", right-aligned in four characters; "  —" when nobody voted. The one way the
+/// writers print a share ([`percent`]).
 pub(super) fn share(n: u32, of: u32) -> String {
-    match percent(n, of) {
-        Some(p) => format!("{p:>3.0}%"),
-        None => "  — ".to_string(),
-    }
+    percent(n, of).map_or_else(|| "   —".to_string(), |p| format!("{p:>3}%"))
 }
 
 /// How a representative statement stands for its group, as the writers word it ("agree" or
@@ -59,7 +56,6 @@ pub(super) fn id_label(id: &Id) -> String {
 /// input was read (format, vote sign), when known.
 pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
     let mut out = String::new();
-    let statement = |id: &Id| -> Option<&StatementResult> { a.statements.iter().find(|s| &s.id == id) };
     let in_conv = a.participants.iter().filter(|p| p.in_conv).count();
     let _ = writeln!(out, "commonground: {title}");
     if let Some(src) = source {
@@ -81,74 +77,134 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
             _ => String::new(),
         }
     );
+    if !a.moderation.meta.is_empty() {
+        let ids: Vec<String> = a.moderation.meta.iter().map(id_label).collect();
+        let _ = writeln!(out, "  meta statements, left out of the results: {}", ids.join(", "));
+    }
+    groups_section(&mut out, a);
+    agreement_section(&mut out, a);
+    stability_section(&mut out, a);
+    out
+}
 
+/// One section per group: what sets it apart (Polis's representative statements), each as the
+/// share of the group's voters who agree (or disagree) next to the share of everyone else in a
+/// group, so that "10% disagree" reads as "10%, against 2% elsewhere".
+fn groups_section(out: &mut String, a: &Analysis) {
+    let column = |id: &Id| a.statements.iter().position(|s| &s.id == id);
     for (g, reps) in a.groups.iter().zip(&a.repness) {
         let _ = writeln!(out, "\nGroup {} — {} participants", g.id, g.n_members);
         if reps.is_empty() {
             let _ = writeln!(out, "  (no representative statement)");
+            continue;
         }
+        let _ = writeln!(
+            out,
+            "  What sets it apart: the share of the group's voters (passes count as votes), and of the other groups'."
+        );
         for r in reps {
-            let counts: VoteCounts =
-                a.statements.iter().position(|s| s.id == r.statement).map(|j| g.votes[j]).unwrap_or_default();
-            let (verb, n) = repful_count(r.repful_for, &counts);
+            let Some(j) = column(&r.statement) else { continue };
+            // Polis's "rest" (repness.clj): every clustered participant outside the group.
+            let mut others = VoteCounts::default();
+            a.groups.iter().filter(|o| o.id != g.id).for_each(|o| others.add(&o.votes[j]));
+            let (verb, n_others) = repful_count(r.repful_for, &others);
             let _ = writeln!(
                 out,
-                "  {} {:<8} of {:>4} voted  {:>6}  {}",
-                share(n, counts.seen),
-                verb,
-                counts.seen,
+                "  {verb:<8} {} of {:>4}  (others {})  {:>6}  {}",
+                share(r.n_success, r.n_trials),
+                r.n_trials,
+                share(n_others, others.seen),
                 id_label(&r.statement),
-                short(statement(&r.statement).and_then(|s| s.text.as_deref()))
+                short(a.statements[j].text.as_deref())
             );
         }
     }
+}
 
-    let consensus_line = |out: &mut String, verb: &str, c: &crate::stats::ConsensusEntry<Id>| {
+/// "What everyone agrees on": the common ground (every group agrees, with the analysis's
+/// credibility), ranked by the bridging score, then Polis's consensus over all participants.
+fn agreement_section(out: &mut String, a: &Analysis) {
+    let _ = writeln!(out, "\nWhat everyone agrees on");
+    if let Some(b) = &a.bridging {
+        let credible = (b.interval * 100.0).round();
+        let spec = b.rank_by.spec();
+        let by = spec.map_or("", |s| s.display_name);
         let _ = writeln!(
             out,
-            "  {} {verb} of {:>4} voted  {:>6}  {}",
-            share(c.n_success, c.n_trials),
-            c.n_trials,
-            id_label(&c.statement),
-            short(statement(&c.statement).and_then(|s| s.text.as_deref()))
+            "  Common ground: {} of {} statements every group agrees with.\n  \"every group >= X%\": with \
+             {credible:.0}% credibility, each group's agree rate is at least X% (common ground when X >= {:.0}%);\n  \
+             \"g0 Y%\": Y% of group 0's voters agreed (passes count as votes).",
+            b.common_ground.len(),
+            b.ranking.len(),
+            b.threshold * 100.0,
         );
-    };
-    let _ = writeln!(out, "\nConsensus — what most participants agree on:");
-    if a.consensus.agree.is_empty() {
-        let _ = writeln!(out, "  (none significant)");
-    }
-    for c in &a.consensus.agree {
-        consensus_line(&mut out, "agree ", c);
-    }
-    if !a.consensus.disagree.is_empty() {
-        let _ = writeln!(out, "Consensus — what most participants reject:");
-        for c in &a.consensus.disagree {
-            consensus_line(&mut out, "disagree", c);
+        let column: std::collections::HashMap<&Id, usize> =
+            a.statements.iter().enumerate().map(|(j, s)| (&s.id, j)).collect();
+        let listed: Vec<&Id> = if b.common_ground.is_empty() {
+            let _ = writeln!(out, "  None yet; the closest, by {by}:");
+            b.ranking.iter().take(LISTED / 2).collect()
+        } else {
+            let _ = writeln!(out, "  The first {}, by {by}:", b.common_ground.len().min(LISTED));
+            b.common_ground.iter().take(LISTED).collect()
+        };
+        // The ranking score beside, unless it is the bound shown first.
+        let score = spec.filter(|s| s.score != BridgingScore::MinGroupLower);
+        for id in listed {
+            let Some(&j) = column.get(id) else { continue };
+            let sb = &b.statements[j];
+            let per_group: Vec<String> = a
+                .groups
+                .iter()
+                .map(|g| format!("g{} {}", g.id, share(g.votes[j].agree, g.votes[j].seen).trim_start()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  every group >= {:>3.0}%  {}{}  {:>6}  {}",
+                // Floored: the bound is a floor, and "at least 89%" must not round up.
+                (sb.min_group_agreement.lower * 100.0).floor(),
+                per_group.join("  "),
+                match score.and_then(|s| s.value(sb).map(|v| (s.short_name, v))) {
+                    Some((name, v)) => format!("  ({name} {v:.3})"),
+                    None => String::new(),
+                },
+                id_label(id),
+                short(a.statements[j].text.as_deref())
+            );
+        }
+        if let (Some(fit), BridgingScore::MfIntercept) = (&b.mf, b.rank_by) {
+            let _ = writeln!(
+                out,
+                "  Ranked by the Community Notes matrix factorization over {} votes (agree 1, disagree 0), {} \
+                 sweeps{}, rmse {:.3}.",
+                fit.n_ratings,
+                fit.sweeps,
+                if fit.converged { "" } else { " (not converged)" },
+                fit.rmse
+            );
         }
     }
-
-    let _ = writeln!(
-        out,
-        "\nGroup-aware consensus — top statements by Polis's measure (the product of the groups' agree rates):"
-    );
-    let mut ranked: Vec<(usize, &StatementResult)> =
-        a.statements.iter().enumerate().filter(|(_, s)| !s.moderated_out).collect();
-    ranked.sort_by(|x, y| y.1.group_aware_consensus.total_cmp(&x.1.group_aware_consensus));
-    for (j, s) in ranked.into_iter().take(10) {
-        let per_group: Vec<String> =
-            a.groups.iter().map(|g| format!("g{} {}", g.id, share(g.votes[j].agree, g.votes[j].seen).trim())).collect();
+    let statement = |id: &Id| -> Option<&StatementResult> { a.statements.iter().find(|s| &s.id == id) };
+    let consensus = |out: &mut String, verb: &str, entries: &[ConsensusEntry<Id>]| {
         let _ = writeln!(
             out,
-            "  {:.3}  {:>6}  [{}]  {}",
-            s.group_aware_consensus,
-            id_label(&s.id),
-            per_group.join(", "),
-            short(s.text.as_deref())
+            "  Most participants {verb}, all groups together (Polis's consensus):{}",
+            if entries.is_empty() { " none significant." } else { "" }
         );
+        for c in entries {
+            let _ = writeln!(
+                out,
+                "  {} of {:>4} voters {verb:<8}  {:>6}  {}",
+                share(c.n_success, c.n_trials),
+                c.n_trials,
+                id_label(&c.statement),
+                short(statement(&c.statement).and_then(|s| s.text.as_deref()))
+            );
+        }
+    };
+    consensus(out, "agree", &a.consensus.agree);
+    if !a.consensus.disagree.is_empty() {
+        consensus(out, "disagree", &a.consensus.disagree);
     }
-    bridging_section(&mut out, a);
-    stability_section(&mut out, a);
-    out
 }
 
 /// The "Group stability" section, when the analysis measured it: per candidate k, the silhouette
@@ -172,76 +228,6 @@ fn stability_section(out: &mut String, a: &Analysis) {
             v.mean_ari,
             if v.stable { ", stable" } else { "" },
             if a.k_selection.k == Some(*k) { "  <- groups shown" } else { "" }
-        );
-    }
-}
-
-/// The "Bridging statements" section: the top statements by the chosen score, each with its
-/// minimum group agreement and group-aware consensus and their credible intervals, the matrix
-/// factorization's intercept when it ran, and each group's agree share.
-fn bridging_section(out: &mut String, a: &Analysis) {
-    let Some(b) = &a.bridging else { return };
-    let pct = (b.interval * 100.0).round();
-    let _ = writeln!(
-        out,
-        "\nBridging statements — top 10 by {}, with {pct:.0}% credible intervals.",
-        b.rank_by.spec().map_or("", |s| s.display_name)
-    );
-    let _ = writeln!(
-        out,
-        "  * = common ground, every group agrees (lower bound of minimum group agreement >= {:.2}): {} of {} \
-         statements.",
-        b.threshold,
-        b.common_ground.len(),
-        b.ranking.len()
-    );
-    let mf = b.mf.is_some();
-    let _ = writeln!(
-        out,
-        "    {:<20}  {:<20}{}  agree per group",
-        format!("min-group [{pct:.0}%]"),
-        format!("GAC [{pct:.0}%]"),
-        if mf { "      MF" } else { "" }
-    );
-    let column: std::collections::HashMap<&Id, usize> =
-        a.statements.iter().enumerate().map(|(j, s)| (&s.id, j)).collect();
-    for id in b.ranking.iter().take(10) {
-        let Some(&j) = column.get(id) else { continue };
-        let (s, sb) = (&a.statements[j], &b.statements[j]);
-        let (m, g) = (&sb.min_group_agreement, &sb.group_aware_consensus);
-        let per_group: Vec<String> = a
-            .groups
-            .iter()
-            .map(|grp| format!("g{} {}", grp.id, share(grp.votes[j].agree, grp.votes[j].seen).trim()))
-            .collect();
-        let _ = writeln!(
-            out,
-            "  {} {:.3} [{:.3}, {:.3}]  {:.3} [{:.3}, {:.3}]{}  [{}]  {:>6}  {}",
-            if sb.common_ground { '*' } else { ' ' },
-            m.value,
-            m.lower,
-            m.upper,
-            g.value,
-            g.lower,
-            g.upper,
-            match (mf, sb.mf_intercept) {
-                (false, _) => String::new(),
-                (true, Some(x)) => format!("  {x:>6.3}"),
-                (true, None) => "       —".to_string(),
-            },
-            per_group.join(", "),
-            id_label(&s.id),
-            short(s.text.as_deref())
-        );
-    }
-    if let Some(fit) = &b.mf {
-        let _ = writeln!(
-            out,
-            "  MF: Community Notes matrix factorization over {} votes (agree 1, disagree 0), {} sweeps{}, rmse {:.3}",
-            fit.n_ratings,
-            fit.sweeps,
-            if fit.converged { "" } else { " (not converged)" },
-            fit.rmse
         );
     }
 }

@@ -21,7 +21,7 @@ use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
 use crate::bridging::{Estimate, SCORES};
-use crate::io::writers::summary::{id_label, percent, repful_count, share};
+use crate::io::writers::summary::{id_label, repful_count, share};
 use crate::io::SourceInfo;
 use crate::stats::VoteCounts;
 use crate::votes::Id;
@@ -66,7 +66,8 @@ fn statement_text(s: &StatementResult) -> String {
 /// One row of vote bars: who, the agree / disagree / pass bar, and the numbers in words.
 fn vote_row(out: &mut String, who: &str, icon: &str, agree: u32, disagree: u32, seen: u32) {
     let pass = seen.saturating_sub(agree + disagree);
-    let width = |n: u32| percent(n, seen).unwrap_or(0.0);
+    // Bar widths are exact fractions; the printed numbers are the summary's whole percentages.
+    let width = |n: u32| if seen > 0 { 100.0 * f64::from(n) / f64::from(seen) } else { 0.0 };
     let _ = write!(
         out,
         "<div class=\"vote-row\" role=\"listitem\"><span class=\"who\">{icon}{who}</span>\
