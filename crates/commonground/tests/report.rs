@@ -12,7 +12,12 @@ use commonground::{analyze, Analysis, Conversation, Mode, Params, Request, State
 
 fn vtaiwan(params: Params) -> (Analysis, io::SourceInfo) {
     let data = io::load(&common::bundled_example()).expect("the bundled example reads");
-    let conv = Conversation::run(&Request { params, mode: Mode::OneBatch }, data.statements, &data.votes).unwrap();
+    let conv = Conversation::run(
+        &Request { params, mode: Mode::OneBatch, ..Default::default() },
+        data.statements,
+        &data.votes,
+    )
+    .unwrap();
     (conv.analysis().unwrap().clone(), data.source)
 }
 
