@@ -173,7 +173,8 @@ fn shares_are_the_summary_s_whole_percentages_of_raw_counts() {
     let agreement = section(&html, "agreement");
     assert!(agreement.contains("95% agree</b> · <b class=\"d\">0% disagree</b> · 5% pass <span class=\"n\">of 20"));
     let summary = io::summary(&a, "two camps", None);
-    assert!(summary.contains(" 95% agree  of   20 voted      #0"), "{summary}");
+    assert!(summary.contains(" 95% of   20 voters agree         #0"), "{summary}");
+    assert!(summary.contains("g0 90%  g1 100%"), "{summary}");
     // A group's bars: one camp has 9 agrees and 1 pass of 10 on statement 0, the other 10 of 10.
     assert!(agreement.contains("90% agree</b> · <b class=\"d\">0% disagree</b> · 10% pass <span class=\"n\">of 10"));
     assert!(agreement.contains("100% agree</b> · <b class=\"d\">0% disagree</b> · 0% pass <span class=\"n\">of 10"));
