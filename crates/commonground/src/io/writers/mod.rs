@@ -9,4 +9,4 @@ mod polis_json;
 mod summary;
 
 pub use polis_json::PolisMath;
-pub use summary::summary;
+pub use summary::{summary, terminal_safe};

@@ -3,6 +3,7 @@
 //! what everyone agrees on (consensus), and the statements every group agrees on
 //! (group-aware consensus), and the bridging statements with their credible intervals.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
@@ -16,10 +17,36 @@ fn short(text: Option<&str>) -> String {
     let t = text.unwrap_or("(no text)").split_whitespace().collect::<Vec<_>>().join(" ");
     if t.chars().count() > TEXT_WIDTH {
         let cut: String = t.chars().take(TEXT_WIDTH - 1).collect();
-        format!("{cut}…")
+        format!("{}…", terminal_safe(&cut))
     } else {
-        t
+        terminal_safe(&t).into_owned()
     }
+}
+
+/// Whether `c` would act on a terminal rather than print: a control character (C0, DEL, C1: ESC
+/// starts colour, cursor and OSC sequences, BEL rings), a bidirectional control (which reorders
+/// what follows it on the line, "Trojan Source"), or a line or paragraph separator.
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Text from participants made safe to print on a terminal: every character that would act on
+/// it (see `acts_on_terminal`) is written as its escape, `\u{1b}`; everything else is unchanged.
+/// The summary prints statement texts, ids and titles through it; the JSON outputs stay exact.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(acts_on_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts_on_terminal(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn share(n: u32, of: u32) -> String {
@@ -33,7 +60,7 @@ fn share(n: u32, of: u32) -> String {
 fn id_label(id: &Id) -> String {
     match id {
         Id::Int(n) => format!("#{n}"),
-        Id::Str(s) => format!("#{s}"),
+        Id::Str(s) => format!("#{}", terminal_safe(s)),
     }
 }
 
@@ -43,9 +70,9 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
     let mut out = String::new();
     let statement = |id: &Id| -> Option<&StatementResult> { a.statements.iter().find(|s| &s.id == id) };
     let in_conv = a.participants.iter().filter(|p| p.in_conv).count();
-    let _ = writeln!(out, "commonground: {title}");
+    let _ = writeln!(out, "commonground: {}", terminal_safe(title));
     if let Some(src) = source {
-        let _ = writeln!(out, "  read as {src}");
+        let _ = writeln!(out, "  read as {}", terminal_safe(src));
     }
     let _ = writeln!(
         out,
@@ -228,5 +255,20 @@ fn bridging_section(out: &mut String, a: &Analysis) {
             if fit.converged { "" } else { " (not converged)" },
             fit.rmse
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_controls_in_participants_text_are_escaped_and_plain_text_is_kept() {
+        let hostile = "a\u{1b}]0;owned\u{7}b\u{1b}[2Jc\u{202e}d\u{2066}e\u{9b}f\r";
+        assert_eq!(terminal_safe(hostile), "a\\u{1b}]0;owned\\u{7}b\\u{1b}[2Jc\\u{202e}d\\u{2066}e\\u{9b}f\\u{d}");
+        let plain = "Ça va — 你好, ok? ‘quotes’ and emoji 🙂";
+        assert!(matches!(terminal_safe(plain), Cow::Borrowed(_)));
+        assert!(!short(Some(hostile)).chars().any(acts_on_terminal));
+        assert_eq!(id_label(&Id::Str("x\u{1b}[31m".into())), "#x\\u{1b}[31m");
     }
 }
