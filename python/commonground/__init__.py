@@ -17,6 +17,7 @@ from ._conversation import Conversation, default_params, read_polis
 from ._core import (
     ConflictingStatementError,
     EmptyConversationError,
+    Error,
     InputError,
     InvalidParameterError,
     InvalidVoteError,
@@ -31,6 +32,7 @@ __all__ = [
     "Conversation",
     "read_polis",
     "default_params",
+    "Error",
     "InputError",
     "ParseError",
     "InvalidVoteError",

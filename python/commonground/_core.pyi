@@ -15,6 +15,7 @@ __all__ = [
     "default_params",
     "bridging_scores",
     "_analysis_from_state",
+    "Error",
     "InputError",
     "ParseError",
     "InvalidVoteError",
@@ -33,7 +34,9 @@ _VoteColumn = Union[npt.NDArray[np.float64], npt.NDArray[np.int64], Sequence[Any
 #: Nullable integers: (values, valid mask).
 _NullableInts = Tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]
 
-class InputError(ValueError):
+class Error(ValueError): ...
+
+class InputError(Error):
     file: Optional[str]
     line: Optional[int]
     statement: Optional[_Id]
@@ -47,7 +50,7 @@ class ConflictingStatementError(InputError): ...
 class UnknownFormatError(InputError): ...
 class EmptyConversationError(InputError): ...
 
-class InvalidParameterError(ValueError):
+class InvalidParameterError(Error):
     parameter: Optional[str]
 
 def default_params() -> str: ...

@@ -90,5 +90,15 @@ pub fn excerpt(text: &str) -> String {
     }
 }
 
+/// Input that is already quoted in its own syntax (a JSON value, a Python repr) for an error
+/// message: as it is when short and on one line, else cut by [`excerpt`].
+pub fn shown(text: &str) -> String {
+    if text.chars().count() <= EXCERPT_CHARS && !text.chars().any(char::is_control) {
+        text.to_string()
+    } else {
+        excerpt(text)
+    }
+}
+
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

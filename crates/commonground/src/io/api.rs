@@ -27,7 +27,7 @@ use super::{
     statements_from_votes, timestamp_ms, vote_remarks, ConversationData, InputFormat, Reader, SignDetection,
     SourceInfo,
 };
-use crate::error::{excerpt, Error, Location, Result, EXCERPT_CHARS};
+use crate::error::{excerpt, Error, Location, Result};
 use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent};
 
 /// The Polis API dump: `votes.json` (+ `comments.json`).
@@ -235,15 +235,9 @@ fn long_json_string(bytes: &[u8], max: usize) -> Option<(usize, usize)> {
     None
 }
 
-/// A JSON value quoted in an error message: as JSON (one line: serde_json escapes control
-/// characters), cut by [`excerpt`] when long.
+/// A JSON value quoted in an error message, as JSON (see [`crate::error::shown`]).
 fn shown(v: &Value) -> String {
-    let text = v.to_string();
-    if text.chars().count() <= EXCERPT_CHARS {
-        text
-    } else {
-        excerpt(&text)
-    }
+    crate::error::shown(&v.to_string())
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -438,7 +432,7 @@ fn conversation_topic(path: &Path) -> Option<Result<String, String>> {
     }) {
         Ok(v) => {
             let topic = v.get("topic")?.as_str()?.trim();
-            (!topic.is_empty()).then(|| Ok(format!("topic: {}", crate::error::excerpt(topic))))
+            (!topic.is_empty()).then(|| Ok(format!("topic: {}", excerpt(topic))))
         }
         Err(e) => Some(Err(e)),
     }
