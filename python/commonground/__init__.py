@@ -18,6 +18,7 @@ from ._conversation import Conversation, default_params, read_polis
 from ._core import (
     ConflictingStatementError,
     EmptyConversationError,
+    Error,
     InputError,
     InvalidParameterError,
     InvalidVoteError,
@@ -35,6 +36,7 @@ __all__ = [
     "datasets",
     "default_params",
     "percent",
+    "Error",
     "InputError",
     "ParseError",
     "InvalidVoteError",

@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import _core
 from ._analysis import Analysis, _frame
+from ._core import InvalidVoteError, ParseError
 from ._inputs import statement_columns, vote_columns
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -114,17 +115,21 @@ class Conversation:
         the ids by its index and columns; for a numpy array pass ``participants`` and
         ``statement_ids`` (default 0, 1, 2, ...)."""
         if isinstance(matrix, pd.DataFrame):
+            if any(pd.api.types.is_complex_dtype(t) for t in matrix.dtypes):
+                raise InvalidVoteError("the vote matrix holds complex numbers, not votes -1, 0, 1")
             row_ids = list(matrix.index) if participants is None else list(participants)
             column_ids = list(matrix.columns) if statement_ids is None else list(statement_ids)
             values = matrix.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
+            if np.iscomplexobj(matrix):
+                raise InvalidVoteError("the vote matrix holds complex numbers, not votes -1, 0, 1")
             values = np.asarray(matrix, dtype=np.float64)
             if values.ndim != 2:
-                raise ValueError(f"a vote matrix must be 2-D (participants x statements), not {values.ndim}-D")
+                raise ParseError(f"a vote matrix must be 2-D (participants x statements), not {values.ndim}-D")
             row_ids = list(range(values.shape[0])) if participants is None else list(participants)
             column_ids = list(range(values.shape[1])) if statement_ids is None else list(statement_ids)
         if len(row_ids) != values.shape[0] or len(column_ids) != values.shape[1]:
-            raise ValueError(
+            raise ParseError(
                 f"matrix is {values.shape[0]} x {values.shape[1]} but {len(row_ids)} participant ids "
                 f"and {len(column_ids)} statement ids were given"
             )

@@ -16,6 +16,7 @@ __all__ = [
     "bridging_scores",
     "percent",
     "_analysis_from_state",
+    "Error",
     "InputError",
     "ParseError",
     "InvalidVoteError",
@@ -34,7 +35,9 @@ _VoteColumn = Union[npt.NDArray[np.float64], npt.NDArray[np.int64], Sequence[Any
 #: Nullable integers: (values, valid mask).
 _NullableInts = Tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]
 
-class InputError(ValueError):
+class Error(ValueError): ...
+
+class InputError(Error):
     file: Optional[str]
     line: Optional[int]
     statement: Optional[_Id]
@@ -48,7 +51,7 @@ class ConflictingStatementError(InputError): ...
 class UnknownFormatError(InputError): ...
 class EmptyConversationError(InputError): ...
 
-class InvalidParameterError(ValueError):
+class InvalidParameterError(Error):
     parameter: Optional[str]
 
 def default_params() -> str: ...

@@ -185,6 +185,13 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
         progress::spinner(bars.as_ref(), &format!("reading {}", path.display()), || io::load(&path))
             .map_err(Failure::Input)?;
     let load = start.elapsed();
+    // What the reader decided or left out, on standard error (the output stays the analysis).
+    for note in &source.notes {
+        eprintln!("commonground: note: {}", io::terminal_safe(note));
+    }
+    for warning in &source.warnings {
+        eprintln!("commonground: warning: {}", io::terminal_safe(warning));
+    }
 
     let mode = if args.replay { Mode::Replay(Batching::default()) } else { Mode::OneBatch };
     let ids = |given: &[String]| given.iter().map(|s| Id::parse(s)).collect();
@@ -201,7 +208,7 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     let title =
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let mut text = match args.format {
-        Format::Summary => io::summary(analysis, &title, Some(&format!("{}; {}", source.format, source.sign))),
+        Format::Summary => io::summary(analysis, &title, Some(&source.description())),
         Format::Json => analysis.to_json(),
         Format::Polis => PolisMath::from_analysis(analysis).to_json(),
         Format::Html => io::html_report(analysis, &title, Some(&source)),
@@ -328,7 +335,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(e)) => {
-            eprintln!("commonground: error: {e}");
+            eprintln!("commonground: error: {}", io::terminal_safe(&e.to_string()));
             ExitCode::from(2)
         }
         Err(Failure::Output(e)) => {

@@ -1,53 +1,9 @@
 //! The `commonground` command-line contract (other tools depend on it): arguments, formats, exit
 //! codes, and one-line errors that name the file, the line and the problem.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_commonground"))
-}
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/vtaiwan.uberx")
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch folder, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("commonground-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn file(&self, name: &str, text: &str) -> &Scratch {
-        std::fs::write(self.0.join(name), text).unwrap();
-        self
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::{assert_input_error, example, run, stderr, stdout, Scratch};
 
 #[test]
 fn summary_of_the_bundled_example_has_the_groups_and_one_section_for_what_everyone_agrees_on() {
@@ -224,15 +180,6 @@ fn replay_runs_the_votes_in_time_order() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["math_tick"].as_u64().unwrap() > 100, "many updates");
-}
-
-fn assert_input_error(o: &Output, needles: &[&str]) {
-    assert_eq!(o.status.code(), Some(2), "stdout: {} stderr: {}", stdout(o), stderr(o));
-    let e = stderr(o);
-    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
-    for n in needles {
-        assert!(e.contains(n), "error lacks {n:?}: {e}");
-    }
 }
 
 #[test]

@@ -196,7 +196,8 @@ impl PyConversation {
         self.votes.has_timestamps()
     }
 
-    /// How a conversation read from disk was read: path, format, sign, notes.
+    /// How a conversation read from disk was read: path, format, sign, files read, notes and
+    /// warnings (what the reader decided or left out).
     #[getter]
     fn source<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let Some(s) = &self.source else { return Ok(None) };
@@ -204,7 +205,9 @@ impl PyConversation {
         d.set_item("path", s.path.to_string_lossy().into_owned())?;
         d.set_item("format", s.format.to_string())?;
         d.set_item("sign", s.sign.to_string())?;
+        d.set_item("files", PyList::new(py, &s.files)?)?;
         d.set_item("notes", PyList::new(py, &s.notes)?)?;
+        d.set_item("warnings", PyList::new(py, &s.warnings)?)?;
         Ok(Some(d))
     }
 

@@ -5,14 +5,14 @@
 //! Bad values become the core's own errors ([`Error::Parse`], [`Error::InvalidVote`], ...) with the
 //! 1-based record number, so that they read like every other input error.
 
+use commonground::error::shown;
 use commonground::{Error, Id, Location, ModerationStatus, Statement, StatementList, Vote, VoteBatch};
 use numpy::{PyArray1, PyReadonlyArray1};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyList, PyString};
+use pyo3::types::{PyBool, PyComplex, PyInt, PyList, PyString};
 use pyo3::IntoPyObjectExt;
 
-use crate::errors::{id_to_py, to_py};
+use crate::errors::{id_to_py, to_py, ParseError};
 
 fn record(i: usize) -> Location {
     Location { file: None, line: Some(i as u64 + 1) }
@@ -35,13 +35,24 @@ fn id_from_py(value: &Bound<'_, PyAny>, i: usize, what: &str) -> Result<Id, Erro
         if let Ok(n) = value.extract::<i64>() {
             return Ok(Id::Int(n));
         }
+        // An integer beyond int64 (a uint64 id of 2^63 or more) is refused, never wrapped: it
+        // would collide with a negative id.
+        if value.is_instance_of::<PyInt>() || value.hasattr("__index__").unwrap_or(false) {
+            return Err(Error::Parse {
+                location: record(i),
+                message: format!(
+                    "{what} id {} is outside the signed 64-bit integers ids are kept as; pass it as a string",
+                    shown(&repr(value))
+                ),
+            });
+        }
         if let Some(id) = value.extract::<f64>().ok().and_then(Id::from_f64) {
             return Ok(id);
         }
     }
     Err(Error::Parse {
         location: record(i),
-        message: format!("{what} id {} is not an integer or a non-empty string", repr(value)),
+        message: format!("{what} id {} is not an integer or a non-empty string", shown(&repr(value))),
     })
 }
 
@@ -79,8 +90,13 @@ pub fn votes_from_py(py: Python<'_>, column: &Bound<'_, PyAny>) -> PyResult<Vec<
     let mut votes = Vec::with_capacity(column.len().unwrap_or(0));
     for (i, value) in column.try_iter()?.enumerate() {
         let value = value?;
-        let vote =
-            if value.is_instance_of::<PyBool>() { None } else { value.extract::<f64>().ok().and_then(Vote::from_f64) };
+        // A bool is not a vote, nor a complex number (numpy's complex128, a `complex`, would
+        // convert to its real part).
+        let vote = if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyComplex>() {
+            None
+        } else {
+            value.extract::<f64>().ok().and_then(Vote::from_f64)
+        };
         votes.push(vote.ok_or_else(|| invalid(i, repr(&value)))?);
     }
     Ok(votes)
@@ -100,7 +116,7 @@ pub fn vote_batch(
     let timestamps = timestamps.as_ref().map(|t| t.as_array());
     let n = participants.len();
     if statements.len() != n || votes.len() != n || timestamps.as_ref().is_some_and(|t| t.len() != n) {
-        return Err(PyValueError::new_err(format!(
+        return Err(ParseError::new_err(format!(
             "vote columns differ in length: {n} participants, {} statements, {} votes{}",
             statements.len(),
             votes.len(),
@@ -127,7 +143,7 @@ pub fn statements_from_py(
     let ids = ids_from_py(py, ids, "statement")?;
     let n = ids.len();
     if texts.len() != n || moderation.len() != n || is_meta.len() != n {
-        return Err(PyValueError::new_err(format!(
+        return Err(ParseError::new_err(format!(
             "statement columns differ in length: {n} ids, {} texts, {} moderation, {} is_meta",
             texts.len(),
             moderation.len(),

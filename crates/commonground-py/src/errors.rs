@@ -2,19 +2,26 @@
 //! `polars-python/src/error.rs`), so that a researcher can `except EmptyConversationError` and read
 //! the file, line and id both in the message and as attributes.
 //!
-//! Input problems share the base `InputError`, a `ValueError`; a parameter out of range is an
-//! `InvalidParameterError`, also a `ValueError`; a file that cannot be read is an `OSError` (with
-//! the errno, so Python picks `FileNotFoundError`, `PermissionError`, ...).
+//! Every error about the data or the parameters is a `commonground.Error` (a `ValueError`): input
+//! problems share the base `InputError`, a parameter out of range is an `InvalidParameterError`;
+//! a file that cannot be read is an `OSError` (with the errno, so Python picks
+//! `FileNotFoundError`, `PermissionError`, ...).
 
-use commonground::{Error, Id, Location};
+use commonground::{Error as CoreError, Id, Location};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::{create_exception, IntoPyObjectExt};
 
 create_exception!(
     commonground,
-    InputError,
+    Error,
     PyValueError,
+    "Base of every commonground error about the data or the parameters (a ValueError)."
+);
+create_exception!(
+    commonground,
+    InputError,
+    Error,
     "The input cannot be analysed: a bad file, record, vote or statement. Base of every input error."
 );
 create_exception!(
@@ -51,7 +58,7 @@ create_exception!(commonground, EmptyConversationError, InputError, "No votes at
 create_exception!(
     commonground,
     InvalidParameterError,
-    PyValueError,
+    Error,
     "An analysis parameter outside its valid range (checked before any work)."
 );
 
@@ -65,6 +72,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         input.setattr(attr, py.None())?;
     }
     py.get_type::<InvalidParameterError>().setattr("parameter", py.None())?;
+    m.add("Error", py.get_type::<Error>())?;
     m.add("InputError", input)?;
     m.add("ParseError", py.get_type::<ParseError>())?;
     m.add("InvalidVoteError", py.get_type::<InvalidVoteError>())?;
@@ -96,11 +104,11 @@ fn set_location(py: Python<'_>, err: &PyErr, location: &Location) -> PyResult<()
 }
 
 /// Converts a core error into the matching Python exception.
-pub fn to_py(py: Python<'_>, err: Error) -> PyErr {
+pub fn to_py(py: Python<'_>, err: CoreError) -> PyErr {
     let message = err.to_string();
     let converted: PyResult<PyErr> = (|| {
         Ok(match err {
-            Error::Io { path, source } => {
+            CoreError::Io { path, source } => {
                 let errno = source.raw_os_error().or(match source.kind() {
                     std::io::ErrorKind::NotFound => Some(2),
                     std::io::ErrorKind::PermissionDenied => Some(13),
@@ -112,38 +120,38 @@ pub fn to_py(py: Python<'_>, err: Error) -> PyErr {
                     None => PyOSError::new_err(message),
                 }
             }
-            Error::Parse { location, .. } => {
+            CoreError::Parse { location, .. } => {
                 let e = ParseError::new_err(message);
                 set_location(py, &e, &location)?;
                 e
             }
-            Error::InvalidVote { location, value } => {
+            CoreError::InvalidVote { location, value } => {
                 let e = InvalidVoteError::new_err(message);
                 set_location(py, &e, &location)?;
                 e.value(py).setattr("value", value)?;
                 e
             }
-            Error::UnknownStatement { location, statement } => {
+            CoreError::UnknownStatement { location, statement } => {
                 let e = UnknownStatementError::new_err(message);
                 set_location(py, &e, &location)?;
                 e.value(py).setattr("statement", id_to_py(py, &statement)?)?;
                 e
             }
-            Error::ConflictingStatement { location, statement, field } => {
+            CoreError::ConflictingStatement { location, statement, field } => {
                 let e = ConflictingStatementError::new_err(message);
                 set_location(py, &e, &location)?;
                 e.value(py).setattr("statement", id_to_py(py, &statement)?)?;
                 e.value(py).setattr("field", field)?;
                 e
             }
-            Error::UnknownFormat { path, .. } => {
+            CoreError::UnknownFormat { path, .. } => {
                 let e = UnknownFormatError::new_err(message);
                 e.value(py).setattr("file", path.to_string_lossy().into_owned())?;
                 e
             }
-            Error::EmptyConversation(_) => EmptyConversationError::new_err(message),
-            Error::InvalidState(_) => InputError::new_err(message),
-            Error::InvalidParameter { name, .. } => {
+            CoreError::EmptyConversation(_) => EmptyConversationError::new_err(message),
+            CoreError::InvalidState(_) => InputError::new_err(message),
+            CoreError::InvalidParameter { name, .. } => {
                 let e = InvalidParameterError::new_err(message);
                 e.value(py).setattr("parameter", name)?;
                 e

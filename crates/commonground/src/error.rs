@@ -53,7 +53,7 @@ pub enum Error {
     #[error("{location}: {message}")]
     Parse { location: Location, message: String },
     /// A vote value outside {-1, 0, 1} (or not a finite number).
-    #[error("{location}: vote value {value:?} is not one of -1 (disagree), 0 (pass), 1 (agree)")]
+    #[error("{location}: vote value {} is not one of -1 (disagree), 0 (pass), 1 (agree)", excerpt(.value))]
     InvalidVote { location: Location, value: String },
     /// A vote on a statement that the statement list does not contain.
     #[error("{location}: vote on unknown statement {statement} (not in the statement list)")]
@@ -74,6 +74,30 @@ pub enum Error {
     /// version, or arrays that disagree with each other.
     #[error("conversation state: {0}")]
     InvalidState(String),
+}
+
+/// Longest excerpt of the input that an error message quotes, in characters.
+pub const EXCERPT_CHARS: usize = 80;
+
+/// Input quoted in an error message: on one line (control characters, line breaks and quotes
+/// escaped as Rust's `{:?}` does) and cut after [`EXCERPT_CHARS`] characters with the size of
+/// the rest, so that a message quoting a bad header or field never floods the terminal with the
+/// rest of the file (a stray `"` in a header once made one message 2.6 MB long).
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}... ({} more bytes)", &text[..cut], text.len() - cut),
+    }
+}
+
+/// Input that is already quoted in its own syntax (a JSON value, a Python repr) for an error
+/// message: as it is when short and on one line, else cut by [`excerpt`].
+pub fn shown(text: &str) -> String {
+    if text.chars().count() <= EXCERPT_CHARS && !text.chars().any(char::is_control) {
+        text.to_string()
+    } else {
+        excerpt(text)
+    }
 }
 
 /// The crate's result type.

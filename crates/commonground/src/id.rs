@@ -67,7 +67,8 @@ impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Id::Int(n) => write!(f, "{n}"),
-            Id::Str(s) => write!(f, "{s:?}"),
+            // Ids appear in error messages: a pathological one is cut (see `excerpt`).
+            Id::Str(s) => f.write_str(&crate::error::excerpt(s)),
         }
     }
 }

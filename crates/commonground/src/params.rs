@@ -11,6 +11,34 @@ use crate::cluster::StabilityParams;
 use crate::error::{Error, Result};
 use crate::pca::{ColdStart, PcaParams, WarmStart};
 
+/// Upper bounds of the parameters that size an allocation or a loop, checked by [`Params::check`]
+/// so that no parameter can make the analysis abort on memory or run for ever (a replicate count
+/// of 10^9 once asked for 24 GB). Each is far above any useful value.
+pub mod limits {
+    /// `base_k` and `max_k` (Polis: 100 and 5; groups never exceed `2 + base_k / 12` anyway).
+    pub const MAX_K: usize = 1_000;
+    /// Every iteration budget: `pca_iters`, `pca_cold_iters`, `base_iters`, `group_iters`,
+    /// `bridging.mf.max_sweeps` (Polis: 100, 100 and 20).
+    pub const MAX_ITERS: usize = 1_000_000;
+    /// `group_cold_starts` (Polis: 1).
+    pub const MAX_COLD_STARTS: usize = 1_000;
+    /// `group_stability.replicates` (50 is plenty).
+    pub const MAX_REPLICATES: usize = 10_000;
+    /// `bridging.draws`, Monte Carlo draws per statement (default 2,000).
+    pub const MAX_DRAWS: usize = 1_000_000;
+}
+
+/// The error for a parameter over its upper bound.
+pub(crate) fn at_most(name: &str, value: usize, max: usize) -> Result<()> {
+    if value > max {
+        return Err(Error::InvalidParameter {
+            name: name.into(),
+            message: format!("{value} is over the limit of {max}"),
+        });
+    }
+    Ok(())
+}
+
 /// Parameters of the analysis. See each field for the Polis setting it mirrors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -108,6 +136,17 @@ impl Params {
         if self.group_k_buffer == 0 {
             return bad("group_k_buffer", "must be at least 1");
         }
+        for (name, value, max) in [
+            ("base_k", self.base_k, limits::MAX_K),
+            ("max_k", self.max_k, limits::MAX_K),
+            ("pca_iters", self.pca_iters, limits::MAX_ITERS),
+            ("pca_cold_iters", self.pca_cold_iters, limits::MAX_ITERS),
+            ("base_iters", self.base_iters, limits::MAX_ITERS),
+            ("group_iters", self.group_iters, limits::MAX_ITERS),
+            ("group_cold_starts", self.group_cold_starts, limits::MAX_COLD_STARTS),
+        ] {
+            at_most(name, value, max)?;
+        }
         // The PCA's own check, its names prefixed as this struct's fields are.
         self.pca().check().map_err(|e| match e {
             Error::InvalidParameter { name, message } => {
@@ -148,5 +187,31 @@ mod tests {
         assert!(e.contains("max_k"), "{e}");
         let p = Params { pca_cold_tolerance: f64::NAN, ..Params::default() };
         assert!(p.check().unwrap_err().to_string().contains("pca_cold_tolerance"));
+    }
+
+    #[test]
+    fn every_parameter_that_sizes_an_allocation_has_an_upper_bound() {
+        let over = |mut p: Params, edit: &dyn Fn(&mut Params, usize), max: usize, name: &str| {
+            edit(&mut p, max);
+            assert!(p.check().is_ok(), "{name} = {max} (the limit) is refused");
+            edit(&mut p, max + 1);
+            let e = p.check().unwrap_err().to_string();
+            assert!(e.contains(name) && e.contains(&format!("over the limit of {max}")), "{e}");
+        };
+        let p = Params::default;
+        over(p(), &|p, v| p.base_k = v, limits::MAX_K, "base_k");
+        over(p(), &|p, v| p.max_k = v, limits::MAX_K, "max_k");
+        over(p(), &|p, v| p.pca_iters = v, limits::MAX_ITERS, "pca_iters");
+        over(p(), &|p, v| p.pca_cold_iters = v, limits::MAX_ITERS, "pca_cold_iters");
+        over(p(), &|p, v| p.base_iters = v, limits::MAX_ITERS, "base_iters");
+        over(p(), &|p, v| p.group_iters = v, limits::MAX_ITERS, "group_iters");
+        over(p(), &|p, v| p.group_cold_starts = v, limits::MAX_COLD_STARTS, "group_cold_starts");
+        over(p(), &|p, v| p.bridging.mf.max_sweeps = v, limits::MAX_ITERS, "bridging.mf.max_sweeps");
+        over(p(), &|p, v| p.bridging.draws = v, limits::MAX_DRAWS, "bridging.draws");
+        let stability = |p: &mut Params, v| p.group_stability = StabilityParams { enabled: true, replicates: v };
+        over(p(), &stability, limits::MAX_REPLICATES, "group_stability.replicates");
+        // The CLI's `--stability 1000000000`, which once asked for 24 GB.
+        let p = Params { group_stability: StabilityParams { enabled: true, replicates: 1_000_000_000 }, ..p() };
+        assert!(p.check().is_err());
     }
 }

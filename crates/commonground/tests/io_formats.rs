@@ -365,7 +365,7 @@ fn an_api_dump_without_agree_counts_assumes_agree_positive() {
     let data = io::load(scratch.path()).unwrap();
     assert_eq!(data.source.sign, SignDetection::Assumed);
     assert_eq!(data.votes.to_events(), vec![VoteEvent::new(0, 0, Vote::Disagree).at(1_515_620_784_141)]);
-    assert!(data.source.notes.iter().any(|n| n.contains("assumed")), "{:?}", data.source.notes);
+    assert!(data.source.warnings.iter().any(|n| n.contains("assumed")), "{:?}", data.source.warnings);
 }
 
 #[test]
@@ -394,7 +394,8 @@ fn an_export_without_comments_csv_makes_statements_from_the_votes() {
     let ids: Vec<Id> = data.statements.iter().map(|s| s.id.clone()).collect();
     assert_eq!(ids, vec![Id::Int(2), Id::Int(5)]);
     assert!(data.statements.iter().all(|s| s.text.is_none()));
-    assert!(data.source.notes.iter().any(|n| n.starts_with("no comments.csv")), "{:?}", data.source.notes);
+    assert!(data.source.warnings.iter().any(|n| n.starts_with("no comments.csv")), "{:?}", data.source.warnings);
+    assert_eq!(data.source.files, vec!["votes.csv"], "the files read, and only those");
     assert_eq!(data.votes.event(0).timestamp, Some(1000), "epoch seconds become ms");
 }
 

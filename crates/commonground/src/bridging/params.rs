@@ -109,6 +109,8 @@ impl BridgingParams {
         if self.draws < 100 {
             return bad("bridging.draws", "must be at least 100 Monte Carlo draws");
         }
+        crate::params::at_most("bridging.draws", self.draws, crate::params::limits::MAX_DRAWS)?;
+        crate::params::at_most("bridging.mf.max_sweeps", self.mf.max_sweeps, crate::params::limits::MAX_ITERS)?;
         if !(0.0..=1.0).contains(&self.common_ground_threshold) {
             return bad("bridging.common_ground_threshold", "must be between 0 and 1");
         }

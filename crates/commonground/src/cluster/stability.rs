@@ -57,7 +57,7 @@ impl StabilityParams {
                 message: "must be at least 2 bootstrap replicates".into(),
             });
         }
-        Ok(())
+        crate::params::at_most("group_stability.replicates", self.replicates, crate::params::limits::MAX_REPLICATES)
     }
 }
 

@@ -209,8 +209,8 @@ impl Conversation {
                 if !votes.is_empty() && !votes.has_timestamps() {
                     return Err(Error::InvalidParameter {
                         name: "replay".into(),
-                        message: "needs vote timestamps, and these votes have none (a participants-votes.csv \
-                                  matrix, or votes given without times)"
+                        message: "needs vote timestamps, and none of these votes has one (a votes.csv without \
+                                  a timestamp column, a participants-votes.csv matrix, or votes given without times)"
                             .into(),
                     });
                 }

@@ -21,11 +21,13 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::fields::{parse_int, parse_vote};
+use super::limits::{encoding_message, foreign_encoding, size, MAX_JSON_FIELD_BYTES, MAX_JSON_FILE_BYTES};
 use super::{
-    batch_tally, latest_votes, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes,
-    timestamp_ms, ConversationData, InputFormat, Reader, SignDetection, SourceInfo,
+    batch_tally, latest_votes, optional_file, require_votes, seconds_note, settle_sign, sign_evidence,
+    statements_from_votes, timestamp_ms, vote_remarks, ConversationData, InputFormat, Reader, SignDetection,
+    SourceInfo,
 };
-use crate::error::{Error, Location, Result};
+use crate::error::{excerpt, Error, Location, Result};
 use crate::votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent};
 
 /// The Polis API dump: `votes.json` (+ `comments.json`).
@@ -60,6 +62,8 @@ pub fn read_polis_api_dump(dir: &Path) -> Result<ConversationData> {
     let votes_path = dir.join("votes.json");
     let comments_path = dir.join("comments.json");
     let mut notes = Vec::new();
+    let mut warnings = Vec::new();
+    let mut files = vec!["votes.json".to_string()];
     if !votes_path.is_file() {
         return Err(Error::UnknownFormat {
             path: dir.to_path_buf(),
@@ -67,20 +71,24 @@ pub fn read_polis_api_dump(dir: &Path) -> Result<ConversationData> {
         });
     }
 
-    if let Some(topic) = conversation_topic(&dir.join("conversation.json")) {
-        notes.push(topic);
+    match conversation_topic(&dir.join("conversation.json")) {
+        Some(Ok(topic)) => notes.push(topic),
+        Some(Err(warning)) => warnings.push(warning),
+        None => {}
     }
-    let comments = if comments_path.is_file() {
+    let comments = if optional_file(&comments_path)? {
         let comments = parse_comments_json(&read_json_array(&comments_path)?, &comments_path)?;
+        files.push("comments.json".to_string());
         if comments.unparsed_created > 0 {
-            notes.push(format!(
+            warnings.push(format!(
                 "comments.json: {} created times were neither epoch ms nor ISO-8601; left unknown",
                 comments.unparsed_created
             ));
         }
         Some(comments)
     } else {
-        notes.push("no comments.json: statements made from the ids the votes use, without text or moderation".into());
+        warnings
+            .push("no comments.json: statements made from the ids the votes use, without text or moderation".into());
         None
     };
     let known: Option<HashSet<Id>> = comments.as_ref().map(|c| c.statements.iter().map(|s| s.id.clone()).collect());
@@ -89,6 +97,7 @@ pub fn read_polis_api_dump(dir: &Path) -> Result<ConversationData> {
     notes.extend(seconds_note("votes.json", seconds_converted));
     let mut votes = VoteBatch::from_events(&events);
     require_votes(dir, &votes)?;
+    vote_remarks("votes.json", &votes, &mut notes, &mut warnings);
 
     let tallies = comments.as_ref().map(|c| &c.tallies).filter(|t| !t.is_empty());
     let sign = match tallies {
@@ -97,11 +106,14 @@ pub fn read_polis_api_dump(dir: &Path) -> Result<ConversationData> {
             let what = "+1/-1 counted over the latest vote per participant and statement in votes.json \
                         vs comments.json agree_count/disagree_count";
             let (sign, note) = settle_sign(&mut votes, &evidence, what, SignDetection::Assumed);
-            notes.push(note);
+            match note {
+                Ok(note) => notes.push(note),
+                Err(warning) => warnings.push(warning),
+            }
             sign
         }
         None => {
-            notes.push(
+            warnings.push(
                 "sign: no agree_count/disagree_count to check against; agree = +1 assumed (a raw Polis API dump has agree = -1)"
                     .into(),
             );
@@ -118,7 +130,7 @@ pub fn read_polis_api_dump(dir: &Path) -> Result<ConversationData> {
     Ok(ConversationData {
         votes,
         statements,
-        source: SourceInfo { path: dir.to_path_buf(), format: InputFormat::PolisApiDump, sign, notes },
+        source: SourceInfo { path: dir.to_path_buf(), format: InputFormat::PolisApiDump, sign, notes, warnings, files },
     })
 }
 
@@ -129,8 +141,25 @@ struct CommentsJson {
 }
 
 fn read_json_array(path: &Path) -> Result<Vec<Value>> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Parse {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_JSON_FILE_BYTES {
+        return Err(Error::Parse {
+            location: Location::new(path, None),
+            message: format!(
+                "the file is {len} bytes, over the limit of {} for JSON (read whole); export the conversation as CSV",
+                size(MAX_JSON_FILE_BYTES as usize)
+            ),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    parse_json_array(&bytes, path)
+}
+
+/// A JSON file's bytes as the array of records it must hold.
+fn parse_json_array(bytes: &[u8], path: &Path) -> Result<Vec<Value>> {
+    let bytes = json_text(bytes, path)?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::Parse {
         location: Location::new(path, Some(e.line() as u64)),
         message: format!("invalid JSON (line {}, column {}): {e}", e.line(), e.column()),
     })?;
@@ -141,6 +170,74 @@ fn read_json_array(path: &Path) -> Result<Vec<Value>> {
             message: format!("expected a JSON array of objects at the top level, found {}", kind(&other)),
         }),
     }
+}
+
+/// Reads the text of a `votes.json` (the `/api/v3/votes` records): every vote as an event, in
+/// file order, with the file's sign (the sign check needs `comments.json`; see
+/// [`read_polis_api_dump`]) and timestamps in epoch ms. `file` is used only in error messages.
+pub fn read_votes_json(bytes: &[u8], file: &Path) -> Result<Vec<VoteEvent>> {
+    Ok(parse_votes_json(&parse_json_array(bytes, file)?, file, None)?.0)
+}
+
+/// Reads the text of a `comments.json` (the `/api/v3/comments` records): the statements, in file
+/// order. `file` is used only in error messages.
+pub fn read_comments_json(bytes: &[u8], file: &Path) -> Result<Vec<Statement>> {
+    Ok(parse_comments_json(&parse_json_array(bytes, file)?, file)?.statements)
+}
+
+/// The JSON text of a file's bytes: UTF-8, its byte-order mark dropped (JSON forbids one, but
+/// Windows tools write it); refused, with the reason, when it is UTF-16 or UTF-32 or holds a
+/// string longer than [`MAX_JSON_FIELD_BYTES`] (checked before parsing, so that parsing never
+/// allocates one).
+fn json_text<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a [u8]> {
+    if let Some(encoding) = foreign_encoding(bytes) {
+        return Err(Error::Parse { location: Location::new(path, Some(1)), message: encoding_message(encoding) });
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some((start, len)) = long_json_string(bytes, MAX_JSON_FIELD_BYTES) {
+        let line = memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64 + 1;
+        return Err(Error::Parse {
+            location: Location::new(path, Some(line)),
+            message: format!(
+                "a string at line {line} is {}, over the limit of {} (a Polis statement is at most 1,000 characters)",
+                if len == usize::MAX { "never closed".to_string() } else { format!("{len} bytes long") },
+                size(MAX_JSON_FIELD_BYTES)
+            ),
+        });
+    }
+    Ok(bytes)
+}
+
+/// The first JSON string (start offset, length in bytes; `usize::MAX` when it never closes) longer
+/// than `max` bytes. Strings are found by their quotes, skipping escaped characters; the scan runs
+/// at memchr's speed and does not need the text to be valid JSON.
+fn long_json_string(bytes: &[u8], max: usize) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while let Some(open) = memchr::memchr(b'"', &bytes[i..]).map(|o| i + o) {
+        let mut j = open + 1;
+        let close = loop {
+            match memchr::memchr2(b'"', b'\\', &bytes[j..]) {
+                None => break None,
+                Some(k) if bytes[j + k] == b'"' => break Some(j + k),
+                Some(k) => j += k + 2,
+            }
+            if j >= bytes.len() {
+                break None;
+            }
+        };
+        match close {
+            Some(close) if close - open - 1 > max => return Some((open, close - open - 1)),
+            Some(close) => i = close + 1,
+            None if bytes.len() - open - 1 > max => return Some((open, usize::MAX)),
+            None => return None,
+        }
+    }
+    None
+}
+
+/// A JSON value quoted in an error message, as JSON (see [`crate::error::shown`]).
+fn shown(v: &Value) -> String {
+    crate::error::shown(&v.to_string())
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -173,6 +270,19 @@ fn as_object<'a>(record: &'a Value, file: &Path, index: usize) -> Result<&'a Map
 /// The first of `names` present with a non-null value.
 fn get<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
     names.iter().find_map(|n| obj.get(*n).filter(|v| !v.is_null()))
+}
+
+/// The id in the first of `names` present: missing and malformed are told apart.
+fn json_id(obj: &Map<String, Value>, names: &[&str], what: &str, file: &Path, i: usize) -> Result<Id> {
+    let expected = names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(" or ");
+    let value = get(obj, names).ok_or_else(|| record_error(file, i, format!("no {what} id (expected {expected})")))?;
+    Id::from_json(value).ok_or_else(|| {
+        record_error(
+            file,
+            i,
+            format!("{what} id {} is not an id: expected an integer or a non-empty string", shown(value)),
+        )
+    })
 }
 
 fn json_int(v: &Value) -> Option<i64> {
@@ -237,12 +347,8 @@ fn parse_votes_json(records: &[Value], file: &Path, known: Option<&HashSet<Id>>)
     let mut seconds_converted = 0;
     for (i, record) in records.iter().enumerate() {
         let obj = as_object(record, file, i)?;
-        let participant = get(obj, &["pid", "participant_id"]).and_then(Id::from_json).ok_or_else(|| {
-            record_error(file, i, "no participant id (expected \"pid\" or \"participant_id\")".into())
-        })?;
-        let statement = get(obj, &["tid", "statement_id"])
-            .and_then(Id::from_json)
-            .ok_or_else(|| record_error(file, i, "no statement id (expected \"tid\" or \"statement_id\")".into()))?;
+        let participant = json_id(obj, &["pid", "participant_id"], "participant", file, i)?;
+        let statement = json_id(obj, &["tid", "statement_id"], "statement", file, i)?;
         if let Some(known) = known {
             if !known.contains(&statement) {
                 return Err(Error::UnknownStatement { location: record_at(file, i), statement });
@@ -259,7 +365,7 @@ fn parse_votes_json(records: &[Value], file: &Path, known: Option<&HashSet<Id>>)
         let timestamp = match get(obj, &["modified", "created", "timestamp"]) {
             Some(v) => {
                 let (ms, converted) = json_time(v).ok_or_else(|| {
-                    record_error(file, i, format!("vote time {v} is neither an epoch time nor ISO-8601"))
+                    record_error(file, i, format!("vote time {} is neither an epoch time nor ISO-8601", shown(v)))
                 })?;
                 seconds_converted += converted as u64;
                 Some(ms)
@@ -277,9 +383,7 @@ fn parse_comments_json(records: &[Value], file: &Path) -> Result<CommentsJson> {
     let mut unparsed_created = 0;
     for (i, record) in records.iter().enumerate() {
         let obj = as_object(record, file, i)?;
-        let id = get(obj, &["tid", "statement_id"])
-            .and_then(Id::from_json)
-            .ok_or_else(|| record_error(file, i, "no statement id (expected \"tid\" or \"statement_id\")".into()))?;
+        let id = json_id(obj, &["tid", "statement_id"], "statement", file, i)?;
         let mut statement = Statement::new(id.clone());
         statement.text = get(obj, &["txt"]).and_then(|v| v.as_str()).map(str::to_string);
         statement.author = get(obj, &["pid", "participant_id"]).and_then(Id::from_json);
@@ -288,13 +392,13 @@ fn parse_comments_json(records: &[Value], file: &Path) -> Result<CommentsJson> {
                 record_error(
                     file,
                     i,
-                    format!("moderation {v} is not -1 (moderated out), 0 (unmoderated) or 1 (accepted)"),
+                    format!("moderation {} is not -1 (moderated out), 0 (unmoderated) or 1 (accepted)", shown(v)),
                 )
             })?;
         }
         if let Some(v) = get(obj, &["is_meta"]) {
-            statement.is_meta =
-                json_bool(v).ok_or_else(|| record_error(file, i, format!("is_meta {v} is not true or false")))?;
+            statement.is_meta = json_bool(v)
+                .ok_or_else(|| record_error(file, i, format!("is_meta {} is not true or false", shown(v))))?;
         }
         if let Some(v) = get(obj, &["created"]) {
             match json_time(v) {
@@ -307,7 +411,7 @@ fn parse_comments_json(records: &[Value], file: &Path) -> Result<CommentsJson> {
                 None => Ok(None),
                 Some(v) => match json_int(v) {
                     Some(n) if n >= 0 => Ok(Some(n as u64)),
-                    _ => Err(record_error(file, i, format!("{name} {v} is not a vote count"))),
+                    _ => Err(record_error(file, i, format!("{name} {} is not a vote count", shown(v)))),
                 },
             }
         };
@@ -319,15 +423,18 @@ fn parse_comments_json(records: &[Value], file: &Path) -> Result<CommentsJson> {
     Ok(CommentsJson { statements: statements.into_vec(), tallies, unparsed_created })
 }
 
-/// The conversation's topic, as a note; `None` if there is no readable conversation.json.
-fn conversation_topic(path: &Path) -> Option<String> {
+/// The conversation's topic, as a note (`Ok`); a warning (`Err`) if conversation.json is there but
+/// not readable JSON; `None` if there is none or it has no topic.
+fn conversation_topic(path: &Path) -> Option<Result<String, String>> {
     let bytes = std::fs::read(path).ok()?;
-    match serde_json::from_slice::<Value>(&bytes) {
+    match json_text(&bytes, path).map_err(|e| e.to_string()).and_then(|text| {
+        serde_json::from_slice::<Value>(text).map_err(|e| format!("conversation.json is not valid JSON ({e}); ignored"))
+    }) {
         Ok(v) => {
             let topic = v.get("topic")?.as_str()?.trim();
-            (!topic.is_empty()).then(|| format!("topic: {topic}"))
+            (!topic.is_empty()).then(|| Ok(format!("topic: {}", excerpt(topic))))
         }
-        Err(e) => Some(format!("conversation.json is not valid JSON ({e}); ignored")),
+        Err(e) => Some(Err(e)),
     }
 }
 
@@ -500,6 +607,25 @@ mod tests {
         let (v, _) = parse_votes_json(&records, Path::new("votes.json"), None).unwrap();
         assert_eq!(v[0], VoteEvent::new(1, 2, Vote::Disagree).at(1714782753431));
         assert_eq!(v[1], VoteEvent::new(Id::Str("x".into()), 2, Vote::Agree).at(1515620784141));
+    }
+
+    #[test]
+    fn json_strings_over_the_limit_are_found_past_escapes() {
+        assert_eq!(long_json_string(br#"["abc", "de"]"#, 3), None);
+        assert_eq!(long_json_string(br#"["abcd"]"#, 3), Some((1, 4)));
+        assert_eq!(long_json_string(br#"["a\"bc", "x"]"#, 3), Some((1, 5)));
+        assert_eq!(long_json_string(br#"["a\\", "xyzw"]"#, 3), Some((8, 4)));
+        assert_eq!(long_json_string(br#"["abcd"#, 3), Some((1, usize::MAX)));
+        assert_eq!(long_json_string(br#"["ab\"#, 3), None);
+    }
+
+    #[test]
+    fn a_malformed_id_is_not_called_missing() {
+        let records: Vec<Value> = serde_json::from_str(r#"[{"pid":1.5,"tid":2,"vote":1},{"tid":2,"vote":1}]"#).unwrap();
+        let err = parse_votes_json(&records[..1], Path::new("votes.json"), None).unwrap_err().to_string();
+        assert!(err.contains("participant id 1.5 is not an id"), "{err}");
+        let err = parse_votes_json(&records[1..], Path::new("votes.json"), None).unwrap_err().to_string();
+        assert!(err.contains("no participant id"), "{err}");
     }
 
     #[test]

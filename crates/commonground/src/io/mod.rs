@@ -83,6 +83,7 @@
 
 mod api;
 mod fields;
+mod limits;
 mod polis_export;
 mod polis_state;
 mod reader;
@@ -92,15 +93,16 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use api::read_polis_api_dump;
+pub use api::{read_comments_json, read_polis_api_dump, read_votes_json};
+pub use limits::{MAX_FIELD_BYTES, MAX_JSON_FIELD_BYTES, MAX_JSON_FILE_BYTES, MAX_LINE_BYTES, MAX_RECORD_BYTES};
 pub use polis_export::{read_comments_csv, read_participants_votes_csv, read_polis_export, read_votes_csv};
 pub use polis_state::PolisState;
 pub use reader::{Reader, READERS};
-pub use writers::{csv_tables, html_card, html_report, summary, CsvTable, PolisMath};
+pub use writers::{csv_tables, html_card, html_report, summary, terminal_safe, CsvTable, PolisMath};
 
 use crate::error::{Error, Result};
 use crate::votes::{Id, Statement, VoteBatch, VoteEvent};
-use reader::expected_files;
+use reader::{expected_files, not_a_file, not_a_file_error, optional_file};
 
 /// A conversation as read from disk: every vote event (agree = +1), the statements, and where
 /// and how they were read.
@@ -122,11 +124,29 @@ pub struct SourceInfo {
     pub format: InputFormat,
     /// The vote sign found in the file, and how it was found.
     pub sign: SignDetection,
-    /// Human-readable remarks: sign evidence, unit conversions, missing optional files.
+    /// Human-readable remarks: sign evidence, unit conversions, formats ignored.
     pub notes: Vec<String>,
+    /// What the reader had to decide or leave out and the user should know: a missing statement
+    /// file, an undecided sign, contradictory votes at the same time, timestamps missing or out of
+    /// range, values it could not read. The CLI prints them on standard error.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The files actually read, in the folder (`votes.csv`, `comments.csv`, ...).
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 impl SourceInfo {
+    /// How the input was read, for people: the format, the files actually read and the sign.
+    pub fn description(&self) -> String {
+        let format = match self.format {
+            InputFormat::PolisExport => "Polis export",
+            InputFormat::PolisExportMatrix => "Polis export matrix",
+            InputFormat::PolisApiDump => "Polis API dump",
+        };
+        format!("{format} ({}); {}", self.files.join(" + "), self.sign)
+    }
+
     /// The conversation's name: the name of the folder read.
     pub fn name(&self) -> String {
         self.path.file_name().map_or_else(|| self.path.display().to_string(), |n| n.to_string_lossy().into_owned())
@@ -190,6 +210,9 @@ impl fmt::Display for SignDetection {
 /// [`Error::UnknownFormat`]; a conversation without a single vote is [`Error::EmptyConversation`].
 pub fn load(path: &Path) -> Result<ConversationData> {
     let metadata = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    if !metadata.is_file() && !metadata.is_dir() {
+        return Err(not_a_file_error(path, not_a_file(path).unwrap_or("not a regular file")));
+    }
     let dir = if metadata.is_file() {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if !READERS.iter().any(|r| r.vote_file() == name) {
@@ -208,6 +231,13 @@ pub fn load(path: &Path) -> Result<ConversationData> {
 
     let mut detected = READERS.iter().filter(|r| r.detect(&dir));
     let Some(reader) = detected.next() else {
+        // A vote file's name taken by a folder or a pipe: say so, rather than list it as found.
+        for r in READERS {
+            let file = dir.join(r.vote_file());
+            if let Some(kind) = not_a_file(&file) {
+                return Err(not_a_file_error(&file, kind));
+            }
+        }
         let mut found: Vec<String> = std::fs::read_dir(&dir)
             .map(|entries| {
                 entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
@@ -305,27 +335,65 @@ pub(crate) fn decide(ev: &SignEvidence) -> Option<bool> {
 }
 
 /// Applies the sign evidence to `votes`: flips them if agree = -1 is decisive. Returns the
-/// detection and a note. `undecided` is the detection to report when the evidence is not decisive.
+/// detection, and a note when the evidence decided, or else a warning (`Err`). `undecided` is the
+/// detection to report when the evidence is not decisive.
 pub(crate) fn settle_sign(
     votes: &mut VoteBatch,
     ev: &SignEvidence,
     what: &str,
     undecided: SignDetection,
-) -> (SignDetection, String) {
+) -> (SignDetection, Result<String, String>) {
     let errors = format!(
         "{what}, over {} statements: total absolute error {} if agree = +1, {} if agree = -1",
         ev.statements, ev.error_if_positive, ev.error_if_negative
     );
     match decide(ev) {
-        Some(true) => (SignDetection::DetectedAgreePositive, format!("sign: {errors}; the file has agree = +1")),
+        Some(true) => (SignDetection::DetectedAgreePositive, Ok(format!("sign: {errors}; the file has agree = +1"))),
         Some(false) => {
             votes.flip_signs();
             (
                 SignDetection::DetectedAgreeNegative,
-                format!("sign: {errors}; the file has agree = -1 (Polis's raw sign), so every vote was flipped"),
+                Ok(format!("sign: {errors}; the file has agree = -1 (Polis's raw sign), so every vote was flipped")),
             )
         }
-        None => (undecided, format!("sign: {errors}; inconclusive, so agree = +1 is kept")),
+        None => (undecided, Err(format!("sign: {errors}; inconclusive, so agree = +1 is kept"))),
+    }
+}
+
+/// Votes stamped outside 1970 to 3000 (epoch ms), the range of real votes: a negative or absurd
+/// time would put the vote first or last in a replay.
+const TIME_RANGE_MS: std::ops::RangeInclusive<i64> = 0..=32_503_680_000_000;
+
+/// The notes and warnings every reader gives about its votes (`file` names the vote file): votes
+/// without a timestamp among timestamped ones, timestamps out of range, and contradictory votes
+/// at the same time, whose row order decides (see [`VoteBatch::contradictory_ties`]).
+pub(crate) fn vote_remarks(file: &str, votes: &VoteBatch, notes: &mut Vec<String>, warnings: &mut Vec<String>) {
+    if votes.has_timestamps() {
+        let (missing, out_of_range) = (0..votes.len()).fold((0usize, 0usize), |(m, o), i| match votes.timestamp(i) {
+            None => (m + 1, o),
+            Some(t) => (m, o + !TIME_RANGE_MS.contains(&t) as usize),
+        });
+        if missing > 0 {
+            warnings.push(format!(
+                "{file}: {missing} of {} votes have no timestamp; a replay (--replay) feeds them first, in file order",
+                votes.len()
+            ));
+        }
+        if out_of_range > 0 {
+            warnings.push(format!(
+                "{file}: {out_of_range} votes have a timestamp before 1970 or after 3000 (negative or not epoch ms); a \
+                 replay feeds them in that order all the same"
+            ));
+        }
+    } else {
+        notes.push(format!("{file} has no vote timestamps: a replay (--replay) cannot run on it"));
+    }
+    let ties = votes.contradictory_ties();
+    if ties > 0 {
+        warnings.push(format!(
+            "{file}: {ties} participant-statement pairs have different votes at the same time (or none); the one later \
+             in the file counts, so the file's row order decides them"
+        ));
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use super::api::PolisApiDumpReader;
 use super::polis_export::{PolisExportMatrixReader, PolisExportReader};
 use super::{ConversationData, InputFormat};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One input format: how to recognise a folder of it and how to read one.
 pub trait Reader: Sync {
@@ -42,6 +42,47 @@ pub(crate) fn expected_files() -> String {
         Some((last, rest)) if !rest.is_empty() => format!("{}, or {last}", rest.join(", ")),
         Some((last, _)) => (*last).to_string(),
         None => String::new(),
+    }
+}
+
+/// What a folder entry is when it is not a regular file ("a directory", "a FIFO (named pipe)",
+/// ...); `None` for a regular file (or a link to one) and for an entry that does not exist.
+pub(crate) fn not_a_file(path: &Path) -> Option<&'static str> {
+    let kind = std::fs::metadata(path).ok()?.file_type();
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// The error for a folder entry a reader needs as a regular file.
+pub(crate) fn not_a_file_error(path: &Path, kind: &str) -> Error {
+    Error::UnknownFormat { path: path.to_path_buf(), message: format!("is {kind}, not a regular file") }
+}
+
+/// Whether an optional file of a folder is there: `Ok(false)` when absent, an error when the name
+/// is taken by something that is not a regular file (read as absent, it would silently drop the
+/// statements).
+pub(crate) fn optional_file(path: &Path) -> Result<bool> {
+    match not_a_file(path) {
+        Some(kind) => Err(not_a_file_error(path, kind)),
+        None => Ok(path.is_file()),
     }
 }
 

@@ -137,6 +137,61 @@ impl VoteBatch {
     pub fn has_timestamps(&self) -> bool {
         self.timestamps.iter().any(|&t| t != NO_TIME)
     }
+    /// The number of (participant, statement) cells whose latest time (or, without timestamps,
+    /// the whole cell) holds votes that disagree: two different votes with the same timestamp,
+    /// or without one. [`crate::VoteMatrix`] keeps the one later in the input (the documented
+    /// rule); the readers warn with this count, because the input's row order then decides the
+    /// vote.
+    pub fn contradictory_ties(&self) -> usize {
+        use rayon::prelude::*;
+        let n = self.participant_ids.ids.len();
+        // Bucket the votes by participant (counting sort), then sort each participant's votes by
+        // (statement, time) and look at the last run of each statement.
+        let mut start = vec![0usize; n + 1];
+        for &p in &self.participants {
+            start[p as usize + 1] += 1;
+        }
+        for p in 0..n {
+            start[p + 1] += start[p];
+        }
+        let mut fill = start.clone();
+        let mut bucket = vec![0u32; self.len()];
+        for (i, &p) in self.participants.iter().enumerate() {
+            bucket[fill[p as usize]] = i as u32;
+            fill[p as usize] += 1;
+        }
+        let time = |i: usize| self.timestamps.get(i).copied().unwrap_or(NO_TIME);
+        (0..n)
+            .into_par_iter()
+            .with_min_len(1024)
+            .map_init(Vec::new, |keys: &mut Vec<(u32, i64, i8)>, p| {
+                keys.clear();
+                keys.extend(bucket[start[p]..start[p + 1]].iter().map(|&i| {
+                    let i = i as usize;
+                    (self.statements[i], time(i), self.values[i])
+                }));
+                keys.sort_unstable();
+                // Per statement, the run of votes at its latest time: contradictory when it holds
+                // more than one value (the sort puts them first and last in the run).
+                let mut conflicts = 0;
+                let mut end = keys.len();
+                while end > 0 {
+                    let (statement, t, last_value) = keys[end - 1];
+                    let mut run = end - 1;
+                    while run > 0 && keys[run - 1].0 == statement && keys[run - 1].1 == t {
+                        run -= 1;
+                    }
+                    conflicts += (keys[run].2 != last_value) as usize;
+                    while run > 0 && keys[run - 1].0 == statement {
+                        run -= 1;
+                    }
+                    end = run;
+                }
+                conflicts
+            })
+            .sum()
+    }
+
     /// Vote `i` as an event.
     pub fn event(&self, i: usize) -> VoteEvent {
         VoteEvent {
@@ -304,6 +359,28 @@ impl Votes for Vec<VoteEvent> {
 impl<const N: usize> Votes for [VoteEvent; N] {
     fn as_batch(&self) -> Cow<'_, VoteBatch> {
         Cow::Owned(VoteBatch::from_events(self))
+    }
+}
+
+#[cfg(test)]
+mod contradictory_ties_tests {
+    use super::*;
+
+    #[test]
+    fn only_different_votes_at_a_cells_latest_time_are_contradictory() {
+        let mut b = VoteBatch::new();
+        let (p, q, s, t) = (&Id::Int(1), &Id::Int(2), &Id::Int(10), &Id::Int(11));
+        b.push(p, s, Vote::Agree, Some(5));
+        b.push(p, s, Vote::Disagree, Some(5)); // tie at the latest time: contradictory
+        b.push(p, t, Vote::Agree, Some(1));
+        b.push(p, t, Vote::Disagree, Some(1));
+        b.push(p, t, Vote::Pass, Some(2)); // a later vote settles the earlier tie
+        b.push(q, s, Vote::Agree, Some(3));
+        b.push(q, s, Vote::Agree, Some(3)); // same vote twice: nothing to choose
+        b.push(q, t, Vote::Agree, None);
+        b.push(q, t, Vote::Pass, None); // no time at all: row order decides
+        assert_eq!(b.contradictory_ties(), 2);
+        assert_eq!(VoteBatch::new().contradictory_ties(), 0);
     }
 }
 

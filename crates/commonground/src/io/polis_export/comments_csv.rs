@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::csv::{count_field, field, parse_timestamp, required_id, ByteRecord, CsvRows};
-use crate::error::{Error, Location, Result};
+use crate::error::{excerpt, Error, Location, Result};
 use crate::io::fields::{parse_bool, parse_id, parse_int, trim};
 use crate::io::timestamp_ms;
 use crate::votes::{Id, ModerationStatus, Statement, StatementList};
@@ -71,8 +71,8 @@ pub(super) fn parse_comments_csv<R: Read>(reader: R, file: &Path) -> Result<Comm
                     parse_int(raw).and_then(ModerationStatus::from_value).ok_or_else(|| Error::Parse {
                         location: at(),
                         message: format!(
-                            "moderated value {:?} is not -1 (moderated out), 0 (unmoderated) or 1 (accepted)",
-                            String::from_utf8_lossy(raw)
+                            "moderated value {} is not -1 (moderated out), 0 (unmoderated) or 1 (accepted)",
+                            excerpt(&String::from_utf8_lossy(raw))
                         ),
                     })?;
             }
@@ -81,7 +81,7 @@ pub(super) fn parse_comments_csv<R: Read>(reader: R, file: &Path) -> Result<Comm
             let raw = field(&record, c);
             statement.is_meta = parse_bool(raw).ok_or_else(|| Error::Parse {
                 location: at(),
-                message: format!("is-meta value {:?} is not true/false or 1/0", String::from_utf8_lossy(raw)),
+                message: format!("is-meta value {} is not true/false or 1/0", excerpt(&String::from_utf8_lossy(raw))),
             })?;
         }
         if let (Some((agrees_col, disagrees_col)), Some(tallies)) = (tally_cols, tallies.as_mut()) {

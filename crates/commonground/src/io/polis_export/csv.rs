@@ -15,8 +15,9 @@ use std::path::Path;
 
 pub(super) use csv::ByteRecord;
 
-use crate::error::{Error, Location, Result};
+use crate::error::{excerpt, Error, Location, Result};
 use crate::io::fields::{parse_id, parse_int, plain_int, trim};
+use crate::io::limits::{encoding_message, foreign_encoding, size, MAX_FIELD_BYTES, MAX_LINE_BYTES, MAX_RECORD_BYTES};
 use crate::votes::Id;
 
 /// Opens `path` for reading; an error names it.
@@ -44,6 +45,11 @@ impl<'f, R: Read> CsvRows<'f, R> {
             Ok(record) => record.clone(),
             Err(e) => return Err(rows.error(e)),
         };
+        let header_error = |message: String| Error::Parse { location: Location::new(file, Some(1)), message };
+        if let Some(encoding) = foreign_encoding(record.as_slice()) {
+            return Err(header_error(encoding_message(encoding)));
+        }
+        rows.check_fields(&record, 1)?;
         let mut raw: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
         if let Some(first) = raw.first_mut() {
             if let Some(rest) = first.strip_prefix('\u{feff}') {
@@ -51,12 +57,22 @@ impl<'f, R: Read> CsvRows<'f, R> {
             }
         }
         if raw.iter().all(|f| f.trim().is_empty()) {
-            return Err(Error::Parse {
-                location: Location::new(file, Some(1)),
-                message: format!("the file is empty: expected a header line {expected}"),
-            });
+            return Err(header_error(format!("the file is empty: expected a header line {expected}")));
         }
-        rows.header.normalised = raw.iter().map(|f| f.trim().to_ascii_lowercase().replace('_', "-")).collect();
+        let normalised: Vec<String> = raw.iter().map(|f| f.trim().to_ascii_lowercase().replace('_', "-")).collect();
+        // A repeated column would leave the choice between them to the reader: refuse it.
+        let mut columns: Vec<(&str, usize)> =
+            normalised.iter().enumerate().filter(|(_, n)| !n.is_empty()).map(|(i, n)| (n.as_str(), i)).collect();
+        columns.sort();
+        if let Some(pair) = columns.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(header_error(format!(
+                "the header has the column {} twice (columns {} and {}): remove or rename one",
+                excerpt(&raw[pair[0].1]),
+                pair[0].1 + 1,
+                pair[1].1 + 1
+            )));
+        }
+        rows.header.normalised = normalised;
         rows.header.raw = raw;
         Ok(rows)
     }
@@ -66,10 +82,34 @@ impl<'f, R: Read> CsvRows<'f, R> {
         match self.reader.read_byte_record(record) {
             Ok(true) => {
                 let byte = record.position().map_or(0, |p| p.byte());
-                Ok(Some(self.reader.get_mut().line_at(byte)))
+                let counter = self.reader.get_mut();
+                let line = counter.line_at(byte);
+                counter.record_start = byte;
+                counter.record_line = line;
+                self.check_fields(record, line)?;
+                Ok(Some(line))
             }
             Ok(false) => Ok(None),
             Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// Refuses a field over [`MAX_FIELD_BYTES`].
+    fn check_fields(&self, record: &ByteRecord, line: u64) -> Result<()> {
+        if record.as_slice().len() <= MAX_FIELD_BYTES {
+            return Ok(());
+        }
+        match record.iter().position(|f| f.len() > MAX_FIELD_BYTES) {
+            Some(col) => Err(Error::Parse {
+                location: Location::new(self.file, Some(line)),
+                message: format!(
+                    "field {} is {} bytes long, over the limit of {} (a Polis statement is at most 1,000 characters)",
+                    col + 1,
+                    record.get(col).map_or(0, <[u8]>::len),
+                    size(MAX_FIELD_BYTES)
+                ),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -78,7 +118,13 @@ impl<'f, R: Read> CsvRows<'f, R> {
         let line = err.position().map(|p| self.reader.get_mut().line_at(p.byte()));
         let message = err.to_string();
         match err.into_kind() {
-            csv::ErrorKind::Io(source) => Error::Io { path: file.to_path_buf(), source },
+            csv::ErrorKind::Io(source) => match source.get_ref().and_then(|e| e.downcast_ref::<TooLong>()) {
+                Some(too_long) => Error::Parse {
+                    location: Location::new(file, Some(too_long.line)),
+                    message: too_long.message.clone(),
+                },
+                None => Error::Io { path: file.to_path_buf(), source },
+            },
             csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::Parse {
                 location: Location::new(file, line),
                 message: format!(
@@ -106,7 +152,7 @@ impl Header {
             location: Location::new(file, Some(1)),
             message: format!(
                 "the header has no {name:?} column (found: {}; expected: {})",
-                self.raw.join(","),
+                excerpt(&self.raw.join(",")),
                 self.expected
             ),
         })
@@ -119,6 +165,10 @@ impl Header {
 /// it; this wrapper remembers the offsets of the line-break bytes read but not yet passed, so that
 /// [`LineCounter::line_at`] can count the line breaks before a record. Memory is bounded by the
 /// csv reader's read-ahead buffer.
+///
+/// It also bounds what the csv reader may buffer (see [`crate::io::limits`]): a line longer than
+/// [`MAX_LINE_BYTES`], or a record running on for more than [`MAX_RECORD_BYTES`] past the start
+/// of the last one read, is a read error ([`TooLong`]) before the csv reader ever sees the bytes.
 struct LineCounter<R> {
     inner: R,
     /// Bytes read so far.
@@ -127,11 +177,45 @@ struct LineCounter<R> {
     breaks: VecDeque<(u64, bool)>,
     /// `\n` bytes passed.
     newlines: u64,
+    /// `\n` bytes read, and the bytes read since the last line break.
+    newlines_read: u64,
+    line_len: u64,
+    /// The start byte and line of the last record read (set by [`CsvRows::next`]).
+    record_start: u64,
+    record_line: u64,
 }
+
+/// A line or record over its limit, carried through the csv reader as an I/O error.
+#[derive(Debug)]
+struct TooLong {
+    line: u64,
+    message: String,
+}
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TooLong {}
 
 impl<R> LineCounter<R> {
     fn new(inner: R) -> Self {
-        LineCounter { inner, offset: 0, breaks: VecDeque::new(), newlines: 0 }
+        LineCounter {
+            inner,
+            offset: 0,
+            breaks: VecDeque::new(),
+            newlines: 0,
+            newlines_read: 0,
+            line_len: 0,
+            record_start: 0,
+            record_line: 1,
+        }
+    }
+
+    fn too_long(line: u64, message: String) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, TooLong { line, message })
     }
 
     /// The 1-based line of the record the csv reader placed at `byte`: `byte` may point at
@@ -156,10 +240,37 @@ impl<R: Read> Read for LineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let chunk = &buf[..n.min(buf.len())];
+        let mut line_start = 0;
         for i in memchr::memchr2_iter(b'\n', b'\r', chunk) {
+            let len = self.line_len + (i - line_start) as u64;
+            if len > MAX_LINE_BYTES as u64 {
+                break;
+            }
             self.breaks.push_back((self.offset + i as u64, chunk[i] == b'\n'));
+            self.newlines_read += (chunk[i] == b'\n') as u64;
+            self.line_len = 0;
+            line_start = i + 1;
+        }
+        self.line_len += (chunk.len() - line_start) as u64;
+        if self.line_len > MAX_LINE_BYTES as u64 {
+            return Err(Self::too_long(
+                self.newlines_read + 1,
+                format!("this line is longer than the limit of {} (not a CSV file?)", size(MAX_LINE_BYTES)),
+            ));
         }
         self.offset += chunk.len() as u64;
+        // The csv reader reads ahead by at most its buffer, so a record still unfinished this far
+        // past the last record's start is too long (by at least MAX_RECORD_BYTES).
+        if self.offset.saturating_sub(self.record_start) > (2 * MAX_RECORD_BYTES) as u64 {
+            return Err(Self::too_long(
+                self.record_line + 1,
+                format!(
+                    "the row after line {} runs on for more than {} (a quote that is never closed?)",
+                    self.record_line,
+                    size(MAX_RECORD_BYTES)
+                ),
+            ));
+        }
         Ok(n)
     }
 }
@@ -189,7 +300,10 @@ pub(super) fn parse_timestamp(raw: &[u8], name: &str, file: &Path, line: u64) ->
     });
     value.map(Some).ok_or_else(|| Error::Parse {
         location: Location::new(file, Some(line)),
-        message: format!("{name} {:?} is not an epoch time in milliseconds or seconds", String::from_utf8_lossy(raw)),
+        message: format!(
+            "{name} {} is not an epoch time in milliseconds or seconds",
+            excerpt(&String::from_utf8_lossy(raw))
+        ),
     })
 }
 
@@ -202,7 +316,7 @@ pub(super) fn count_field(record: &ByteRecord, col: usize, name: &str, file: &Pa
         Some(n) if n >= 0 => Ok(Some(n as u64)),
         _ => Err(Error::Parse {
             location: Location::new(file, Some(line)),
-            message: format!("{name} {:?} is not a vote count", String::from_utf8_lossy(raw)),
+            message: format!("{name} {} is not a vote count", excerpt(&String::from_utf8_lossy(raw))),
         }),
     }
 }

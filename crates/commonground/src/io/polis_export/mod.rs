@@ -25,8 +25,8 @@ pub use votes_csv::read_votes_csv;
 
 use self::csv::open;
 use super::{
-    batch_tally, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes, ConversationData,
-    InputFormat, Reader, SignDetection, SourceInfo,
+    batch_tally, optional_file, require_votes, seconds_note, settle_sign, sign_evidence, statements_from_votes,
+    vote_remarks, ConversationData, InputFormat, Reader, SignDetection, SourceInfo,
 };
 use crate::error::{Error, Result};
 use crate::votes::{Id, VoteBatch};
@@ -114,13 +114,15 @@ fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
     let matrix_path = dir.join("participants-votes.csv");
     let comments_path = dir.join("comments.csv");
     let mut notes = Vec::new();
+    let mut warnings = Vec::new();
+    let mut files = Vec::new();
 
-    let comments = if comments_path.is_file() {
+    let comments = if optional_file(&comments_path)? {
         let comments = parse_comments_csv(open(&comments_path)?, &comments_path)?;
         notes.extend(seconds_note("comments.csv", comments.seconds_converted));
         Some(comments)
     } else {
-        notes.push("no comments.csv: statements made from the ids the votes use, without text or moderation".into());
+        warnings.push("no comments.csv: statements made from the ids the votes use, without text or moderation".into());
         None
     };
     let known: Option<HashSet<Id>> = comments.as_ref().map(|c| c.statements.iter().map(|s| s.id.clone()).collect());
@@ -129,6 +131,8 @@ fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
         VoteFile::Events => {
             let parsed = read_votes_file(&votes_path, known.as_ref())?;
             notes.extend(seconds_note("votes.csv", parsed.seconds_converted));
+            vote_remarks("votes.csv", &parsed.votes, &mut notes, &mut warnings);
+            files.push("votes.csv".to_string());
             (InputFormat::PolisExport, parsed.votes, "every vote event in votes.csv (as Polis's tallies count them)")
         }
         VoteFile::Matrix => {
@@ -138,6 +142,7 @@ fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
                     .into(),
             );
             let events = parse_participants_votes_csv(open(&matrix_path)?, &matrix_path, known.as_ref())?;
+            files.push("participants-votes.csv".to_string());
             (
                 InputFormat::PolisExportMatrix,
                 VoteBatch::from_events(&events),
@@ -153,7 +158,10 @@ fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
             let evidence = sign_evidence(&batch_tally(&votes), reported);
             let what = format!("+1/-1 counted over {counted} vs comments.csv agrees/disagrees");
             let (sign, note) = settle_sign(&mut votes, &evidence, &what, SignDetection::ExportConvention);
-            notes.push(note);
+            match note {
+                Ok(note) => notes.push(note),
+                Err(warning) => warnings.push(warning),
+            }
             sign
         }
         None => {
@@ -165,10 +173,14 @@ fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
     };
 
     let mut statements = match comments {
-        Some(c) => c.statements,
+        Some(c) => {
+            files.push("comments.csv".to_string());
+            c.statements
+        }
         None => statements_from_votes(&votes),
     };
     statements.sort_by(|a, b| a.id.cmp(&b.id));
 
-    Ok(ConversationData { votes, statements, source: SourceInfo { path: dir.to_path_buf(), format, sign, notes } })
+    let source = SourceInfo { path: dir.to_path_buf(), format, sign, notes, warnings, files };
+    Ok(ConversationData { votes, statements, source })
 }

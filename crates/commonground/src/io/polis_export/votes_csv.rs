@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use super::csv::{field, open, parse_timestamp, ByteRecord, CsvRows, Header};
 use crate::error::{Error, Location, Result};
 use crate::io::fields::{parse_id, parse_vote};
+use crate::io::limits::MAX_FIELD_BYTES;
 use crate::io::timestamp_ms;
 use crate::votes::{Id, Vote, VoteBatch, VoteEvent};
 
@@ -236,6 +237,9 @@ fn parse_plain_votes(piece: &[u8], n_fields: usize, columns: &VoteColumns, path:
         start = end + 1;
         if text.is_empty() {
             continue;
+        }
+        if text.len() > MAX_FIELD_BYTES {
+            return None; // the general reader names the line and the limit
         }
         fields.clear();
         let mut from = 0;

@@ -14,4 +14,4 @@ mod summary;
 pub use csv_tables::{csv_tables, CsvTable};
 pub use html::{html_card, html_report};
 pub use polis_json::PolisMath;
-pub use summary::summary;
+pub use summary::{summary, terminal_safe};

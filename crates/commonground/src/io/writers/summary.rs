@@ -6,6 +6,7 @@
 //! Every "n%" of votes is [`percent`]: the share of those who voted on the statement, passes
 //! counted among the votes, the same number Python's frames carry in their `percent` columns.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
@@ -23,10 +24,36 @@ fn short(text: Option<&str>) -> String {
     let t = text.unwrap_or("(no text)").split_whitespace().collect::<Vec<_>>().join(" ");
     if t.chars().count() > TEXT_WIDTH {
         let cut: String = t.chars().take(TEXT_WIDTH - 1).collect();
-        format!("{cut}…")
+        format!("{}…", terminal_safe(&cut))
     } else {
-        t
+        terminal_safe(&t).into_owned()
     }
+}
+
+/// Whether `c` would act on a terminal rather than print: a control character (C0, DEL, C1: ESC
+/// starts colour, cursor and OSC sequences, BEL rings), a bidirectional control (which reorders
+/// what follows it on the line, "Trojan Source"), or a line or paragraph separator.
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Text from participants made safe to print on a terminal: every character that would act on
+/// it (see `acts_on_terminal`) is written as its escape, `\u{1b}`; everything else is unchanged.
+/// The summary prints statement texts, ids and titles through it; the JSON outputs stay exact.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(acts_on_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts_on_terminal(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// `n of` as "88%", right-aligned in four characters; "  —" when nobody voted. The one way the
@@ -48,7 +75,7 @@ pub(super) fn repful_count(repful_for: RepfulFor, counts: &VoteCounts) -> (&'sta
 pub(super) fn id_label(id: &Id) -> String {
     match id {
         Id::Int(n) => format!("#{n}"),
-        Id::Str(s) => format!("#{s}"),
+        Id::Str(s) => format!("#{}", terminal_safe(s)),
     }
 }
 
@@ -57,9 +84,9 @@ pub(super) fn id_label(id: &Id) -> String {
 pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
     let mut out = String::new();
     let in_conv = a.participants.iter().filter(|p| p.in_conv).count();
-    let _ = writeln!(out, "commonground: {title}");
+    let _ = writeln!(out, "commonground: {}", terminal_safe(title));
     if let Some(src) = source {
-        let _ = writeln!(out, "  read as {src}");
+        let _ = writeln!(out, "  read as {}", terminal_safe(src));
     }
     let _ = writeln!(
         out,
@@ -229,5 +256,20 @@ fn stability_section(out: &mut String, a: &Analysis) {
             if v.stable { ", stable" } else { "" },
             if a.k_selection.k == Some(*k) { "  <- groups shown" } else { "" }
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_controls_in_participants_text_are_escaped_and_plain_text_is_kept() {
+        let hostile = "a\u{1b}]0;owned\u{7}b\u{1b}[2Jc\u{202e}d\u{2066}e\u{9b}f\r";
+        assert_eq!(terminal_safe(hostile), "a\\u{1b}]0;owned\\u{7}b\\u{1b}[2Jc\\u{202e}d\\u{2066}e\\u{9b}f\\u{d}");
+        let plain = "Ça va — 你好, ok? ‘quotes’ and emoji 🙂";
+        assert!(matches!(terminal_safe(plain), Cow::Borrowed(_)));
+        assert!(!short(Some(hostile)).chars().any(acts_on_terminal));
+        assert_eq!(id_label(&Id::Str("x\u{1b}[31m".into())), "#x\\u{1b}[31m");
     }
 }

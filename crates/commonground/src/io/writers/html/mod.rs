@@ -474,22 +474,22 @@ fn data_section(out: &mut String, a: &Analysis, source: Option<&SourceInfo>) {
     );
     match source {
         Some(src) => {
-            let _ = write!(
-                out,
-                "<dt>Read</dt><dd>{}</dd><dt>Vote sign</dt><dd>{}</dd><dt>Reader's notes</dt><dd>",
-                escape(&src.format.to_string()),
-                escape(&src.sign.to_string())
-            );
-            if src.notes.is_empty() {
-                out.push_str("none");
-            } else {
-                out.push_str("<ul class=\"warnings\">");
-                for note in &src.notes {
-                    let _ = write!(out, "<li>{}</li>", escape(note));
+            let _ = write!(out, "<dt>Read</dt><dd>{}</dd>", escape(&src.description()));
+            // The reader's warnings (what it had to decide or leave out) before its plain notes,
+            // as the CLI prints them on standard error.
+            for (title, lines) in [("Warnings", &src.warnings), ("Reader's notes", &src.notes)] {
+                let _ = write!(out, "<dt>{title}</dt><dd>");
+                if lines.is_empty() {
+                    out.push_str("none");
+                } else {
+                    out.push_str("<ul class=\"warnings\">");
+                    for line in lines {
+                        let _ = write!(out, "<li>{}</li>", escape(line));
+                    }
+                    out.push_str("</ul>");
                 }
-                out.push_str("</ul>");
+                out.push_str("</dd>");
             }
-            out.push_str("</dd>");
         }
         None => out.push_str("<dt>Read</dt><dd>votes given directly (not read from files)</dd>"),
     }
