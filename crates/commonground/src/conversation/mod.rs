@@ -156,24 +156,12 @@ impl Conversation {
     ///
     /// `votes`: a slice of [`VoteEvent`]s, or a [`crate::VoteBatch`] for large batches.
     pub fn update<V: Votes + ?Sized>(&mut self, votes: &V) -> Result<&Analysis> {
-        let votes = votes.as_batch();
-        self.statements.check_votes(&votes)?;
-        let start = Instant::now();
-        let total = start;
-        let matrix = self.matrix.with_batch(&votes);
-        self.timings.matrix = start.elapsed();
-        if matrix.n_votes() == 0 {
-            return Err(Error::EmptyConversation("no votes to analyse".into()));
-        }
-        self.matrix = matrix;
-        self.tick += 1;
+        let total = self.apply(votes)?;
         let analysis = self.compute();
         self.timings.total = total.elapsed();
         Ok(self.analysis.insert(analysis))
     }
-}
 
-impl Conversation {
     /// Applies one batch of votes and carries the warm state forward as [`Conversation::update`]
     /// does (in-conversation set, PCA, base clusters, group clusterings, k smoother, group vote
     /// totals), without computing the analysis: what a replay does for every batch but its last.
@@ -188,20 +176,27 @@ impl Conversation {
     /// previous ones stay, stale: for a replay's batches whose next update is not the last, since
     /// only the last update's priorities read them (one O(votes) count saved per batch).
     fn advance_keeping<V: Votes + ?Sized>(&mut self, votes: &V, totals: bool) -> Result<()> {
+        let total = self.apply(votes)?;
+        self.analysis = None;
+        self.compute_state(totals);
+        self.timings.total = total.elapsed();
+        Ok(())
+    }
+
+    /// Checks a batch and applies it to the matrix, counting the update; returns when it started.
+    /// On error nothing changes; a conversation with no votes at all is an error.
+    fn apply<V: Votes + ?Sized>(&mut self, votes: &V) -> Result<Instant> {
         let votes = votes.as_batch();
         self.statements.check_votes(&votes)?;
-        let total = Instant::now();
+        let start = Instant::now();
         let matrix = self.matrix.with_batch(&votes);
-        self.timings.matrix = total.elapsed();
+        self.timings.matrix = start.elapsed();
         if matrix.n_votes() == 0 {
             return Err(Error::EmptyConversation("no votes to analyse".into()));
         }
         self.matrix = matrix;
         self.tick += 1;
-        self.analysis = None;
-        self.compute_state(totals);
-        self.timings.total = total.elapsed();
-        Ok(())
+        Ok(start)
     }
 }
 

@@ -50,26 +50,9 @@ impl Conversation {
     pub(super) fn compute(&mut self) -> Analysis {
         let params = self.params.clone();
         let m = self.matrix.n_statements();
-        let Clustered {
-            moderated_out,
-            meta,
-            vote_counts,
-            pca,
-            projections,
-            statement_projections,
-            extremity,
-            points,
-            base,
-            cold,
-            clusterings,
-            silhouettes,
-            best_k,
-            k,
-            groups,
-            mf,
-            mf_time,
-        } = self.cluster(params.bridging.mf.enabled);
-        let mf = mf.filter(|_| !groups.is_empty());
+        let c = self.cluster(params.bridging.mf.enabled);
+        let (groups, base, clusterings) = (c.groups, c.base, c.clusterings);
+        let mf = c.mf.filter(|_| !groups.is_empty());
 
         // Bootstrap stability of the groups at every candidate k (opt-in).
         let start = Instant::now();
@@ -79,9 +62,9 @@ impl Conversation {
                 base_iters: params.base_iters,
                 max_k: params.max_k,
                 group_iters: params.group_iters,
-                cold,
+                cold: c.cold,
             };
-            group_stability(&points, &base, &clusterings, &settings, params.group_stability.replicates, params.seed)
+            group_stability(&c.points, &base, &clusterings, &settings, params.group_stability.replicates, params.seed)
         });
         self.timings.stability = start.elapsed();
 
@@ -90,8 +73,8 @@ impl Conversation {
         let ClusterVotes { votes_base, everyone, group_votes } =
             stats::base_and_group_votes(&self.matrix, &base, &groups);
 
-        let repness = stats::select_repness(&group_votes, &moderated_out);
-        let (agree, disagree) = stats::consensus(&everyone, &moderated_out);
+        let repness = stats::select_repness(&group_votes, &c.moderated_out);
+        let (agree, disagree) = stats::consensus(&everyone, &c.moderated_out);
         let gac = stats::group_aware_consensus(&group_votes, m);
 
         // Bridging scores beyond Polis: intervals per statement, matrix factorization over votes.
@@ -102,10 +85,19 @@ impl Conversation {
         let bridging = (!groups.is_empty()).then(|| {
             let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
             let (matrix, seed, bp) = (&self.matrix, params.seed, &params.bridging);
-            crate::bridging::bridging(matrix, &group_ids, &group_votes, &moderated_out, &meta, bp, seed, mf.as_ref())
+            crate::bridging::bridging(
+                matrix,
+                &group_ids,
+                &group_votes,
+                &c.moderated_out,
+                &c.meta,
+                bp,
+                seed,
+                mf.as_ref(),
+            )
         });
         self.timings.bridging = bridging_start.elapsed();
-        self.timings.mf = mf_time;
+        self.timings.mf = c.mf_time;
 
         // Priorities read the previous update's group counts (Q2).
         let ids = self.matrix.statements();
@@ -116,16 +108,16 @@ impl Conversation {
                 }
                 let counts =
                     self.state.previous_group_totals.as_ref().and_then(|t| t.get(&ids[j]).copied()).unwrap_or_default();
-                stats::comment_priority(meta[j], &counts, extremity[j])
+                stats::comment_priority(c.meta[j], &counts, c.extremity[j])
             })
             .collect();
 
-        self.carry_forward(&pca, &base, &clusterings, Some(&group_votes));
+        self.carry_forward(&c.pca, &base, &clusterings, Some(&group_votes));
         let analysis = self.assemble(AssembleInput {
-            pca,
-            projections,
-            statement_projections,
-            extremity,
+            pca: c.pca,
+            projections: c.projections,
+            statement_projections: c.statement_projections,
+            extremity: c.extremity,
             base,
             groups,
             group_votes,
@@ -135,10 +127,10 @@ impl Conversation {
             consensus: (agree, disagree),
             gac,
             priorities,
-            moderated_out,
-            meta,
-            vote_counts,
-            selection: KSelection { silhouettes, best_k: best_k.map(|(k, _)| k), k },
+            moderated_out: c.moderated_out,
+            meta: c.meta,
+            vote_counts: c.vote_counts,
+            selection: KSelection { silhouettes: c.silhouettes, best_k: c.best_k.map(|(k, _)| k), k: c.k },
             bridging,
             group_stability,
         });
