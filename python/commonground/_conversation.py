@@ -160,7 +160,8 @@ class Conversation:
         *,
         replay: bool = False,
         window_ms: int = 1000,
-        max_updates: Optional[int] = 2000,
+        restarts: str = "final",
+        max_updates: Optional[int] = None,
         pca_iters: Optional[int] = None,
         pca_cold_iters: Optional[int] = None,
         pca_cold_tolerance: Optional[float] = None,
@@ -184,9 +185,15 @@ class Conversation:
 
         By default all votes are analysed at once (a cold start, like ``commonground analyze``).
         With ``replay=True`` the timestamped votes are fed in time order, in batches of
-        ``window_ms`` (at most ``max_updates`` batches), as Polis's worker saw them: this
-        reproduces the warm starts, the monotone in-conversation set and the smoothed number of
-        groups of a live Polis conversation.
+        ``window_ms``, as Polis's worker saw them: this reproduces the warm starts, the monotone
+        in-conversation set and the smoothed number of groups of a live Polis conversation.
+        ``restarts`` says which restarts of Polis's worker the replay models (a restart keeps the
+        PCA, base clusters and in-conversation set and forgets the group clusterings and the
+        smoother, so the groups are clustered anew): ``"final"`` (default) restarts after the last
+        vote, which reproduces the groups Polis stores; ``"none"``; or ``"gaps:1d"`` (any
+        duration in ``ms``, ``s``, ``m``, ``h``, ``d`` or ``w``) also restarts at every quiet spell
+        longer than that. ``max_updates`` merges windows into at most that many batches (faster,
+        but it changes the history, so the groups can change); None, the default, merges none.
 
         Parameters left at None take Polis's defaults (see :func:`default_params`): PCA
         iterations, base clusters (``base_k`` = 100), largest number of groups (``max_k`` = 5),
@@ -211,7 +218,7 @@ class Conversation:
         The result becomes the conversation's state: :meth:`update` continues from it.
         """
         request: Dict[str, Any] = {
-            "seed": seed, "replay": replay, "window_ms": window_ms,
+            "seed": seed, "replay": replay, "window_ms": window_ms, "restarts": restarts,
             # The core's "no cap" is 0; None here means no cap too.
             "max_updates": 0 if max_updates is None else max_updates,
             "pca_iters": pca_iters, "pca_cold_iters": pca_cold_iters,

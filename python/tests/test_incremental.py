@@ -34,18 +34,34 @@ def _daily_batches(votes: pd.DataFrame) -> list:
     return batches
 
 
-def test_updating_batch_by_batch_equals_the_rust_replay():
+def test_updating_batch_by_batch_equals_the_rust_replay_without_restarts():
+    # The replay fits the matrix factorization (not Polis's) at its last update only, where a live
+    # conversation warm-starts it at every update: it is off here so that everything else compares.
     votes, comments = _example()
     batches = _daily_batches(votes)
     assert len(batches) > 5
+    no_mf = {"mf": {"enabled": False}}
     conversation = cg.Conversation.from_votes(batches[0], statements=comments)
-    analysis = conversation.analyze()
+    analysis = conversation.analyze(bridging=no_mf)
     for batch in batches[1:]:
         analysis = conversation.update(batch)
     assert analysis.tick == len(batches)
-    replayed = cg.Conversation.from_votes(votes, statements=comments).analyze(replay=True, window_ms=DAY_MS, max_updates=None)
+    replayed = cg.Conversation.from_votes(votes, statements=comments).analyze(
+        replay=True, restarts="none", window_ms=DAY_MS, bridging=no_mf
+    )
     assert replayed.tick == len(batches)
     assert analysis.to_json() == replayed.to_json()
+
+
+def test_the_default_replay_ends_with_a_worker_restart_and_one_more_update():
+    votes, comments = _example()
+    batches = _daily_batches(votes)
+    conversation = cg.Conversation.from_votes(votes, statements=comments)
+    final = conversation.analyze(replay=True, window_ms=DAY_MS)
+    assert final.tick == len(batches) + 1
+    assert final.to_json() == conversation.analyze(replay=True, window_ms=DAY_MS, restarts="final").to_json()
+    with pytest.raises(cg.InvalidParameterError, match="restarts"):
+        conversation.analyze(replay=True, restarts="weekly")
 
 
 def test_the_first_update_analyses_everything_so_far():

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use commonground::bridging::{BridgingScore, SCORES};
 use commonground::cluster::StabilityParams;
 use commonground::io::{self, PolisMath};
-use commonground::{Batching, Conversation, Id, Mode, Params, Request};
+use commonground::{Batching, Conversation, Id, Mode, Params, Request, Restarts};
 
 /// Finds the opinion groups in a deliberation and the statements that bridge them (the Pol.is
 /// math, faithful, fast and reproducible).
@@ -113,6 +113,11 @@ struct AnalyzeArgs {
     /// them, instead of all at once (needs vote timestamps).
     #[arg(long)]
     replay: bool,
+    /// Which restarts of Polis's math worker the replay models: none; final (after the last vote,
+    /// the state Polis's stored math shows); gaps:DURATION (at every quiet spell longer than
+    /// DURATION, e.g. gaps:1d, and after the last vote). Implies --replay.
+    #[arg(long, value_name = "none|final|gaps:DURATION", value_parser = parse_restarts)]
+    replay_restarts: Option<Restarts>,
     /// Print the wall time of each stage on standard error.
     #[arg(long)]
     timings: bool,
@@ -158,6 +163,14 @@ enum Format {
     Csv,
 }
 
+/// `--replay-restarts`: the core's parser, its message without the parameter name clap adds.
+fn parse_restarts(text: &str) -> Result<Restarts, String> {
+    Restarts::parse(text).map_err(|e| match e {
+        commonground::Error::InvalidParameter { message, .. } => message,
+        other => other.to_string(),
+    })
+}
+
 /// The bundled example, when the binary runs from the repository (`cargo run`).
 fn bundled_example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/vtaiwan.uberx")
@@ -193,7 +206,12 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
         eprintln!("commonground: warning: {}", io::terminal_safe(warning));
     }
 
-    let mode = if args.replay { Mode::Replay(Batching::default()) } else { Mode::OneBatch };
+    let replay = args.replay || args.replay_restarts.is_some();
+    let mode = match args.replay_restarts {
+        Some(restarts) => Mode::Replay(Batching { restarts, ..Batching::default() }),
+        None if replay => Mode::Replay(Batching::default()),
+        None => Mode::OneBatch,
+    };
     let ids = |given: &[String]| given.iter().map(|s| Id::parse(s)).collect();
     let request = Request { params, mode, meta: ids(&args.meta), exclude: ids(&args.exclude) };
     let reporter = bars.clone().map(|b| b as Arc<dyn commonground::Progress>);
@@ -235,7 +253,7 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
         eprintln!(
 "timings (ms){}: load {:.1}  matrix {:.1}  pca {:.1}  clustering {:.1}  stability {:.1}  statistics {:.1}  bridging {:.1}  \
              mf {:.1} (beside pca and clustering)  analysis {:.1}  output {:.1}",
-            if args.replay { " of the last update" } else { "" },
+            if replay { " of the last update" } else { "" },
             ms(load),
             ms(t.matrix),
             ms(t.pca),

@@ -175,11 +175,30 @@ fn timings_go_to_stderr_by_stage() {
 }
 
 #[test]
-fn replay_runs_the_votes_in_time_order() {
-    let o = run(&["analyze", example().to_str().unwrap(), "--replay", "--format", "polis"]);
+fn replay_runs_the_votes_in_time_order_and_ends_with_the_restart_asked_for() {
+    // A small generated conversation (the bundled example's 42,000 one-second batches take a
+    // minute): the default replay ends with a worker restart and one more update over the same
+    // votes, `--replay-restarts none` does not, and a history the parser does not know is a
+    // usage error that names the forms it knows.
+    let dir = Scratch::new("replay");
+    let out = format!("{}/conv", dir.path());
+    let args = ["--participants", "80", "--statements", "12", "--votes", "700", "--seed", "5", "--output", &out];
+    let o = run(&[&["generate"], &args[..]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(v["math_tick"].as_u64().unwrap() > 100, "many updates");
+    let tick = |extra: &[&str]| {
+        let o = run(&[&["analyze", &out, "--format", "polis"], extra].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["math_tick"].as_u64().unwrap()
+    };
+    let none = tick(&["--replay-restarts", "none"]);
+    assert!(none > 10, "many updates: {none}");
+    assert_eq!(tick(&["--replay"]), none + 1);
+    assert_eq!(tick(&["--replay-restarts", "final"]), none + 1);
+    assert!(tick(&["--replay-restarts", "gaps:1h"]) > none);
+    let bad = run(&["analyze", &out, "--replay-restarts", "weekly"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("gaps:DURATION"), "{}", stderr(&bad));
 }
 
 #[test]

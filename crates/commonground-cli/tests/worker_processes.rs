@@ -36,7 +36,7 @@ fn killing_the_worker_at_random_points_loses_nothing_and_counts_nothing_twice() 
     // The bundled example and two small generated conversations, each cut into 32 batches in
     // time order.
     let data = example();
-    let batching = Batching { window_ms: 1, max_updates: Some(ROUNDS), restart_gap_ms: None };
+    let batching = Batching { window_ms: 1, max_updates: Some(ROUNDS), ..Batching::default() };
     let mut convs: Vec<(i32, Vec<Statement>, Vec<VoteBatch>)> =
         vec![(1, data.statements.clone(), batching.split(&data.votes))];
     for (zid, seed) in [(2, 11u64), (3, 12)] {

@@ -106,7 +106,7 @@ impl PyConversation {
     }
 
     /// Analyses every vote so far as `request` says: one JSON object of parameters (any
-    /// `Params` field) and mode (`replay`, `window_ms`, `max_updates`, `restart_gap_ms`), which
+    /// `Params` field) and mode (`replay`, `window_ms`, `max_updates`, `restarts`), which
     /// the core parses and checks, naming the bad key. The result becomes the state that `update`
     /// continues.
     #[pyo3(signature = (request="{}"))]

@@ -108,7 +108,7 @@ fn votes_arriving_in_twenty_batches_give_the_math_of_a_conversation_fed_the_same
     let Some((_pg, url, mut db)) = polis_database("batches") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 3, &data.statements, 1_400_000_000_000);
-    let batches = Batching { window_ms: 1, max_updates: Some(20), restart_gap_ms: None }.split(&data.votes);
+    let batches = Batching { window_ms: 1, max_updates: Some(20), ..Batching::default() }.split(&data.votes);
     assert_eq!(batches.len(), 20);
 
     let mut reference = Conversation::new(Params::default()).unwrap();
@@ -276,7 +276,7 @@ fn the_worker_reconnects_after_a_database_restart_and_goes_on() {
     let Some((pg, url, mut db)) = polis_database("restart") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 9, &data.statements, 1_400_000_000_000);
-    let batches = Batching { window_ms: 1, max_updates: Some(3), restart_gap_ms: None }.split(&data.votes);
+    let batches = Batching { window_ms: 1, max_updates: Some(3), ..Batching::default() }.split(&data.votes);
     insert_votes(&mut db, 9, &batches[0], 0..batches[0].len(), 0);
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -304,7 +304,7 @@ fn a_state_this_build_cannot_read_is_rebuilt_from_the_votes_and_the_stored_math(
     let Some((_pg, url, mut db)) = polis_database("unreadable") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 4, &data.statements, 1_400_000_000_000);
-    let batches = Batching { window_ms: 1, max_updates: Some(2), restart_gap_ms: None }.split(&data.votes);
+    let batches = Batching { window_ms: 1, max_updates: Some(2), ..Batching::default() }.split(&data.votes);
     insert_votes(&mut db, 4, &batches[0], 0..batches[0].len(), 0);
     assert_eq!(once(&url).updated, vec![(4, 0)]);
     let (before, _) = math_main(&mut db, 4, "prod").unwrap();
@@ -340,7 +340,7 @@ fn an_idle_conversation_leaves_memory_and_comes_back_from_its_state_unchanged() 
     let Some((_pg, url, mut db)) = polis_database("evict") else { return };
     let data = io::load(&bundled_example()).unwrap();
     insert_conversation(&mut db, 2, &data.statements, 1_400_000_000_000);
-    let batches = Batching { window_ms: 1, max_updates: Some(3), restart_gap_ms: None }.split(&data.votes);
+    let batches = Batching { window_ms: 1, max_updates: Some(3), ..Batching::default() }.split(&data.votes);
     insert_votes(&mut db, 2, &batches[0], 0..batches[0].len(), 0);
 
     let stop = Arc::new(AtomicBool::new(false));

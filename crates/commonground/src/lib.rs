@@ -53,7 +53,7 @@ pub mod votes;
 
 pub use analysis::Analysis;
 pub use conversation::{
-    analyze, Batching, Conversation, ConversationState, Mode, Request, StageTimings, WarmParts, STATE_FORMAT,
+    analyze, Batching, Conversation, ConversationState, Mode, Request, Restarts, StageTimings, WarmParts, STATE_FORMAT,
     STATE_VERSION,
 };
 pub use error::{Error, Location, Result};

@@ -9,7 +9,7 @@ use commonground::{io, Batching, Conversation, ConversationState, Error, Params,
 /// The bundled vTaiwan conversation cut into 12 time-ordered batches.
 fn vtaiwan_batches() -> (Vec<commonground::Statement>, Vec<VoteBatch>) {
     let data = io::load(&common::bundled_example()).unwrap();
-    let batching = Batching { window_ms: 1, max_updates: Some(12), restart_gap_ms: None };
+    let batching = Batching { window_ms: 1, max_updates: Some(12), ..Batching::default() };
     (data.statements, batching.split(&data.votes))
 }
 

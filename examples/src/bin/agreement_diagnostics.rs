@@ -301,15 +301,18 @@ fn main() {
 }
 
 fn replay_variants(dirs: &[PathBuf]) {
-    use commonground::{Batching, Conversation};
+    use commonground::{Batching, Conversation, Restarts};
     let only: Vec<String> = std::env::args().skip(3).collect();
     let day = 86_400_000;
     let variants: Vec<(&str, Batching)> = vec![
-        ("default", Batching::default()),
-        ("restart gap 1 day", Batching { restart_gap_ms: Some(day), ..Batching::default() }),
-        ("restart gap 1 hour", Batching { restart_gap_ms: Some(day / 24), ..Batching::default() }),
-        ("no max_updates", Batching { max_updates: None, ..Batching::default() }),
-        ("no max_updates, gap 1 day", Batching { max_updates: None, restart_gap_ms: Some(day), ..Batching::default() }),
+        ("final restart (default)", Batching::default()),
+        ("no restarts", Batching { restarts: Restarts::None, ..Batching::default() }),
+        ("restarts at gaps of 1 day", Batching { restarts: Restarts::Gaps(day), ..Batching::default() }),
+        ("restarts at gaps of 1 hour", Batching { restarts: Restarts::Gaps(day / 24), ..Batching::default() }),
+        (
+            "2,000-update cap, no restarts",
+            Batching { max_updates: Some(2000), restarts: Restarts::None, ..Batching::default() },
+        ),
     ];
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();

@@ -15,7 +15,8 @@
 //!   calls it);
 //! - `assemble.rs`: the stages' results turned into the one [`Analysis`];
 //! - `replay.rs`: timestamped votes fed through in Polis's batches ([`Batching`],
-//!   [`Conversation::replay`]), and the worker restarts a replay meets ([`Conversation::restart`]);
+//!   [`Conversation::replay`]), and the worker restarts a replay models ([`Restarts`],
+//!   [`Conversation::restart`]);
 //! - `resume.rs`: a conversation reloaded from a Polis math blob
 //!   ([`Conversation::resume_from_polis`]);
 //! - `state.rs`: the whole state as bytes ([`ConversationState`]);
@@ -41,7 +42,7 @@ mod resume;
 mod state;
 #[cfg(test)]
 mod tests;
-pub use replay::Batching;
+pub use replay::{Batching, Restarts};
 pub use request::{Mode, Request};
 pub use resume::PolisState;
 pub use state::{ConversationState, WarmParts, STATE_FORMAT, STATE_VERSION};
@@ -85,11 +86,6 @@ pub struct Conversation {
     tick: u64,
     analysis: Option<Analysis>,
     timings: StageTimings,
-    /// Whether updates compute the extensions that carry no state between updates (bridging
-    /// intervals, group stability). A replay turns them off for every batch but the last, whose
-    /// analysis is the only one it returns: same result, a fraction of the cost. The matrix
-    /// factorization carries its fit to the next update (a warm start), so it runs in every update.
-    extensions: bool,
     /// Where long stages report their progress ([`Conversation::set_progress`]); never part of the
     /// state or the results.
     progress: Option<Arc<dyn Progress>>,
@@ -130,7 +126,6 @@ impl Conversation {
             tick: 0,
             analysis: None,
             timings: StageTimings::default(),
-            extensions: true,
             progress: None,
         })
     }
@@ -173,10 +168,39 @@ impl Conversation {
     ///
     /// `votes`: a slice of [`VoteEvent`]s, or a [`crate::VoteBatch`] for large batches.
     pub fn update<V: Votes + ?Sized>(&mut self, votes: &V) -> Result<&Analysis> {
+        let total = self.apply(votes)?;
+        let analysis = self.compute();
+        self.timings.total = total.elapsed();
+        Ok(self.analysis.insert(analysis))
+    }
+
+    /// Applies one batch of votes and carries the warm state forward as [`Conversation::update`]
+    /// does (in-conversation set, PCA, base clusters, group clusterings, k smoother, group vote
+    /// totals), without computing the analysis: what a replay does for every batch but its last.
+    /// The next update gives what it would give after a full update, except for the matrix
+    /// factorization, which is not fitted here and so starts from its last fit. The previous
+    /// analysis, now stale, is dropped.
+    pub fn advance<V: Votes + ?Sized>(&mut self, votes: &V) -> Result<()> {
+        self.advance_keeping(votes, true)
+    }
+
+    /// [`Conversation::advance`]; without `totals` the group vote totals are not counted and the
+    /// previous ones stay, stale: for a replay's batches whose next update is not the last, since
+    /// only the last update's priorities read them (one O(votes) count saved per batch).
+    fn advance_keeping<V: Votes + ?Sized>(&mut self, votes: &V, totals: bool) -> Result<()> {
+        let total = self.apply(votes)?;
+        self.analysis = None;
+        self.compute_state(totals);
+        self.timings.total = total.elapsed();
+        Ok(())
+    }
+
+    /// Checks a batch and applies it to the matrix, counting the update; returns when it started.
+    /// On error nothing changes; a conversation with no votes at all is an error.
+    fn apply<V: Votes + ?Sized>(&mut self, votes: &V) -> Result<Instant> {
         let votes = votes.as_batch();
         self.statements.check_votes(&votes)?;
         let start = Instant::now();
-        let total = start;
         let matrix = self.matrix.with_batch(&votes);
         self.timings.matrix = start.elapsed();
         if matrix.n_votes() == 0 {
@@ -184,9 +208,7 @@ impl Conversation {
         }
         self.matrix = matrix;
         self.tick += 1;
-        let analysis = self.compute();
-        self.timings.total = total.elapsed();
-        Ok(self.analysis.insert(analysis))
+        Ok(start)
     }
 }
 

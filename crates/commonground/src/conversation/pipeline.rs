@@ -10,19 +10,155 @@
 //! stage's results to the next and times them.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::assemble::AssembleInput;
 use super::Conversation;
 use crate::analysis::{Analysis, KSelection};
+use crate::bridging::MfFit;
 use crate::cluster::{group_clusterings, group_stability, kmeans, Cluster, MultiStart, Points, Reclustering};
 use crate::pca::{comment_projections, participant_projections, Pca};
 use crate::stats::{self, ClusterVotes, VoteCounts};
 use crate::votes::Id;
 
+/// What the stages that carry state give, before the statistics: who is in conversation, the
+/// PCA and projections, the base clusters and a group clustering per k, and beside them the
+/// matrix factorization when it runs.
+struct Clustered {
+    moderated_out: Vec<bool>,
+    meta: Vec<bool>,
+    vote_counts: Vec<usize>,
+    pca: Pca,
+    projections: Vec<[f64; 2]>,
+    statement_projections: Vec<[f64; 2]>,
+    extremity: Vec<f64>,
+    points: Points,
+    base: Vec<Cluster>,
+    cold: MultiStart,
+    clusterings: BTreeMap<usize, (Vec<Cluster>, f64)>,
+    silhouettes: BTreeMap<usize, f64>,
+    best_k: Option<(usize, f64)>,
+    /// The smoothed k (the smoother has seen this update).
+    k: Option<usize>,
+    groups: Vec<Cluster>,
+    mf: Option<MfFit>,
+    mf_time: Duration,
+}
+
 impl Conversation {
     /// One full Polis update over the current matrix, from the warm state.
     pub(super) fn compute(&mut self) -> Analysis {
+        let params = self.params.clone();
+        let m = self.matrix.n_statements();
+        let c = self.cluster(params.bridging.mf.enabled);
+        let (groups, base, clusterings) = (c.groups, c.base, c.clusterings);
+        let mf = c.mf.filter(|_| !groups.is_empty());
+
+        // Bootstrap stability of the groups at every candidate k (opt-in).
+        let start = Instant::now();
+        let group_stability = params.group_stability.enabled.then(|| {
+            let settings = Reclustering {
+                base_k: params.base_k,
+                base_iters: params.base_iters,
+                max_k: params.max_k,
+                group_iters: params.group_iters,
+                cold: c.cold,
+            };
+            let replicates = params.group_stability.replicates;
+            crate::progress::report(self.progress.as_deref(), "group stability", replicates as u64, |done| {
+                group_stability(&c.points, &base, &clusterings, &settings, replicates, params.seed, done)
+            })
+        });
+        self.timings.stability = start.elapsed();
+
+        // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
+        let start = Instant::now();
+        let ClusterVotes { votes_base, everyone, group_votes } =
+            stats::base_and_group_votes(&self.matrix, &base, &groups);
+
+        let repness = stats::select_repness(&group_votes, &c.moderated_out);
+        let (agree, disagree) = stats::consensus(&everyone, &c.moderated_out);
+        let gac = stats::group_aware_consensus(&group_votes, m);
+
+        // Bridging scores beyond Polis: intervals per statement, matrix factorization over votes.
+        let bridging_start = Instant::now();
+        if let Some(fit) = &mf {
+            self.state.mf = Some(crate::bridging::MfWarmStart::of(fit, &self.matrix));
+        }
+        let bridging = (!groups.is_empty()).then(|| {
+            let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
+            let (matrix, seed, bp) = (&self.matrix, params.seed, &params.bridging);
+            crate::bridging::bridging(
+                matrix,
+                &group_ids,
+                &group_votes,
+                &c.moderated_out,
+                &c.meta,
+                bp,
+                seed,
+                mf.as_ref(),
+            )
+        });
+        self.timings.bridging = bridging_start.elapsed();
+        self.timings.mf = c.mf_time;
+
+        // Priorities read the previous update's group counts (Q2).
+        let ids = self.matrix.statements();
+        let priorities: Vec<f64> = (0..m)
+            .map(|j| {
+                if params.polis_all_priorities_49 {
+                    return 49.0;
+                }
+                let counts =
+                    self.state.previous_group_totals.as_ref().and_then(|t| t.get(&ids[j]).copied()).unwrap_or_default();
+                stats::comment_priority(c.meta[j], &counts, c.extremity[j])
+            })
+            .collect();
+
+        self.carry_forward(&c.pca, &base, &clusterings, Some(&group_votes));
+        let analysis = self.assemble(AssembleInput {
+            pca: c.pca,
+            projections: c.projections,
+            statement_projections: c.statement_projections,
+            extremity: c.extremity,
+            base,
+            groups,
+            group_votes,
+            votes_base,
+            repness,
+            everyone,
+            consensus: (agree, disagree),
+            gac,
+            priorities,
+            moderated_out: c.moderated_out,
+            meta: c.meta,
+            vote_counts: c.vote_counts,
+            selection: KSelection { silhouettes: c.silhouettes, best_k: c.best_k.map(|(k, _)| k), k: c.k },
+            bridging,
+            group_stability,
+        });
+        self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
+        analysis
+    }
+
+    /// The part of an update that the next update reads (docs/algorithm.md §8): who is in
+    /// conversation, the PCA, the base clusters, the group clusterings and the smoother, and, when
+    /// `totals`, the group vote totals the next update's priorities read; no statistics, no
+    /// extensions, no matrix factorization.
+    pub(super) fn compute_state(&mut self, totals: bool) {
+        let Clustered { pca, base, clusterings, groups, .. } = self.cluster(false);
+        let start = Instant::now();
+        let group_votes =
+            if totals { stats::base_and_group_votes(&self.matrix, &base, &groups).group_votes } else { Vec::new() };
+        self.carry_forward(&pca, &base, &clusterings, totals.then_some(group_votes.as_slice()));
+        self.timings.statistics = start.elapsed();
+        (self.timings.bridging, self.timings.mf, self.timings.stability) = Default::default();
+    }
+
+    /// The stages that carry state: moderation and who is in conversation (§1); the PCA and the
+    /// projections (§2); the base clusters, a group clustering per k and the smoothed choice of k
+    /// (§3); the matrix factorization beside them when `with_mf`.
+    fn cluster(&mut self, with_mf: bool) -> Clustered {
         let params = self.params.clone();
         let m = self.matrix.n_statements();
         let n = self.matrix.n_participants();
@@ -38,7 +174,7 @@ impl Conversation {
         let mf_warm = self.state.mf.as_ref();
         let fit_mf = || {
             let start = Instant::now();
-            let fit = params.bridging.mf.enabled.then(|| {
+            let fit = (with_mf).then(|| {
                 crate::bridging::fit_mf(&self.matrix, &moderated_out, &params.bridging.mf, params.seed, mf_warm)
             });
             (fit, start.elapsed())
@@ -77,97 +213,50 @@ impl Conversation {
         });
         let k = self.state.smoother.update(&silhouettes, params.group_k_buffer);
         let groups: Vec<Cluster> = k.and_then(|k| clusterings.get(&k)).map(|(c, _)| c.clone()).unwrap_or_default();
-        let mf = mf.filter(|_| !groups.is_empty());
-
         (self.timings.pca, self.timings.clustering) = (stages.0, stages.1 + start.elapsed());
-
-        // Bootstrap stability of the groups at every candidate k (opt-in).
-        let start = Instant::now();
-        let group_stability = (self.extensions && params.group_stability.enabled).then(|| {
-            let settings = Reclustering {
-                base_k: params.base_k,
-                base_iters: params.base_iters,
-                max_k: params.max_k,
-                group_iters: params.group_iters,
-                cold,
-            };
-            let replicates = params.group_stability.replicates;
-            crate::progress::report(self.progress.as_deref(), "group stability", replicates as u64, |done| {
-                group_stability(&points, &base, &clusterings, &settings, replicates, params.seed, done)
-            })
-        });
-        self.timings.stability = start.elapsed();
-
-        // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
-        let start = Instant::now();
-        let ClusterVotes { votes_base, everyone, group_votes } =
-            stats::base_and_group_votes(&self.matrix, &base, &groups);
-
-        let repness = stats::select_repness(&group_votes, &moderated_out);
-        let (agree, disagree) = stats::consensus(&everyone, &moderated_out);
-        let gac = stats::group_aware_consensus(&group_votes, m);
-
-        // Bridging scores beyond Polis: intervals per statement, matrix factorization over votes.
-        let bridging_start = Instant::now();
-        if let Some(fit) = &mf {
-            self.state.mf = Some(crate::bridging::MfWarmStart::of(fit, &self.matrix));
-        }
-        let bridging = (self.extensions && !groups.is_empty()).then(|| {
-            let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
-            let (matrix, seed, bp) = (&self.matrix, params.seed, &params.bridging);
-            crate::bridging::bridging(matrix, &group_ids, &group_votes, &moderated_out, &meta, bp, seed, mf.as_ref())
-        });
-        self.timings.bridging = bridging_start.elapsed();
-        self.timings.mf = mf_time;
-
-        // Priorities read the previous update's group counts (Q2).
-        let ids = self.matrix.statements();
-        let priorities: Vec<f64> = (0..m)
-            .map(|j| {
-                if params.polis_all_priorities_49 {
-                    return 49.0;
-                }
-                let counts =
-                    self.state.previous_group_totals.as_ref().and_then(|t| t.get(&ids[j]).copied()).unwrap_or_default();
-                stats::comment_priority(meta[j], &counts, extremity[j])
-            })
-            .collect();
-
-        // Carry the warm state forward.
-        let mut totals: HashMap<Id, VoteCounts> = HashMap::new();
-        for g in &group_votes {
-            for (j, c) in g.iter().enumerate() {
-                totals.entry(ids[j].clone()).or_default().add(c);
-            }
-        }
-        self.state.previous_group_totals = Some(totals);
-        self.state.comps = Some(pca.comps.clone());
-        self.state.base_clusters = base.clone();
-        self.state.group_clusterings = clusterings.iter().map(|(&k, (c, _))| (k, c.clone())).collect();
-
-        let analysis = self.assemble(AssembleInput {
+        Clustered {
+            moderated_out,
+            meta,
+            vote_counts,
             pca,
             projections,
             statement_projections,
             extremity,
+            points,
             base,
+            cold,
+            clusterings,
+            silhouettes,
+            best_k,
+            k,
             groups,
-            group_votes,
-            votes_base,
-            repness,
-            everyone,
-            consensus: (agree, disagree),
-            gac,
-            priorities,
-            moderated_out,
-            meta,
-            vote_counts,
-            selection: KSelection { silhouettes, best_k: best_k.map(|(k, _)| k), k },
-            bridging,
-            group_stability,
-        });
-        self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
-        analysis
+            mf,
+            mf_time,
+        }
+    }
+
+    /// Carries the warm state forward to the next update (§8); the group vote totals only when
+    /// `group_votes` are given.
+    fn carry_forward(
+        &mut self,
+        pca: &Pca,
+        base: &[Cluster],
+        clusterings: &BTreeMap<usize, (Vec<Cluster>, f64)>,
+        group_votes: Option<&[Vec<VoteCounts>]>,
+    ) {
+        if let Some(group_votes) = group_votes {
+            let ids = self.matrix.statements();
+            let mut totals: HashMap<Id, VoteCounts> = HashMap::new();
+            for g in group_votes {
+                for (j, c) in g.iter().enumerate() {
+                    totals.entry(ids[j].clone()).or_default().add(c);
+                }
+            }
+            self.state.previous_group_totals = Some(totals);
+        }
+        self.state.comps = Some(pca.comps.clone());
+        self.state.base_clusters = base.to_vec();
+        self.state.group_clusterings = clusterings.iter().map(|(&k, (c, _))| (k, c.clone())).collect();
     }
 
     /// Polis's `mod-out` and `meta-tids` (docs/algorithm.md §1) as one flag per statement column;

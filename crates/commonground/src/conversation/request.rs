@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{Batching, Conversation};
+use super::{Batching, Conversation, Restarts};
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::progress::Progress;
@@ -50,23 +50,25 @@ struct ModeKeys {
     replay: bool,
     #[serde(default)]
     window_ms: Option<i64>,
-    /// `null` (or absent) keeps the default cap; `0` means no cap.
+    /// `null`, absent or `0`: no cap (the default).
     #[serde(default)]
     max_updates: Option<usize>,
+    /// `none`, `final` or `gaps:DURATION` ([`super::Restarts::parse`]); absent: the default.
     #[serde(default)]
-    restart_gap_ms: Option<i64>,
+    restarts: Option<String>,
 }
 
-const MODE_KEYS: [&str; 4] = ["replay", "window_ms", "max_updates", "restart_gap_ms"];
+const MODE_KEYS: [&str; 4] = ["replay", "window_ms", "max_updates", "restarts"];
 
 /// The keys of a request's JSON object that mark statements: each a list of statement ids.
 const MARK_KEYS: [&str; 2] = ["meta", "exclude"];
 
 impl Request {
     /// Parses one JSON object: any [`Params`] field (Polis's default for the others), the
-    /// mode keys `replay` (bool), `window_ms`, `max_updates` (0: no cap) and `restart_gap_ms`,
-    /// and the marks `meta` and `exclude` (lists of statement ids, read by [`Id::from_json`]:
-    /// `"42"` is statement 42). An unknown key, a value of the wrong kind or out of range is an
+    /// mode keys `replay` (bool), `window_ms`, `max_updates` (0 or null: no cap, the default) and
+    /// `restarts` (`"none"`, `"final"` or `"gaps:1d"`, see [`super::Restarts`]), and the marks
+    /// `meta` and `exclude` (lists of statement ids, read by [`Id::from_json`]: `"42"` is
+    /// statement 42). An unknown key, a value of the wrong kind or out of range is an
     /// [`Error::InvalidParameter`] that names the key.
     pub fn from_json(text: &str) -> Result<Request> {
         let invalid = |name: &str, message: String| Error::InvalidParameter { name: name.to_string(), message };
@@ -97,18 +99,12 @@ impl Request {
         if m.window_ms.is_some_and(|w| w < 1) {
             return Err(invalid("window_ms", "must be at least 1 (ms)".into()));
         }
-        if m.restart_gap_ms.is_some_and(|g| g < 0) {
-            return Err(invalid("restart_gap_ms", "must be >= 0 (ms)".into()));
-        }
+        let restarts = m.restarts.as_deref().map(Restarts::parse).transpose()?.unwrap_or(defaults.restarts);
         let mode = if m.replay {
             Mode::Replay(Batching {
                 window_ms: m.window_ms.unwrap_or(defaults.window_ms),
-                max_updates: match m.max_updates {
-                    Some(0) => None,
-                    Some(n) => Some(n),
-                    None => defaults.max_updates,
-                },
-                restart_gap_ms: m.restart_gap_ms,
+                max_updates: m.max_updates.filter(|&n| n > 0),
+                restarts,
             })
         } else {
             Mode::OneBatch
@@ -238,7 +234,16 @@ mod tests {
         let r = Request::from_json(r#"{"seed": 3, "max_k": 4, "replay": true, "window_ms": 500, "max_updates": 0}"#)
             .unwrap();
         assert_eq!((r.params.seed, r.params.max_k), (3, 4));
-        assert_eq!(r.mode, Mode::Replay(Batching { window_ms: 500, max_updates: None, restart_gap_ms: None }));
+        assert_eq!(r.mode, Mode::Replay(Batching { window_ms: 500, max_updates: None, restarts: Restarts::Final }));
+        let r = Request::from_json(r#"{"replay": true, "restarts": "gaps:1d", "max_updates": 12}"#).unwrap();
+        assert_eq!(
+            r.mode,
+            Mode::Replay(Batching {
+                max_updates: Some(12),
+                restarts: Restarts::Gaps(86_400_000),
+                ..Batching::default()
+            })
+        );
         assert_eq!(Request::from_json("{}").unwrap(), Request::default());
         let r = Request::from_json(r#"{"replay": true}"#).unwrap();
         assert_eq!(r.mode, Mode::Replay(Batching::default()));
@@ -253,6 +258,8 @@ mod tests {
         assert_eq!(name_of(r#"{"no_such_thing": 1}"#), "no_such_thing");
         assert_eq!(name_of(r#"{"replay": true, "max_updates": -2}"#), "max_updates");
         assert_eq!(name_of(r#"{"replay": true, "window_ms": 0}"#), "window_ms");
+        assert_eq!(name_of(r#"{"replay": true, "restarts": "daily"}"#), "restarts");
+        assert_eq!(name_of(r#"{"replay": true, "restarts": "gaps:1y"}"#), "restarts");
         assert_eq!(name_of(r#"{"bridging": {"interval": 2}}"#), "bridging.interval");
         assert_eq!(name_of("[1]"), "parameters");
     }

@@ -34,12 +34,32 @@ pub struct PolisState {
     pub group_totals: Vec<(Id, VoteCounts)>,
 }
 
+impl PolisState {
+    /// Each grouped participant's group id, through the base clusters (a group's members are base
+    /// cluster ids, a base cluster's are participants), as Polis's clients read the blob.
+    pub fn participant_groups(&self) -> std::collections::HashMap<Id, u32> {
+        let base: std::collections::HashMap<u32, &Vec<Id>> =
+            self.base_clusters.iter().map(|(id, members, _)| (*id, members)).collect();
+        let mut out = std::collections::HashMap::new();
+        for (group, members, _) in &self.group_clusters {
+            for b in members {
+                for p in base.get(b).into_iter().flat_map(|m| m.iter()) {
+                    out.insert(p.clone(), *group);
+                }
+            }
+        }
+        out
+    }
+}
+
 impl Conversation {
     /// Resumes a conversation from the state a Polis math worker persisted (its math blob), with
     /// all votes so far, as the Polis worker does when it restarts: the matrix is rebuilt from the
     /// votes, and PCA, base clusters, in-conversation set and last group votes are reloaded. Then
     /// one update runs. Unlike a Polis restart, the group clustering and the group-count smoother
-    /// are seeded from the blob too, so the number of groups and the group ids do not jump.
+    /// are seeded from the blob's groups too, so the number of groups and the group ids do not
+    /// jump; given a state without `group_clusters`, the update clusters the groups cold and takes
+    /// its best k at once, exactly as Polis's worker does after a restart.
     pub fn resume_from_polis<V: Votes + ?Sized>(
         params: Params,
         statements: Vec<Statement>,

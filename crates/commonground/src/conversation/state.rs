@@ -183,7 +183,6 @@ impl Conversation {
             tick: state.tick,
             analysis: state.analysis,
             timings: StageTimings::default(),
-            extensions: true,
             progress: None,
         })
     }

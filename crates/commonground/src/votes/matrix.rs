@@ -47,6 +47,26 @@ impl VoteMatrix {
         self.with_batch(&VoteBatch::from_events(batch))
     }
 
+    /// The matrix Polis's worker rebuilds from all votes when it restarts (`load-or-init`): the
+    /// same votes, read as one batch, so in cold-build order (columns in ascending statement id,
+    /// rows in first-vote order under that sort) instead of the order the history first saw them.
+    /// O(votes log votes).
+    pub fn rebuilt(&self) -> VoteMatrix {
+        let mut batch = VoteBatch::new();
+        batch.reserve(self.values.len());
+        for (r, participant) in self.participants.iter().enumerate() {
+            let range = self.indptr[r]..self.indptr[r + 1];
+            for (&j, &v) in self.indices[range.clone()].iter().zip(&self.values[range]) {
+                if let Some(vote) = Vote::from_value(v as i64) {
+                    batch.push(participant, &self.statements[j as usize], vote, None);
+                }
+            }
+        }
+        let mut out = VoteMatrix::from_batch(&batch);
+        out.last_timestamp = self.last_timestamp;
+        out
+    }
+
     /// A new matrix with `batch` applied on top of this one, as the Polis worker applies one poll
     /// of votes: new participants and statements are appended in first-appearance order under
     /// the sort (statement, participant, timestamp); a vote on a cell that already holds one
