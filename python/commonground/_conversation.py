@@ -184,7 +184,9 @@ class Conversation:
         Parameters left at None take Polis's defaults (see :func:`default_params`): PCA
         iterations, base clusters (``base_k`` = 100), largest number of groups (``max_k`` = 5),
         the group-count smoother (``group_k_buffer`` = 4), participation thresholds. ``seed``
-        drives every random choice (the Polis pipeline itself is deterministic).
+        drives every random choice (the Polis pipeline itself is deterministic). ``groups=4``
+        asks for exactly four opinion groups instead of Polis's rule (``groups="polis"``, the
+        default); an :class:`InvalidParameterError` says why when the data cannot give that many.
 
         Beyond Polis, opt-in: ``group_cold_starts`` > 1 also tries seeded k-means++ starts when
         groups are clustered from scratch and keeps the least-inertia result (Polis's own start

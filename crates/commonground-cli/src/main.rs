@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use commonground::bridging::{BridgingScore, SCORES};
-use commonground::cluster::StabilityParams;
+use commonground::cluster::{GroupCount, StabilityParams};
 use commonground::io::{self, PolisMath};
 use commonground::{Batching, Conversation, Mode, Params, Request};
 
@@ -128,6 +128,10 @@ struct AnalyzeArgs {
     /// Largest number of groups tried (Polis: 5).
     #[arg(long, default_value_t = 5)]
     max_k: usize,
+    /// How many opinion groups: "polis" (Polis's rule: the best silhouette for k = 2..max-k) or a
+    /// number, honoured exactly (an error says why when the data cannot give that many).
+    #[arg(long, value_name = "polis|K", default_value = "polis", value_parser = str::parse::<GroupCount>)]
+    groups: GroupCount,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -155,6 +159,7 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     let mut params = Params { seed: args.seed, ..Params::default() };
     params.bridging.mf.enabled = !args.no_mf;
     params.max_k = args.max_k;
+    params.groups = args.groups;
     if let Some(replicates) = args.stability {
         params.group_stability = StabilityParams { enabled: true, replicates };
     }

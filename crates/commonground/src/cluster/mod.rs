@@ -20,7 +20,7 @@ mod kmeans;
 mod metrics;
 mod stability;
 
-pub use groups::{group_clusterings, max_group_k, silhouette, GroupKSmoother};
+pub use groups::{fixed_group_clustering, group_clusterings, max_group_k, silhouette, GroupCount, GroupKSmoother};
 pub use kmeans::{kmeans, kmeans_cold, weighted_inertia, Cluster, MultiStart, Points};
 pub use metrics::adjusted_rand_index;
 pub use stability::{

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use crate::analysis::Analysis;
-use crate::cluster::{Cluster, GroupKSmoother};
+use crate::cluster::{Cluster, GroupCount, GroupKSmoother};
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::stats::VoteCounts;
@@ -170,9 +170,21 @@ impl Conversation {
         if matrix.n_votes() == 0 {
             return Err(Error::EmptyConversation("no votes to analyse".into()));
         }
-        self.matrix = matrix;
+        // Kept until the update succeeds: an update that fails (a fixed number of groups the data
+        // cannot give) leaves the conversation as it was.
+        // Only a fixed number of groups can fail, so only then is the state copied.
+        let previous_matrix = std::mem::replace(&mut self.matrix, matrix);
+        let previous_state = matches!(self.params.groups, GroupCount::Fixed(_)).then(|| self.state.clone());
         self.tick += 1;
-        let analysis = self.compute();
+        let analysis = match self.compute() {
+            Ok(analysis) => analysis,
+            Err(e) => {
+                self.matrix = previous_matrix;
+                self.state = previous_state.unwrap_or_default();
+                self.tick -= 1;
+                return Err(e);
+            }
+        };
         self.timings.total = total.elapsed();
         Ok(self.analysis.insert(analysis))
     }

@@ -15,14 +15,20 @@ use std::time::Instant;
 use super::assemble::AssembleInput;
 use super::Conversation;
 use crate::analysis::{Analysis, KSelection};
-use crate::cluster::{group_clusterings, group_stability, kmeans, Cluster, MultiStart, Points, Reclustering};
+use crate::cluster::{
+    fixed_group_clustering, group_clusterings, group_stability, kmeans, Cluster, GroupCount, MultiStart, Points,
+    Reclustering,
+};
+use crate::error::Result;
 use crate::pca::{comment_projections, participant_projections, Pca};
 use crate::stats::{self, ClusterVotes, VoteCounts};
 use crate::votes::Id;
 
 impl Conversation {
-    /// One full Polis update over the current matrix, from the warm state.
-    pub(super) fn compute(&mut self) -> Analysis {
+    /// One full Polis update over the current matrix, from the warm state. Fails only when a fixed
+    /// number of groups cannot be made from this update's base clusters (see
+    /// [`fixed_group_clustering`]); the caller then restores the state it had.
+    pub(super) fn compute(&mut self) -> Result<Analysis> {
         let params = self.params.clone();
         let m = self.matrix.n_statements();
         let n = self.matrix.n_participants();
@@ -58,10 +64,14 @@ impl Conversation {
             let previous_base = (!self.state.base_clusters.is_empty()).then_some(self.state.base_clusters.as_slice());
             let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
 
-            // Groups: every k from 2 to max, warm-started per k; silhouette. O(k x 100²).
+            // Groups: every k from 2 to max, warm-started per k; silhouette. O(k x 100²). Or the one
+            // k asked for.
             let cold = MultiStart { starts: params.group_cold_starts, seed: params.seed };
-            let clusterings =
-                group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters, cold);
+            let previous = &self.state.group_clusterings;
+            let clusterings = match params.groups {
+                GroupCount::Polis => Ok(group_clusterings(&base, params.max_k, previous, params.group_iters, cold)),
+                GroupCount::Fixed(k) => fixed_group_clustering(&base, k, previous, params.group_iters, cold),
+            };
             let stages = (pca_time, start.elapsed());
             (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages)
         };
@@ -69,13 +79,18 @@ impl Conversation {
             (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages),
             (mf, mf_time),
         ) = rayon::join(map_and_groups, fit_mf);
+        let clusterings = clusterings?;
         let start = Instant::now();
         let silhouettes: BTreeMap<usize, f64> = clusterings.iter().map(|(&k, (_, s))| (k, *s)).collect();
         let best_k = silhouettes.iter().fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
             Some((_, bs)) if s < bs => best,
             _ => Some((k, s)),
         });
-        let k = self.state.smoother.update(&silhouettes, params.group_k_buffer);
+        // A fixed number of groups is used as asked, without Polis's smoother.
+        let k = match params.groups {
+            GroupCount::Polis => self.state.smoother.update(&silhouettes, params.group_k_buffer),
+            GroupCount::Fixed(k) => Some(k),
+        };
         let groups: Vec<Cluster> = k.and_then(|k| clusterings.get(&k)).map(|(c, _)| c.clone()).unwrap_or_default();
         let mf = mf.filter(|_| !groups.is_empty());
 
@@ -88,6 +103,7 @@ impl Conversation {
                 base_k: params.base_k,
                 base_iters: params.base_iters,
                 max_k: params.max_k,
+                groups: params.groups,
                 group_iters: params.group_iters,
                 cold,
             };
@@ -164,7 +180,7 @@ impl Conversation {
             group_stability,
         });
         self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
-        analysis
+        Ok(analysis)
     }
 
     /// Polis's `mod-out` and `meta-tids` (docs/algorithm.md §1) as one flag per statement column;

@@ -174,12 +174,22 @@ fn bridging_section(out: &mut String, a: &Analysis) {
     );
     let _ = writeln!(
         out,
-        "  * = common ground, every group agrees (lower bound of minimum group agreement >= {:.2}): {} of {} \
-         statements.",
+        "  * = common ground, every group agrees among those who took a side (lower bound of minimum \
+         side-takers' agreement >= {:.2}): {} of {} statements.",
         b.threshold,
         b.common_ground.len(),
         b.ranking.len()
     );
+    if !b.uncertain.is_empty() {
+        let ids: Vec<String> = b.uncertain.iter().take(10).map(id_label).collect();
+        let _ = writeln!(
+            out,
+            "  Uncertain, many passed: {} statements ({}{}).",
+            b.uncertain.len(),
+            ids.join(", "),
+            if b.uncertain.len() > 10 { ", ..." } else { "" }
+        );
+    }
     let mf = b.mf.is_some();
     let _ = writeln!(
         out,
