@@ -238,6 +238,13 @@ class Analysis:
         stability: Optional[Dict[str, Any]] = self._json.get("group_stability")
         return stability
 
+    @property
+    def group_discovery(self) -> Optional[Dict[str, Any]]:
+        """How the groups were discovered (k, the criterion per k tried, participants fitted),
+        with ``analyze(groups="discover")``; else None."""
+        discovery: Optional[Dict[str, Any]] = self._json.get("group_discovery")
+        return discovery
+
     def common_ground(self, n: Optional[int] = None) -> pd.DataFrame:
         """The statements that are common ground, as the core defines it everywhere: with the
         analysis's credibility (90% by default), in every group more of those who took a side

@@ -187,6 +187,8 @@ class Conversation:
         drives every random choice (the Polis pipeline itself is deterministic). ``groups=4``
         asks for exactly four opinion groups instead of Polis's rule (``groups="polis"``, the
         default); an :class:`InvalidParameterError` says why when the data cannot give that many.
+        ``groups="discover"`` finds the groups from the votes themselves (a mixture model, k up
+        to 8, groups down to about 5% of participants; ``Analysis.group_discovery`` says how).
 
         Beyond Polis, opt-in: ``group_cold_starts`` > 1 also tries seeded k-means++ starts when
         groups are clustered from scratch and keeps the least-inertia result (Polis's own start

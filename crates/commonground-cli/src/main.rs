@@ -128,9 +128,11 @@ struct AnalyzeArgs {
     /// Largest number of groups tried (Polis: 5).
     #[arg(long, default_value_t = 5)]
     max_k: usize,
-    /// How many opinion groups: "polis" (Polis's rule: the best silhouette for k = 2..max-k) or a
-    /// number, honoured exactly (an error says why when the data cannot give that many).
-    #[arg(long, value_name = "polis|K", default_value = "polis", value_parser = str::parse::<GroupCount>)]
+    /// How many opinion groups: "polis" (Polis's rule: the best silhouette for k = 2..max-k),
+    /// "discover" (groups found from the votes, down to about 5% of participants, k up to 8:
+    /// docs/groups.md), or a number, honoured exactly (an error says why when the data cannot
+    /// give that many).
+    #[arg(long, value_name = "polis|discover|K", default_value = "polis", value_parser = str::parse::<GroupCount>)]
     groups: GroupCount,
 }
 

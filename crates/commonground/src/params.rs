@@ -107,6 +107,12 @@ impl Params {
             return bad("max_k", "must be at least 2 (groups are chosen among k = 2..=max_k)");
         }
         self.groups.check(self.base_k)?;
+        if self.groups == GroupCount::Discover && self.group_stability.enabled {
+            return bad(
+                "group_stability",
+                "measures the k-means groups of the opinion map; it does not apply with groups = \"discover\"",
+            );
+        }
         if self.group_cold_starts == 0 {
             return bad("group_cold_starts", "must be at least 1 (1 is Polis's own start)");
         }
@@ -171,5 +177,6 @@ mod tests {
         assert_eq!(serde_json::from_str::<Params>(&serde_json::to_string(&p).unwrap()).unwrap(), p);
         assert_eq!("polis".parse::<GroupCount>(), Ok(GroupCount::Polis));
         assert_eq!("6".parse::<GroupCount>(), Ok(GroupCount::Fixed(6)));
+        assert_eq!(read(r#"{"groups": "discover"}"#).unwrap(), GroupCount::Discover);
     }
 }

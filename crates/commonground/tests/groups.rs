@@ -150,3 +150,47 @@ fn polis_rule_stays_the_default() {
     let a = analyze(&votes, &[], &p).unwrap();
     assert_eq!(a.k_selection.k, a.k_selection.best_k);
 }
+
+#[test]
+fn discovery_finds_a_five_percent_group_that_polis_rule_merges() {
+    // Four camps of 60%, 25%, 10% and 5% of 400 participants on 30 statements, every participant
+    // voting on every statement, one vote in ten (at random) against their camp. Camp c agrees with statement
+    // s when bit c of s + 1 is set.
+    let sizes = [240i64, 100, 40, 20];
+    let mut votes = Vec::new();
+    let mut planted = Vec::new();
+    let mut p = 0i64;
+    let mut rng = commonground::rng::Rng::new(7);
+    for (c, &size) in sizes.iter().enumerate() {
+        for _ in 0..size {
+            for s in 0..30i64 {
+                let agree = ((s + 1) >> c) & 1 == 1;
+                let flip = rng.below(10) == 0;
+                votes.push(VoteEvent::new(p, s, if agree != flip { Vote::Agree } else { Vote::Disagree }));
+            }
+            planted.push(c);
+            p += 1;
+        }
+    }
+    let mut params = Params { groups: GroupCount::Discover, ..Params::default() };
+    params.bridging.mf.enabled = false;
+    let a = analyze(&votes, &[], &params).unwrap();
+    assert_eq!(a.groups.len(), 4, "{:?}", a.group_discovery);
+    assert_eq!(a.group_discovery.as_ref().unwrap().k, 4);
+    let ours: Vec<u32> = a.participants.iter().map(|p| p.group.unwrap()).collect();
+    assert_eq!(commonground::cluster::adjusted_rand_index(&ours, &planted), 1.0);
+    assert_groups_partition_the_clustered(&a, "discover");
+    // Every base cluster lies inside one group.
+    for g in &a.groups {
+        for b in &g.base_clusters {
+            let members = &a.base_clusters.iter().find(|c| c.id == *b).unwrap().members;
+            assert!(members.iter().all(|m| a.group_of(m) == Some(g.id)));
+        }
+    }
+    params.groups = GroupCount::Polis;
+    assert!(analyze(&votes, &[], &params).unwrap().groups.len() < 4, "Polis's rule merges the small camps");
+    // Stability measures the map's k-means groups: refused with discovery.
+    params.groups = GroupCount::Discover;
+    params.group_stability.enabled = true;
+    assert!(Conversation::new(params).unwrap_err().to_string().contains("group_stability"));
+}

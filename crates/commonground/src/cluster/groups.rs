@@ -21,7 +21,16 @@ pub enum GroupCount {
     /// (red-dwarf's `force_group_count`); an update whose data cannot give k groups is an error
     /// ([`fixed_group_clustering`]).
     Fixed(usize),
+    /// Groups discovered from the votes themselves, down to about 5% of the participants: a
+    /// Bernoulli mixture fitted by EM, k from 2 to `max(max_k, 8)` chosen by BIC
+    /// ([`super::discover_groups`]); each group's participants are then split into base clusters
+    /// on the map. An extension; no smoother, and group ids are renumbered at every update
+    /// (largest group first).
+    Discover,
 }
+
+/// The most groups discovery tries when `max_k` is lower.
+pub const DISCOVER_MAX_K: usize = 8;
 
 /// `GroupCount` as JSON carries it: a number or a name.
 #[derive(Serialize, Deserialize)]
@@ -45,6 +54,7 @@ impl From<GroupCount> for GroupCountJson {
     fn from(value: GroupCount) -> GroupCountJson {
         match value {
             GroupCount::Polis => GroupCountJson::Name("polis".into()),
+            GroupCount::Discover => GroupCountJson::Name("discover".into()),
             GroupCount::Fixed(k) => GroupCountJson::Number(k),
         }
     }
@@ -52,12 +62,13 @@ impl From<GroupCount> for GroupCountJson {
 
 impl FromStr for GroupCount {
     type Err = String;
-    /// `"polis"`, or a number of groups (`"4"`).
+    /// `"polis"`, `"discover"`, or a number of groups (`"4"`).
     fn from_str(text: &str) -> std::result::Result<GroupCount, String> {
         match text.trim() {
             "polis" => Ok(GroupCount::Polis),
+            "discover" => Ok(GroupCount::Discover),
             other => other.parse::<usize>().map(GroupCount::Fixed).map_err(|_| {
-                format!("{other:?} is not a number of groups: give \"polis\" (Polis's rule) or a number such as 4")
+                format!("{other:?} is not a number of groups: give \"polis\" (Polis's rule), \"discover\" or a number such as 4")
             }),
         }
     }
@@ -67,6 +78,7 @@ impl fmt::Display for GroupCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             GroupCount::Polis => write!(f, "polis"),
+            GroupCount::Discover => write!(f, "discover"),
             GroupCount::Fixed(k) => write!(f, "{k}"),
         }
     }
@@ -232,6 +244,48 @@ pub fn group_clusterings(
             (k, (clustering, s))
         })
         .collect()
+}
+
+/// Base clusters and groups from discovered groups: `group_of[i]` is the group (0-based) of
+/// `points` row i (participant rows, in row order). Each group's participants are split into base
+/// clusters on the map by Polis's k-means (cold start), `base_k` in all shared by group size (at
+/// least one each), so that every base cluster lies inside one group and the outputs that read
+/// base clusters (votes-base, the Polis math JSON) stay whole. Base-cluster ids are numbered
+/// across groups in group order; group g has id g.
+pub fn discovered_clustering(
+    points: &Points,
+    group_of: &[usize],
+    base_k: usize,
+    base_iters: usize,
+) -> (Vec<Cluster>, Vec<Cluster>) {
+    let n_groups = group_of.iter().copied().max().map_or(0, |g| g + 1);
+    let n = points.len().max(1);
+    let (mut base, mut groups) = (Vec::new(), Vec::new());
+    for g in 0..n_groups {
+        let rows: Vec<usize> = (0..points.len()).filter(|&i| group_of[i] == g).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let members = Points::new(
+            rows.iter().map(|&i| points.names[i]).collect(),
+            rows.iter().map(|&i| points.positions[i]).collect(),
+            None,
+        );
+        let k = ((base_k * rows.len()) as f64 / n as f64).round().max(1.0) as usize;
+        let first = base.len();
+        for mut c in kmeans(&members, k, None, base_iters) {
+            c.id = base.len() as u32;
+            base.push(c);
+        }
+        let own = &base[first..];
+        let weight: f64 = own.iter().map(|c| c.members.len() as f64).sum();
+        let center = own.iter().fold([0.0, 0.0], |acc, c| {
+            let w = c.members.len() as f64 / weight;
+            [acc[0] + w * c.center[0], acc[1] + w * c.center[1]]
+        });
+        groups.push(Cluster { id: g as u32, members: own.iter().map(|c| c.id as usize).collect(), center });
+    }
+    (base, groups)
 }
 
 /// Polis's `group-k-smoother`: the number of groups changes only after the best k (by silhouette;

@@ -194,7 +194,8 @@ pub fn group_stability(
             let resample = Points::new((0..n).collect(), draws.iter().map(|&i| points.positions[i]).collect(), None);
             let rep_base = kmeans(&resample, settings.base_k, None, settings.base_iters);
             let rep_groups = match settings.groups {
-                GroupCount::Polis => {
+                // Discovery is refused with stability by Params::check.
+                GroupCount::Polis | GroupCount::Discover => {
                     group_clusterings(&rep_base, settings.max_k, &BTreeMap::new(), settings.group_iters, settings.cold)
                 }
                 // A replicate that cannot give k groups has none at k: its groups dissolved.

@@ -16,8 +16,8 @@ use super::assemble::AssembleInput;
 use super::Conversation;
 use crate::analysis::{Analysis, KSelection};
 use crate::cluster::{
-    fixed_group_clustering, group_clusterings, group_stability, kmeans, Cluster, GroupCount, MultiStart, Points,
-    Reclustering,
+    discover_groups, discovered_clustering, fixed_group_clustering, group_clusterings, group_stability, kmeans,
+    silhouette, Cluster, GroupCount, MultiStart, Points, Reclustering, DISCOVER_MAX_K,
 };
 use crate::error::Result;
 use crate::pca::{comment_projections, participant_projections, Pca};
@@ -62,21 +62,39 @@ impl Conversation {
             let in_rows: Vec<usize> = (0..n).filter(|&r| self.state.in_conv[r]).collect();
             let points = Points::new(in_rows.clone(), in_rows.iter().map(|&r| projections[r]).collect(), None);
             let previous_base = (!self.state.base_clusters.is_empty()).then_some(self.state.base_clusters.as_slice());
-            let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
-
-            // Groups: every k from 2 to max, warm-started per k; silhouette. O(k x 100²). Or the one
-            // k asked for.
             let cold = MultiStart { starts: params.group_cold_starts, seed: params.seed };
             let previous = &self.state.group_clusterings;
-            let clusterings = match params.groups {
-                GroupCount::Polis => Ok(group_clusterings(&base, params.max_k, previous, params.group_iters, cold)),
-                GroupCount::Fixed(k) => fixed_group_clustering(&base, k, previous, params.group_iters, cold),
+            let mut discovery = None;
+            let (base, clusterings) = if params.groups == GroupCount::Discover {
+                // Groups from the votes (a mixture model), then base clusters inside each group.
+                let max_k = params.max_k.max(DISCOVER_MAX_K);
+                match discover_groups(&self.matrix, &in_rows, &moderated_out, max_k, params.seed) {
+                    Some((group_of, found)) => {
+                        let (base, groups) =
+                            discovered_clustering(&points, &group_of, params.base_k, params.base_iters);
+                        let centers: Vec<[f64; 2]> = base.iter().map(|c| c.center).collect();
+                        let names: Vec<usize> = base.iter().map(|c| c.id as usize).collect();
+                        let s = silhouette(&names, &centers, &groups);
+                        discovery = Some(found);
+                        (base, Ok(BTreeMap::from([(groups.len(), (groups, s))])))
+                    }
+                    None => (kmeans(&points, params.base_k, None, params.base_iters), Ok(BTreeMap::new())),
+                }
+            } else {
+                // Base clusters; then groups: every k from 2 to max, warm-started per k;
+                // silhouette. O(k x 100²). Or the one k asked for.
+                let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
+                let clusterings = match params.groups {
+                    GroupCount::Fixed(k) => fixed_group_clustering(&base, k, previous, params.group_iters, cold),
+                    _ => Ok(group_clusterings(&base, params.max_k, previous, params.group_iters, cold)),
+                };
+                (base, clusterings)
             };
             let stages = (pca_time, start.elapsed());
-            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages)
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovery, stages)
         };
         let (
-            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages),
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovery, stages),
             (mf, mf_time),
         ) = rayon::join(map_and_groups, fit_mf);
         let clusterings = clusterings?;
@@ -90,6 +108,7 @@ impl Conversation {
         let k = match params.groups {
             GroupCount::Polis => self.state.smoother.update(&silhouettes, params.group_k_buffer),
             GroupCount::Fixed(k) => Some(k),
+            GroupCount::Discover => best_k.map(|(k, _)| k),
         };
         let groups: Vec<Cluster> = k.and_then(|k| clusterings.get(&k)).map(|(c, _)| c.clone()).unwrap_or_default();
         let mf = mf.filter(|_| !groups.is_empty());
@@ -178,6 +197,7 @@ impl Conversation {
             selection: KSelection { silhouettes, best_k: best_k.map(|(k, _)| k), k },
             bridging,
             group_stability,
+            discovery,
         });
         self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
         Ok(analysis)
