@@ -200,6 +200,9 @@ def test_a_fixed_number_of_groups_is_honoured_or_refused_with_the_reason():
     assert cg.read_polis(EXAMPLE).analyze(groups="polis").n_groups == 2
     with pytest.raises(cg.InvalidParameterError, match="groups: 1 groups: give at least 2"):
         conversation.analyze(groups=1)
+    discovered = cg.read_polis(EXAMPLE).analyze(groups="discover", bridging={"mf": {"enabled": False}})
+    assert discovered.group_discovery["k"] == discovered.n_groups >= 2
+    assert analysis.group_discovery is None
     small = cg.Conversation.from_votes({"participant": [0, 1, 2], "statement": [0, 0, 0], "vote": [1, -1, 1]})
     with pytest.raises(cg.InvalidParameterError, match="3 groups need at least 3 base clusters"):
         small.analyze(groups=3)

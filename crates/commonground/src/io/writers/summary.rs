@@ -63,6 +63,15 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
             _ => String::new(),
         }
     );
+    if let Some(d) = &a.group_discovery {
+        let tried: Vec<String> = d.bic.iter().map(|(k, c)| format!("k={k}: {c:.0}")).collect();
+        let _ = writeln!(
+            out,
+            "  discovered from the votes (mixture model fitted on {} participants; criterion, lower is better: {})",
+            d.n_fitted,
+            tried.join(", ")
+        );
+    }
 
     for (g, reps) in a.groups.iter().zip(&a.repness) {
         let _ = writeln!(out, "\nGroup {} — {} participants", g.id, g.n_members);
