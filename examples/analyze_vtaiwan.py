@@ -53,14 +53,14 @@ def main(output: Path) -> None:
             print(f"  {rep.repful_for:<8} {rep.percent:>3}% of {rep.n_trials:>4} voters (everyone: {everyone:>3}%)  "
                   f"#{rep.statement:<4} {short(rep.text)}")
 
-    # The common ground: statements that, with 90% credibility, every group agrees with (the lower
-    # bound of the minimum group agreement); the number is that lower bound.
+    # The common ground: statements that, with 90% credibility, every group's side-takers agree
+    # with (the lower bound of the minimum side-takers' agreement); the number is that lower bound.
     common = analysis.common_ground()
     print(f"\nCommon ground (every group agrees, 90% credible): {len(common)} statements, the first 5:")
     percent_columns = [c for c in common.columns if c.startswith("agree_percent_group_")]
     for row in common.head(5).itertuples(index=False):
         shares = ", ".join(f"group {c.rsplit('_', 1)[1]} {getattr(row, c)}%" for c in percent_columns)
-        print(f"  {row.min_group_agreement_lower:.2f}  [{shares}]  #{row.id:<4} {short(row.text)}")
+        print(f"  {row.min_side_agreement_lower:.2f}  [{shares}]  #{row.id:<4} {short(row.text)}")
 
     print("\nConsensus (most participants agree):")
     for row in analysis.consensus[analysis.consensus["direction"] == "agree"].itertuples(index=False):

@@ -74,9 +74,12 @@ class Analysis:
     - ``base_clusters``: base_cluster, n_members, x, y, members
     - ``bridging``: beyond Polis, one row per statement, ranked: group-aware consensus, its
       geometric mean over groups and the minimum group agreement, each with its credible interval
-      (``*_lower``, ``*_upper``), whether it is common ground (lower bound of minimum group
-      agreement above the threshold), the matrix-factorization intercept and factor, and each
-      group's agree rate with its interval
+      (``*_lower``, ``*_upper``), the minimum agreement among those who took a side
+      (``min_side_agreement``), whether it is common ground (its lower bound above the threshold)
+      and the group it hinges on (``weakest_group``), whether it is ``uncertain`` (many passed),
+      the matrix-factorization intercept and factor, and per group, with intervals: the agree rate
+      (``agree_group_<g>``), the side-takers' agreement (``side_agree_group_<g>``) and the pass
+      rate (``pass_group_<g>``)
 
     Votes use agree = +1, disagree = -1, pass = 0 throughout.
     """
@@ -205,6 +208,7 @@ class Analysis:
         texts = dict(zip(self.statements["id"].tolist(), self.statements["text"].tolist()))
         order = {statement: rank for rank, statement in enumerate(bridging["ranking"])}
         points, intervals = _score_fields(bridging["statements"])
+        uncertain = set(bridging.get("uncertain", []))
         rows = []
         for entry in bridging["statements"]:
             row: Dict[str, Any] = {
@@ -222,10 +226,14 @@ class Analysis:
                 row[field], row[f"{field}_lower"], row[f"{field}_upper"] = (
                     estimate["value"], estimate["lower"], estimate["upper"],
                 )
-            for group, estimate in zip(bridging["groups"], entry["group_agreement"]):
-                row[f"agree_group_{group}"] = estimate["value"]
-                row[f"agree_group_{group}_lower"] = estimate["lower"]
-                row[f"agree_group_{group}_upper"] = estimate["upper"]
+            row["weakest_group"] = entry.get("weakest_group")
+            row["uncertain"] = entry["statement"] in uncertain
+            for prefix, key in (("agree_group", "group_agreement"), ("side_agree_group", "side_agreement"),
+                                ("pass_group", "pass_rate")):
+                for group, estimate in zip(bridging["groups"], entry.get(key, [])):
+                    row[f"{prefix}_{group}"] = estimate["value"]
+                    row[f"{prefix}_{group}_lower"] = estimate["lower"]
+                    row[f"{prefix}_{group}_upper"] = estimate["upper"]
             rows.append(row)
         frame = pd.DataFrame(rows)
         frame["rank"] = pd.array(frame["rank"], dtype="Int64")
@@ -238,21 +246,31 @@ class Analysis:
         stability: Optional[Dict[str, Any]] = self._json.get("group_stability")
         return stability
 
+    @property
+    def group_discovery(self) -> Optional[Dict[str, Any]]:
+        """How the groups were discovered (k, the criterion per k tried, participants fitted),
+        with ``analyze(groups="discover")``; else None."""
+        discovery: Optional[Dict[str, Any]] = self._json.get("group_discovery")
+        return discovery
+
     def common_ground(self, n: Optional[int] = None) -> pd.DataFrame:
         """The statements that are common ground, as the core defines it everywhere: with the
-        analysis's credibility (90% by default), every group agrees more often than not (the lower
-        credible bound of the minimum group agreement is at least the threshold, 0.5 by
-        default). Ranked by the bridging score (:attr:`bridging`), the first ``n`` (all when
-        None), with each group's agree share (a fraction) and percentage (``agree_percent_group_*``,
-        as the CLI prints it). Polis's own ranking is :meth:`top_group_aware_consensus`."""
+        analysis's credibility (90% by default), in every group more of those who took a side
+        agree than disagree (the lower credible bound of the minimum side-takers' agreement is at
+        least the threshold, 0.5 by default). Ranked by the bridging score (:attr:`bridging`), the
+        first ``n`` (all when None), with each group's agree share (a fraction) and percentage
+        (``agree_percent_group_*``, as the CLI prints it). Polis's own ranking is
+        :meth:`top_group_aware_consensus`."""
         bridging = self.bridging
         if bridging.empty:
-            return pd.DataFrame(columns=["id", "text", "min_group_agreement_lower", "group_aware_consensus"])
+            return pd.DataFrame(columns=["id", "text", "min_side_agreement_lower", "group_aware_consensus"])
         flagged = bridging[bridging["common_ground"].astype(bool)]
         ids = flagged["statement"].tolist()
         if n is not None:
             ids = ids[:n]
-        return self._with_group_shares(ids, ["min_group_agreement", "min_group_agreement_lower", "min_group_agreement_upper"])
+        return self._with_group_shares(
+            ids, ["min_side_agreement", "min_side_agreement_lower", "min_side_agreement_upper", "weakest_group"]
+        )
 
     def top_group_aware_consensus(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` statements with the highest group-aware consensus (Polis's measure: the

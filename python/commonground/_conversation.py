@@ -168,6 +168,7 @@ class Conversation:
         base_k: Optional[int] = None,
         base_iters: Optional[int] = None,
         max_k: Optional[int] = None,
+        groups: Union[int, str, None] = None,
         group_iters: Optional[int] = None,
         group_k_buffer: Optional[int] = None,
         min_votes_in_conv: Optional[int] = None,
@@ -198,7 +199,11 @@ class Conversation:
         Parameters left at None take Polis's defaults (see :func:`default_params`): PCA
         iterations, base clusters (``base_k`` = 100), largest number of groups (``max_k`` = 5),
         the group-count smoother (``group_k_buffer`` = 4), participation thresholds. ``seed``
-        drives every random choice (the Polis pipeline itself is deterministic).
+        drives every random choice (the Polis pipeline itself is deterministic). ``groups=4``
+        asks for exactly four opinion groups instead of Polis's rule (``groups="polis"``, the
+        default); an :class:`InvalidParameterError` says why when the data cannot give that many.
+        ``groups="discover"`` finds the groups from the votes themselves (a mixture model, k up
+        to 8, groups down to about 5% of participants; ``Analysis.group_discovery`` says how).
 
         Beyond Polis, opt-in: ``group_cold_starts`` > 1 also tries seeded k-means++ starts when
         groups are clustered from scratch and keeps the least-inertia result (Polis's own start
@@ -223,7 +228,7 @@ class Conversation:
             "max_updates": 0 if max_updates is None else max_updates,
             "pca_iters": pca_iters, "pca_cold_iters": pca_cold_iters,
             "pca_cold_tolerance": pca_cold_tolerance, "base_k": base_k, "base_iters": base_iters,
-            "max_k": max_k, "group_iters": group_iters, "group_k_buffer": group_k_buffer,
+            "max_k": max_k, "groups": groups, "group_iters": group_iters, "group_k_buffer": group_k_buffer,
             "min_votes_in_conv": min_votes_in_conv, "min_in_conv": min_in_conv,
             "polis_all_priorities_49": polis_all_priorities_49, "group_cold_starts": group_cold_starts,
             "pca_cold_start": pca_cold_start, "pca_warm_start": pca_warm_start,

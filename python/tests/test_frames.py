@@ -117,14 +117,16 @@ def test_top_group_aware_consensus_ranks_by_polis_measure(vtaiwan_analysis):
 
 def test_common_ground_is_the_core_flag_in_bridging_order(vtaiwan_analysis):
     # One meaning everywhere: the statements the core flags (lower credible bound of the minimum
-    # group agreement >= the threshold), in the bridging ranking.
+    # side-takers' agreement >= the threshold), in the bridging ranking.
     core = vtaiwan_analysis._json["bridging"]
     common = vtaiwan_analysis.common_ground()
     assert common["id"].tolist() == core["common_ground"]
-    assert len(common) == 21  # the README's "21 of 119 statements"
-    assert (common["min_group_agreement_lower"] >= core["threshold"]).all()
-    assert common["min_group_agreement_lower"].is_monotonic_decreasing
-    assert (common.filter(like="agree_share") > 0.5).all().all()
+    assert len(common) == 37  # the README's "37 of 119 statements"
+    assert (common["min_side_agreement_lower"] >= core["threshold"]).all()
+    assert set(common["weakest_group"]) <= set(vtaiwan_analysis.groups["group"])
+    # Side-takers in every group agree more than they disagree.
+    shares = vtaiwan_analysis.bridging.set_index("statement").loc[common["id"]]
+    assert (shares.filter(regex=r"^side_agree_group_\d+$") > 0.5).all().all()
     assert vtaiwan_analysis.common_ground(3)["id"].tolist() == core["common_ground"][:3]
 
 
@@ -174,20 +176,43 @@ def test_bridging_frame_ranks_statements_with_intervals_and_common_ground():
 
 def test_bridging_frame_has_a_column_per_score_field_in_the_documented_order(vtaiwan_analysis):
     frame = vtaiwan_analysis.bridging
-    scores = [c for c in frame.columns if not c.startswith("agree_group_")]
+    per_group = ("agree_group_", "side_agree_group_", "pass_group_")
+    scores = [c for c in frame.columns if not c.startswith(per_group)]
     assert scores == [
         "statement", "rank", "text", "common_ground", "mf_intercept", "mf_factor",
         "group_aware_consensus", "group_aware_consensus_lower", "group_aware_consensus_upper",
         "geometric_mean", "geometric_mean_lower", "geometric_mean_upper",
         "min_group_agreement", "min_group_agreement_lower", "min_group_agreement_upper",
+        "min_side_agreement", "min_side_agreement_lower", "min_side_agreement_upper",
+        "weakest_group", "uncertain",
     ]
+    for g in vtaiwan_analysis.groups["group"]:
+        for prefix in per_group:
+            assert {f"{prefix}{g}", f"{prefix}{g}_lower", f"{prefix}{g}_upper"} <= set(frame.columns)
+
+
+def test_a_fixed_number_of_groups_is_honoured_or_refused_with_the_reason():
+    conversation = cg.read_polis(EXAMPLE)
+    analysis = conversation.analyze(groups=4, bridging={"mf": {"enabled": False}})
+    assert analysis.n_groups == 4 and analysis.k == 4
+    assert analysis.bridging.filter(regex=r"^pass_group_\d+$").shape[1] == 4
+    assert conversation.params["groups"] == 4
+    assert cg.read_polis(EXAMPLE).analyze(groups="polis").n_groups == 2
+    with pytest.raises(cg.InvalidParameterError, match="groups: 1 groups: give at least 2"):
+        conversation.analyze(groups=1)
+    discovered = cg.read_polis(EXAMPLE).analyze(groups="discover", bridging={"mf": {"enabled": False}})
+    assert discovered.group_discovery["k"] == discovered.n_groups >= 2
+    assert analysis.group_discovery is None
+    small = cg.Conversation.from_votes({"participant": [0, 1, 2], "statement": [0, 0, 0], "vote": [1, -1, 1]})
+    with pytest.raises(cg.InvalidParameterError, match="3 groups need at least 3 base clusters"):
+        small.analyze(groups=3)
 
 
 def test_the_core_lists_every_bridging_score_once():
     from commonground import _core
 
     scores = _core.bridging_scores()
-    assert [s["name"] for s in scores] == ["min-group-lower", "min-group", "gac", "geometric-mean", "mf"]
+    assert [s["name"] for s in scores] == ["min-group-lower", "min-group", "min-side-lower", "gac", "geometric-mean", "mf"]
     by_name = {s["name"]: s for s in scores}
     assert by_name["gac"]["rank_by"] == "group_aware_consensus" and by_name["gac"]["has_interval"]
     assert by_name["min-group-lower"]["field"] == by_name["min-group"]["field"] == "min_group_agreement"

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use commonground::bridging::{BridgingScore, SCORES};
-use commonground::cluster::StabilityParams;
+use commonground::cluster::{GroupCount, StabilityParams};
 use commonground::io::{self, PolisMath};
 use commonground::{Batching, Conversation, Id, Mode, Params, Request, Restarts};
 
@@ -145,6 +145,12 @@ struct AnalyzeArgs {
     /// rejected them.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     exclude: Vec<String>,
+    /// How many opinion groups: "polis" (Polis's rule: the best silhouette for k = 2..max-k),
+    /// "discover" (groups found from the votes, down to about 5% of participants, k up to 8:
+    /// docs/groups.md), or a number, honoured exactly (an error says why when the data cannot
+    /// give that many).
+    #[arg(long, value_name = "polis|discover|K", default_value = "polis", value_parser = str::parse::<GroupCount>)]
+    groups: GroupCount,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -186,6 +192,7 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     let mut params = Params { seed: args.seed, ..Params::default() };
     params.bridging.mf.enabled = !args.no_mf;
     params.max_k = args.max_k;
+    params.groups = args.groups;
     if let Some(replicates) = args.stability {
         params.group_stability = StabilityParams { enabled: true, replicates };
     }

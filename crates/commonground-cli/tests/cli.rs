@@ -107,6 +107,31 @@ fn stability_and_more_than_five_groups_on_request() {
 }
 
 #[test]
+fn groups_polis_a_number_or_discover_and_the_reason_when_a_number_cannot_be_honoured() {
+    let path = example();
+    let json = |groups: &str| {
+        let o = run(&["analyze", path.to_str().unwrap(), "--no-mf", "--groups", groups, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    assert_eq!(json("4")["groups"].as_array().unwrap().len(), 4);
+    assert_eq!(json("polis")["groups"].as_array().unwrap().len(), 2);
+    let discovered = json("discover");
+    assert_eq!(discovered["groups"].as_array().unwrap().len() as u64, discovered["group_discovery"]["k"]);
+    // 24 participants: 40 groups cannot be made; one line that says why.
+    let dir = Scratch::new("groups");
+    let votes: String = (0..24)
+        .flat_map(|p| (0..3).map(move |s| format!("0,x,{s},{p},{}\n", if (p + s) % 2 == 0 { 1 } else { -1 })))
+        .collect();
+    dir.file("votes.csv", &format!("timestamp,datetime,comment-id,voter-id,vote\n{votes}"));
+    let o = run(&["analyze", dir.path(), "--groups", "40"]);
+    assert_input_error(&o, &["invalid parameter groups: 40 groups need at least 40 base clusters"]);
+    let o = run(&["analyze", path.to_str().unwrap(), "--groups", "many"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("\"many\" is not a number of groups"), "{}", stderr(&o));
+}
+
+#[test]
 fn ranking_by_the_factorization_without_it_is_a_parameter_error() {
     let o = run(&["analyze", example().to_str().unwrap(), "--rank-by", "mf", "--no-mf"]);
     assert_eq!(o.status.code(), Some(2));

@@ -14,7 +14,7 @@ use ndarray::{Array2, Array3};
 use serde::{Deserialize, Serialize};
 
 use crate::bridging::Bridging;
-use crate::cluster::GroupStability;
+use crate::cluster::{Discovery, GroupStability};
 use crate::stats::{ConsensusEntry, RepnessEntry, VoteCounts};
 use crate::votes::Id;
 
@@ -55,6 +55,9 @@ pub struct Analysis {
     /// Bootstrap stability of the groups per candidate k, when `Params::group_stability` asks for it.
     #[serde(default)]
     pub group_stability: Option<GroupStability>,
+    /// How discovery chose the number of groups (BIC per k), with `groups = "discover"`.
+    #[serde(default)]
+    pub group_discovery: Option<Discovery>,
 }
 
 /// One participant on the opinion map.

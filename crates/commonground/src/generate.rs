@@ -3,7 +3,7 @@
 //!
 //! A conversation is planted as follows.
 //! - **Groups.** Each participant belongs to one of `groups` opinion groups, of unequal sizes
-//!   (weights 1, 1.5, 2, ...).
+//!   (weights 1, 1.5, 2, ..., or the `group_shares` given).
 //! - **Statements.** Each statement has, for each group, the probability that a member who does not
 //!   pass agrees with it. *Bridging* statements are agreed by every group (0.70–0.92); *divisive*
 //!   ones are agreed by some groups (0.60–0.85) and rejected by the others (0.05–0.25); *mixed*
@@ -41,6 +41,16 @@ pub struct SyntheticParams {
     pub bridging: Option<usize>,
     /// Share of votes that are passes.
     pub pass_rate: f64,
+    /// Relative sizes of the groups (one per group, e.g. `[60, 25, 10, 5]`); default: weights 1,
+    /// 1.5, 2, ...
+    #[serde(default)]
+    pub group_shares: Option<Vec<f64>>,
+    /// Statements added over time: the first 30% are there from the start and the rest appear
+    /// evenly as participants arrive, so participant i (of n) can vote only on the first
+    /// `ceil(statements × (0.3 + 0.7 i / n))`. Early statements then get more votes, late
+    /// participants see statements early ones never saw, and the total falls below `votes`.
+    #[serde(default)]
+    pub staggered: bool,
 }
 
 impl Default for SyntheticParams {
@@ -53,6 +63,8 @@ impl Default for SyntheticParams {
             seed: 0,
             bridging: None,
             pass_rate: 0.15,
+            group_shares: None,
+            staggered: false,
         }
     }
 }
@@ -120,6 +132,14 @@ impl SyntheticParams {
         if !(0.0..1.0).contains(&self.pass_rate) {
             return bad("pass_rate", "must be in [0, 1)");
         }
+        if let Some(shares) = &self.group_shares {
+            if shares.len() != self.groups {
+                return bad("group_shares", "needs one share per group");
+            }
+            if !shares.iter().all(|s| s.is_finite() && *s > 0.0) {
+                return bad("group_shares", "every share must be a finite number > 0");
+            }
+        }
         if self.bridging.is_some_and(|b| b > self.statements) {
             return bad("bridging", "exceeds the number of statements");
         }
@@ -168,8 +188,9 @@ impl Synthetic {
         let bridging_score =
             agree_probability.iter().map(|p| p.iter().copied().fold(f64::INFINITY, f64::min)).collect();
 
-        // Unequal groups: weights 1, 1.5, 2, ...
-        let weights: Vec<f64> = (0..g).map(|i| 1.0 + 0.5 * i as f64).collect();
+        // Unequal groups: weights 1, 1.5, 2, ..., unless the shares are given.
+        let weights: Vec<f64> =
+            params.group_shares.clone().unwrap_or_else(|| (0..g).map(|i| 1.0 + 0.5 * i as f64).collect());
         let total: f64 = weights.iter().sum();
         let participant_group: Vec<u32> = (0..n)
             .map(|_| {
@@ -220,8 +241,13 @@ impl Synthetic {
     /// Participant `i`'s votes: (statement, vote, timestamp), drawn from its own random stream.
     pub fn participant_votes(&self, i: usize) -> Vec<(u32, Vote, i64)> {
         let params = &self.truth.params;
-        let m = params.statements;
-        let k = self.votes_per_participant[i] as usize;
+        let m = if params.staggered {
+            let share = 0.3 + 0.7 * i as f64 / params.participants as f64;
+            ((params.statements as f64 * share).ceil() as usize).clamp(1, params.statements)
+        } else {
+            params.statements
+        };
+        let k = (self.votes_per_participant[i] as usize).min(m);
         let mut rng = Rng::fork(params.seed, i as u64 + 1);
         // Which statements: weighted draws without replacement (rejection) while sparse; a uniform
         // partial shuffle when the participant sees most statements.
@@ -433,6 +459,44 @@ mod tests {
         assert_eq!(one, s.votes());
         let other = Synthetic::new(SyntheticParams { seed: 6, ..s.truth.params.clone() }).unwrap();
         assert_ne!(one, other.votes());
+    }
+
+    #[test]
+    fn group_shares_set_the_planted_group_sizes() {
+        let shares = vec![60.0, 25.0, 10.0, 5.0];
+        let s = Synthetic::new(SyntheticParams {
+            participants: 20_000,
+            statements: 20,
+            votes: 40_000,
+            groups: 4,
+            group_shares: Some(shares.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        for (g, share) in shares.iter().enumerate() {
+            let n = s.truth.participant_group.iter().filter(|&&x| x as usize == g).count() as f64;
+            // Binomial: the share of 20,000 within 4 standard deviations.
+            let p = share / 100.0;
+            assert!((n / 20_000.0 - p).abs() < 4.0 * (p * (1.0 - p) / 20_000.0).sqrt(), "group {g}: {n}");
+        }
+        let p = SyntheticParams { group_shares: Some(vec![1.0, 2.0]), ..Default::default() };
+        assert!(matches!(Synthetic::new(p), Err(Error::InvalidParameter { name, .. }) if name == "group_shares"));
+    }
+
+    #[test]
+    fn staggered_statements_reach_only_later_participants() {
+        let p = SyntheticParams {
+            participants: 1000,
+            statements: 100,
+            votes: 20_000,
+            staggered: true,
+            ..Default::default()
+        };
+        let s = Synthetic::new(p).unwrap();
+        // Participant 0 sees the first 30 statements only; participant 500 the first 65.
+        assert!(s.participant_votes(0).iter().all(|v| v.0 < 30));
+        assert!(s.participant_votes(500).iter().all(|v| v.0 < 65));
+        assert!((0..1000).flat_map(|i| s.participant_votes(i)).any(|v| v.0 >= 95));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bridging::BridgingParams;
-use crate::cluster::StabilityParams;
+use crate::cluster::{GroupCount, StabilityParams};
 use crate::error::{Error, Result};
 use crate::pca::{ColdStart, PcaParams, WarmStart};
 
@@ -60,6 +60,9 @@ pub struct Params {
     pub base_iters: usize,
     /// Largest number of groups tried (`max-k = 5`).
     pub max_k: usize,
+    /// How many groups: Polis's rule (default) or a fixed number (an extension; see
+    /// [`GroupCount`]). With a fixed number, `max_k` and `group_k_buffer` do not apply.
+    pub groups: GroupCount,
     /// k-means budget for groups. Polis passes `:cluster-iters 100` to a function that reads
     /// `:max-iters`, so its default of 20 applies (Q3); 20 reproduces Polis.
     pub group_iters: usize,
@@ -105,6 +108,7 @@ impl Default for Params {
             base_k: 100,
             base_iters: 100,
             max_k: 5,
+            groups: GroupCount::Polis,
             group_iters: 20,
             group_cold_starts: 1,
             group_k_buffer: 4,
@@ -129,6 +133,13 @@ impl Params {
         }
         if self.max_k < 2 {
             return bad("max_k", "must be at least 2 (groups are chosen among k = 2..=max_k)");
+        }
+        self.groups.check(self.base_k)?;
+        if self.groups == GroupCount::Discover && self.group_stability.enabled {
+            return bad(
+                "group_stability",
+                "measures the k-means groups of the opinion map; it does not apply with groups = \"discover\"",
+            );
         }
         if self.group_cold_starts == 0 {
             return bad("group_cold_starts", "must be at least 1 (1 is Polis's own start)");
@@ -187,6 +198,25 @@ mod tests {
         assert!(e.contains("max_k"), "{e}");
         let p = Params { pca_cold_tolerance: f64::NAN, ..Params::default() };
         assert!(p.check().unwrap_err().to_string().contains("pca_cold_tolerance"));
+        for groups in [GroupCount::Fixed(1), GroupCount::Fixed(101)] {
+            let e = Params { groups, ..Params::default() }.check().unwrap_err().to_string();
+            assert!(e.contains("invalid parameter groups"), "{e}");
+        }
+    }
+
+    #[test]
+    fn groups_read_as_a_name_or_a_number() {
+        let read = |json: &str| serde_json::from_str::<Params>(json).map(|p| p.groups);
+        assert_eq!(read(r#"{"groups": "polis"}"#).unwrap(), GroupCount::Polis);
+        assert_eq!(read(r#"{"groups": 4}"#).unwrap(), GroupCount::Fixed(4));
+        assert_eq!(read("{}").unwrap(), GroupCount::Polis);
+        let e = read(r#"{"groups": "four"}"#).unwrap_err().to_string();
+        assert!(e.contains("\"four\" is not a number of groups"), "{e}");
+        let p = Params { groups: GroupCount::Fixed(4), ..Params::default() };
+        assert_eq!(serde_json::from_str::<Params>(&serde_json::to_string(&p).unwrap()).unwrap(), p);
+        assert_eq!("polis".parse::<GroupCount>(), Ok(GroupCount::Polis));
+        assert_eq!("6".parse::<GroupCount>(), Ok(GroupCount::Fixed(6)));
+        assert_eq!(read(r#"{"groups": "discover"}"#).unwrap(), GroupCount::Discover);
     }
 
     #[test]

@@ -339,6 +339,7 @@ pub(crate) fn synthetic(participants: usize, statements: usize, seed: u64) -> (V
         seed,
         bridging: None,
         pass_rate: 0.15,
+        ..SyntheticParams::default()
     })
     .unwrap();
     (s.statements(), VoteBatch::from_events(&s.votes()))

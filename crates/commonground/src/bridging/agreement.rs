@@ -30,7 +30,7 @@ use super::distributions::{digamma_trigamma, invert_cdf, ln_gamma, normal_quanti
 use crate::stats::VoteCounts;
 
 /// A score with its equal-tailed credible interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// The point estimate (see each score for which one).
     pub value: f64,
@@ -160,6 +160,61 @@ fn log_product_quantile(groups: &[LogBeta], z: f64) -> f64 {
     x
 }
 
+/// The lowest of the groups' posterior means (`per_group[g].value`), with the exact interval of the
+/// lowest of their rates (independent `posteriors`); with one group, that group's own interval.
+fn min_estimate(posteriors: &[Beta], per_group: &[Estimate], q_lo: f64, q_hi: f64) -> Estimate {
+    let value = per_group.iter().map(|e| e.value).fold(f64::INFINITY, f64::min);
+    if let [only] = per_group {
+        return Estimate { value, lower: only.lower, upper: only.upper };
+    }
+    let start =
+        |q: f64| per_group.iter().map(|e| if q < 0.5 { e.lower } else { e.upper }).fold(f64::INFINITY, f64::min);
+    Estimate {
+        value,
+        lower: min_quantile(posteriors, q_lo, start(q_lo)),
+        upper: min_quantile(posteriors, q_hi, start(q_hi)),
+    }
+}
+
+/// What the groups think of one statement, passes set apart: Polis counts a pass as "seen, not
+/// agreed", so a statement many pass on looks disagreed with; here agreement is measured among
+/// those who took a side, and the passes are reported as a rate of their own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideAgreement {
+    /// Per group: `(A + 1) / (A + D + 2)`, the posterior mean of the agree rate among those who
+    /// agreed or disagreed (`Beta(A + 1, D + 1)`), and its exact interval.
+    pub per_group: Vec<Estimate>,
+    /// Per group: `(P + 1) / (S + 2)`, the posterior mean of the pass rate among those who saw
+    /// the statement (`Beta(P + 1, A + D + 1)`), and its exact interval.
+    pub pass_rate: Vec<Estimate>,
+    /// The lowest per-group side-takers' agreement and the exact interval of the lowest rate.
+    pub min_group: Estimate,
+    /// The index of the group with the lowest side-takers' agreement (the first on a tie); `None`
+    /// with no groups.
+    pub weakest: Option<usize>,
+}
+
+/// Side-takers' agreement and pass rates of one statement from its vote counts in each group.
+/// `interval` is the credible mass. With no groups, every list is empty and the minimum is 0.
+pub fn side_agreement(counts: &[VoteCounts], interval: f64) -> SideAgreement {
+    let (q_lo, q_hi) = ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0);
+    let estimate = |b: &Beta, value: f64| Estimate { value, lower: b.quantile(q_lo), upper: b.quantile(q_hi) };
+    let sides: Vec<Beta> = counts.iter().map(|c| Beta::posterior(c.agree, c.agree + c.disagree)).collect();
+    let per_group: Vec<Estimate> = sides
+        .iter()
+        .zip(counts)
+        .map(|(b, c)| estimate(b, (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0)))
+        .collect();
+    let pass_rate = counts
+        .iter()
+        .map(|c| estimate(&Beta::posterior(c.passes(), c.seen), (c.passes() as f64 + 1.0) / (c.seen as f64 + 2.0)))
+        .collect();
+    let weakest = (0..per_group.len()).reduce(|w, g| if per_group[g].value < per_group[w].value { g } else { w });
+    let min_group =
+        if per_group.is_empty() { Estimate::default() } else { min_estimate(&sides, &per_group, q_lo, q_hi) };
+    SideAgreement { per_group, pass_rate, min_group, weakest }
+}
+
 /// Scores one statement from its vote counts in each group (groups in id order). `interval` is the
 /// credible mass (0.9: the 5% and 95% quantiles). With no groups, every score is 0.
 pub fn group_agreement(counts: &[VoteCounts], interval: f64) -> GroupAgreement {
@@ -211,18 +266,7 @@ fn scores(
         if k == 1 { (per_group[0].lower, per_group[0].upper) } else { product_interval(&posteriors, q_lo, q_hi) };
     let root = 1.0 / k as f64;
 
-    let min_value = rates.iter().copied().fold(f64::INFINITY, f64::min);
-    let min_group = if k == 1 {
-        Estimate { value: min_value, lower: per_group[0].lower, upper: per_group[0].upper }
-    } else {
-        let start =
-            |q: f64| per_group.iter().map(|e| if q < 0.5 { e.lower } else { e.upper }).fold(f64::INFINITY, f64::min);
-        Estimate {
-            value: min_value,
-            lower: min_quantile(&posteriors, q_lo, start(q_lo)),
-            upper: min_quantile(&posteriors, q_hi, start(q_hi)),
-        }
-    };
+    let min_group = min_estimate(&posteriors, &per_group, q_lo, q_hi);
     GroupAgreement {
         per_group,
         group_aware_consensus: Estimate { value: gac, lower: p_lo, upper: p_hi },
@@ -277,6 +321,33 @@ mod tests {
             let counts: Vec<VoteCounts> = groups.iter().map(|g| g[j]).collect();
             assert_eq!(group_agreement(&counts, 0.9).group_aware_consensus.value, polis[j]);
         }
+    }
+
+    #[test]
+    fn side_takers_agreement_and_pass_rate_by_hand() {
+        // Group 0: 6 agree, 2 disagree, 12 pass (20 seen); group 1: 3 agree, 3 disagree, 0 pass.
+        let a = side_agreement(&[vc(6, 2, 20), vc(3, 3, 6)], 0.9);
+        assert_eq!(a.per_group.iter().map(|e| e.value).collect::<Vec<_>>(), vec![7.0 / 10.0, 4.0 / 8.0]);
+        assert_eq!(a.pass_rate.iter().map(|e| e.value).collect::<Vec<_>>(), vec![13.0 / 22.0, 1.0 / 8.0]);
+        assert_eq!((a.min_group.value, a.weakest), (0.5, Some(1)));
+        // Passes count as seen in Polis's rate, so group 0 looks against it there: 7/22 < 1/2.
+        assert!(group_agreement(&[vc(6, 2, 20), vc(3, 3, 6)], 0.9).per_group[0].value < 0.5);
+        // Group 0's side-takers' posterior is Beta(7, 3); its pass rate's is Beta(13, 9); a group
+        // that took no side has the uniform Beta(1, 1): its 90% interval is [0.05, 0.95].
+        let beta = |a: f64, b: f64, q: f64| crate::bridging::distributions::Beta::new(a, b).quantile(q);
+        assert!((a.per_group[0].lower - beta(7.0, 3.0, 0.05)).abs() < 1e-15);
+        assert!((a.pass_rate[0].upper - beta(13.0, 9.0, 0.95)).abs() < 1e-15);
+        let none = side_agreement(&[vc(0, 0, 4)], 0.9);
+        assert!((none.per_group[0].lower - 0.05).abs() < 1e-12 && (none.per_group[0].upper - 0.95).abs() < 1e-12);
+        assert!(side_agreement(&[], 0.9).weakest.is_none());
+    }
+
+    #[test]
+    fn side_takers_min_interval_is_the_exact_min_of_two_betas() {
+        // Beta(1, 1) and Beta(2, 1) (no side, one agree): P(min <= x) = 1 - (1 - x)(1 - x²).
+        let a = side_agreement(&[vc(0, 0, 3), vc(1, 0, 1)], 0.9);
+        let cdf = |x: f64| 1.0 - (1.0 - x) * (1.0 - x * x);
+        assert!((cdf(a.min_group.lower) - 0.05).abs() < 1e-9 && (cdf(a.min_group.upper) - 0.95).abs() < 1e-9);
     }
 
     #[test]

@@ -10,9 +10,13 @@
 //!   minimum group agreement `min_g (A_g + 1) / (S_g + 2)`, each with a credible interval from the
 //!   per-group Beta posteriors `Beta(A_g + 1, S_g − A_g + 1)` (see [`group_agreement`]);
 //! - each group's agree rate with its exact Beta interval;
-//! - whether it is **common ground**: the lower bound of its minimum group agreement clears
-//!   [`BridgingParams::common_ground_threshold`] (default: with 90% credibility, every group
-//!   agrees more often than not);
+//! - each group's agreement among those who took a side, `(A_g + 1) / (A_g + D_g + 2)`, and its
+//!   pass rate, each with its exact Beta interval ([`side_agreement`]): Polis counts a pass as
+//!   "seen, not agreed", so a statement that many pass on looks rejected by Polis's rate;
+//! - whether it is **common ground**: the lower bound of its minimum side-takers' agreement clears
+//!   [`BridgingParams::common_ground_threshold`] (default: with 90% credibility, in every group
+//!   more of those who took a side agreed than disagreed), and which group is the weakest;
+//! - the statements many pass on, listed apart as *uncertain* ([`Bridging::uncertain`]);
 //! - the Community Notes matrix-factorization score ([`fit_mf`]): the statement's intercept in
 //!   `r = μ + i_participant + i_statement + f_participant · f_statement`, which needs no groups at
 //!   all, and its factor (polarity).
@@ -51,7 +55,9 @@ mod mf;
 mod params;
 mod scores;
 
-pub use agreement::{group_agreement, group_agreement_monte_carlo, min_quantile, Estimate, GroupAgreement};
+pub use agreement::{
+    group_agreement, group_agreement_monte_carlo, min_quantile, side_agreement, Estimate, GroupAgreement, SideAgreement,
+};
 pub use mf::{fit_mf, MfFit, MfWarmStart};
 pub use params::{BridgingParams, GacInterval, MfParams};
 pub use scores::{BridgingScore, Reading, ScoreSpec, SCORES};
@@ -72,7 +78,7 @@ const DRAWS_STREAM: u64 = 0x6272_6964_6765_0000; // "bridge"
 pub struct Bridging {
     /// Credible mass of every interval (e.g. 0.9).
     pub interval: f64,
-    /// The common-ground threshold on the lower bound of the minimum group agreement.
+    /// The common-ground threshold on the lower bound of the minimum side-takers' agreement.
     pub threshold: f64,
     /// The score that orders `ranking`.
     pub rank_by: BridgingScore,
@@ -85,6 +91,12 @@ pub struct Bridging {
     pub ranking: Vec<Id>,
     /// The common-ground statements, in `ranking` order.
     pub common_ground: Vec<Id>,
+    /// The statements many pass on (Polis's report has a section for them): with the interval's
+    /// credibility, at least [`BridgingParams::uncertain_pass_rate`] of the clustered participants
+    /// who saw the statement passed. Highest pass rate first; moderated-out and meta statements
+    /// left out.
+    #[serde(default)]
+    pub uncertain: Vec<Id>,
     /// How the matrix factorization went, when it ran.
     pub mf: Option<MfSummary>,
 }
@@ -102,8 +114,22 @@ pub struct StatementBridging {
     pub geometric_mean: Estimate,
     /// The lowest smoothed group agree rate, with the exact interval of the lowest group rate.
     pub min_group_agreement: Estimate,
-    /// The lower bound of `min_group_agreement` is at least the threshold (never for moderated-out
-    /// or meta statements).
+    /// Per group: agreement among those who took a side, `(A + 1) / (A + D + 2)`, and its exact
+    /// interval (see [`side_agreement`]): passes neither for nor against.
+    #[serde(default)]
+    pub side_agreement: Vec<Estimate>,
+    /// Per group: the pass rate among those who saw it, `(P + 1) / (S + 2)`, and its interval.
+    #[serde(default)]
+    pub pass_rate: Vec<Estimate>,
+    /// The lowest side-takers' agreement over groups, with the exact interval of the lowest rate.
+    #[serde(default)]
+    pub min_side_agreement: Estimate,
+    /// The group whose side-takers agree least: the group the common-ground test hinges on.
+    #[serde(default)]
+    pub weakest_group: Option<u32>,
+    /// Common ground: the lower bound of `min_side_agreement` is at least the threshold, so with
+    /// the interval's credibility, in every group more of those who took a side agreed than
+    /// disagreed (never for moderated-out or meta statements).
     pub common_ground: bool,
     /// The statement's intercept in the matrix factorization: its bridging score there (`None`
     /// when the factorization did not run or no rating of the statement entered it).
@@ -163,15 +189,35 @@ pub fn bridging(
             }
         })
         .collect();
+    let sides: Vec<SideAgreement> = (0..m)
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|j| side_agreement(&group_votes.iter().map(|g| g[j]).collect::<Vec<_>>(), params.interval))
+        .collect();
+    // The clustered participants' pass rate, pooled over groups, and its lower bound.
+    let q_lo = (1.0 - params.interval) / 2.0;
+    let pooled_pass: Vec<(f64, f64)> = (0..m)
+        .map(|j| {
+            let mut c = VoteCounts::default();
+            group_votes.iter().for_each(|g| c.add(&g[j]));
+            let rate = (c.passes() as f64 + 1.0) / (c.seen as f64 + 2.0);
+            (rate, distributions::Beta::posterior(c.passes(), c.seen).quantile(q_lo))
+        })
+        .collect();
     let excluded = |j: usize| moderated_out.get(j).copied().unwrap_or(false) || meta.get(j).copied().unwrap_or(false);
     let statements: Vec<StatementBridging> = scores
         .into_iter()
+        .zip(sides)
         .enumerate()
-        .map(|(j, a)| {
+        .map(|(j, (a, side))| {
             let rated = mf.filter(|f| f.statement_ratings[j] > 0);
             StatementBridging {
                 statement: ids[j].clone(),
-                common_ground: !excluded(j) && a.min_group.lower >= params.common_ground_threshold,
+                common_ground: !excluded(j) && side.min_group.lower >= params.common_ground_threshold,
+                side_agreement: side.per_group,
+                pass_rate: side.pass_rate,
+                min_side_agreement: side.min_group,
+                weakest_group: side.weakest.map(|g| group_ids[g]),
                 group_agreement: a.per_group,
                 group_aware_consensus: a.group_aware_consensus,
                 geometric_mean: a.geometric_mean,
@@ -187,6 +233,9 @@ pub fn bridging(
     order.sort_by(|&a, &b| score(b).total_cmp(&score(a)));
     let ranking: Vec<Id> = order.iter().map(|&j| ids[j].clone()).collect();
     let common_ground = order.iter().filter(|&&j| statements[j].common_ground).map(|&j| ids[j].clone()).collect();
+    let mut uncertain: Vec<usize> =
+        (0..m).filter(|&j| !excluded(j) && pooled_pass[j].1 >= params.uncertain_pass_rate).collect();
+    uncertain.sort_by(|&a, &b| pooled_pass[b].0.total_cmp(&pooled_pass[a].0));
     Bridging {
         interval: params.interval,
         threshold: params.common_ground_threshold,
@@ -195,6 +244,7 @@ pub fn bridging(
         statements,
         ranking,
         common_ground,
+        uncertain: uncertain.into_iter().map(|j| ids[j].clone()).collect(),
         mf: mf.map(|f| MfSummary {
             global_intercept: f.global_intercept,
             n_ratings: f.n_ratings,

@@ -31,9 +31,13 @@ pub struct BridgingParams {
     pub gac_interval: GacInterval,
     /// Monte Carlo draws per statement, with [`GacInterval::MonteCarlo`].
     pub draws: usize,
-    /// A statement is common ground when the lower bound of its minimum group agreement is at
-    /// least this: with the interval's confidence, every group agrees more often than not.
+    /// A statement is common ground when the lower bound of its minimum side-takers' agreement
+    /// is at least this: with the interval's confidence, in every group more of those who took a
+    /// side agree than disagree.
     pub common_ground_threshold: f64,
+    /// A statement is listed as uncertain when, with the interval's credibility, at least this
+    /// share of the clustered participants who saw it passed.
+    pub uncertain_pass_rate: f64,
     /// The score that ranks the bridging statements.
     pub rank_by: BridgingScore,
     /// The Community Notes matrix factorization.
@@ -47,6 +51,7 @@ impl Default for BridgingParams {
             gac_interval: GacInterval::default(),
             draws: 2000,
             common_ground_threshold: 0.5,
+            uncertain_pass_rate: 0.3,
             rank_by: BridgingScore::default(),
             mf: MfParams::default(),
         }
@@ -113,6 +118,9 @@ impl BridgingParams {
         crate::params::at_most("bridging.mf.max_sweeps", self.mf.max_sweeps, crate::params::limits::MAX_ITERS)?;
         if !(0.0..=1.0).contains(&self.common_ground_threshold) {
             return bad("bridging.common_ground_threshold", "must be between 0 and 1");
+        }
+        if !(0.0..=1.0).contains(&self.uncertain_pass_rate) {
+            return bad("bridging.uncertain_pass_rate", "must be between 0 and 1");
         }
         if self.rank_by == BridgingScore::MfIntercept && !self.mf.enabled {
             return bad("bridging.rank_by", "mf_intercept needs the matrix factorization (bridging.mf.enabled)");

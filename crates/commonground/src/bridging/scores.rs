@@ -38,6 +38,9 @@ pub enum BridgingScore {
     MinGroupLower,
     /// The minimum over groups of the smoothed agree rate `(A + 1) / (S + 2)`.
     MinGroup,
+    /// The lower credible bound of the minimum over groups of the side-takers' agreement
+    /// `(A + 1) / (A + D + 2)`: the quantity the common-ground flag reads, passes set apart.
+    MinSideLower,
     /// Polis's group-aware consensus, the product over groups of the smoothed agree rates.
     GroupAwareConsensus,
     /// The geometric mean of the smoothed agree rates, `GAC^(1/k)`.
@@ -90,6 +93,14 @@ pub static SCORES: &[ScoreSpec] = &[
         display_name: "minimum group agreement",
         description: "minimum group agreement (smoothed agree rate of the least agreeing group)",
         reading: Reading::Value(|s| &s.min_group_agreement),
+    },
+    ScoreSpec {
+        score: BridgingScore::MinSideLower,
+        short_name: "min-side-lower",
+        field: "min_side_agreement",
+        display_name: "the lower bound of minimum side-takers' agreement",
+        description: "lower credible bound of the minimum group agreement among those who took a side (passes apart)",
+        reading: Reading::LowerBound(|s| &s.min_side_agreement),
     },
     ScoreSpec {
         score: BridgingScore::GroupAwareConsensus,
@@ -173,6 +184,10 @@ mod tests {
             group_aware_consensus: estimate(0.375),
             geometric_mean: estimate(0.625),
             min_group_agreement: estimate(0.5),
+            side_agreement: vec![estimate(0.75), estimate(0.625)],
+            pass_rate: vec![estimate(0.25), estimate(0.125)],
+            min_side_agreement: estimate(0.625),
+            weakest_group: Some(1),
             common_ground: false,
             mf_intercept: Some(0.25),
             mf_factor: Some(-0.5),
@@ -184,6 +199,7 @@ mod tests {
         let all = [
             BridgingScore::MinGroupLower,
             BridgingScore::MinGroup,
+            BridgingScore::MinSideLower,
             BridgingScore::GroupAwareConsensus,
             BridgingScore::GeometricMean,
             BridgingScore::MfIntercept,

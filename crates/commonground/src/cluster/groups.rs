@@ -1,8 +1,155 @@
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use super::kmeans::{distance, kmeans, kmeans_cold, Cluster, MultiStart, Points};
+use crate::error::{Error, Result};
+
+/// How many opinion groups an analysis makes (`Params::groups`; the CLI's `--groups`, Python's
+/// `analyze(groups=...)`). In JSON: `"polis"` or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "GroupCountJson", into = "GroupCountJson")]
+pub enum GroupCount {
+    /// Polis's rule (the default): every k from 2 to [`max_group_k`], the best silhouette over
+    /// base clusters, smoothed over updates ([`GroupKSmoother`]).
+    #[default]
+    Polis,
+    /// Exactly this many groups (at least 2), whatever the silhouette says: the base clusters are
+    /// clustered into k groups by the same weighted k-means, with no smoother. An extension
+    /// (red-dwarf's `force_group_count`); an update whose data cannot give k groups is an error
+    /// ([`fixed_group_clustering`]).
+    Fixed(usize),
+    /// Groups discovered from the votes themselves, down to about 5% of the participants: a
+    /// Bernoulli mixture fitted by EM, k from 2 to `max(max_k, 8)` chosen by BIC
+    /// ([`super::discover_groups`]); each group's participants are then split into base clusters
+    /// on the map. An extension; no smoother, and group ids are renumbered at every update
+    /// (largest group first).
+    Discover,
+}
+
+/// The most groups discovery tries when `max_k` is lower.
+pub const DISCOVER_MAX_K: usize = 8;
+
+/// `GroupCount` as JSON carries it: a number or a name.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum GroupCountJson {
+    Number(usize),
+    Name(String),
+}
+
+impl TryFrom<GroupCountJson> for GroupCount {
+    type Error = String;
+    fn try_from(value: GroupCountJson) -> std::result::Result<GroupCount, String> {
+        match value {
+            GroupCountJson::Number(k) => Ok(GroupCount::Fixed(k)),
+            GroupCountJson::Name(name) => name.parse(),
+        }
+    }
+}
+
+impl From<GroupCount> for GroupCountJson {
+    fn from(value: GroupCount) -> GroupCountJson {
+        match value {
+            GroupCount::Polis => GroupCountJson::Name("polis".into()),
+            GroupCount::Discover => GroupCountJson::Name("discover".into()),
+            GroupCount::Fixed(k) => GroupCountJson::Number(k),
+        }
+    }
+}
+
+impl FromStr for GroupCount {
+    type Err = String;
+    /// `"polis"`, `"discover"`, or a number of groups (`"4"`).
+    fn from_str(text: &str) -> std::result::Result<GroupCount, String> {
+        match text.trim() {
+            "polis" => Ok(GroupCount::Polis),
+            "discover" => Ok(GroupCount::Discover),
+            other => other.parse::<usize>().map(GroupCount::Fixed).map_err(|_| {
+                format!("{other:?} is not a number of groups: give \"polis\" (Polis's rule), \"discover\" or a number such as 4")
+            }),
+        }
+    }
+}
+
+impl fmt::Display for GroupCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupCount::Polis => write!(f, "polis"),
+            GroupCount::Discover => write!(f, "discover"),
+            GroupCount::Fixed(k) => write!(f, "{k}"),
+        }
+    }
+}
+
+impl GroupCount {
+    /// Checks the value alone (whether the data allow it is known only after the base clusters:
+    /// [`fixed_group_clustering`]). `base_k` is the number of base clusters asked for.
+    pub fn check(&self, base_k: usize) -> Result<()> {
+        let bad = |message: String| Err(Error::InvalidParameter { name: "groups".into(), message });
+        match *self {
+            GroupCount::Fixed(k) if k < 2 => bad(format!("{k} groups: give at least 2, or \"polis\"")),
+            GroupCount::Fixed(k) if k > base_k => {
+                bad(format!("{k} groups need at least {k} base clusters, and base_k is {base_k}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Clusters the base clusters into exactly `k` groups, warm-started from the previous update's
+/// clustering into k when there is one (else the `cold` start), and scores it by silhouette: the
+/// one entry of the map [`group_clusterings`] would return, for [`GroupCount::Fixed`].
+///
+/// Polis's k-means drops a cluster that empties; if that leaves fewer than k groups, k-means is
+/// rerun from eight weighted k-means++ starts (seeded by `cold.seed`). The data cannot give k
+/// groups when there are fewer than k base clusters at distinct places on the map (too few
+/// participants in conversation, or participants who all voted alike): that, or k-means still
+/// ending with fewer groups, is an [`Error::InvalidParameter`] named `groups` that says which.
+pub fn fixed_group_clustering(
+    base: &[Cluster],
+    k: usize,
+    previous: &BTreeMap<usize, Vec<Cluster>>,
+    iters: usize,
+    cold: MultiStart,
+) -> Result<BTreeMap<usize, (Vec<Cluster>, f64)>> {
+    let bad = |message: String| Err(Error::InvalidParameter { name: "groups".into(), message });
+    let names: Vec<usize> = base.iter().map(|c| c.id as usize).collect();
+    let centers: Vec<[f64; 2]> = base.iter().map(|c| c.center).collect();
+    let participants: usize = base.iter().map(|c| c.members.len()).sum();
+    let distinct = centers
+        .iter()
+        .map(|p| [(p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits()])
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if distinct < k {
+        return bad(format!(
+            "{k} groups need at least {k} base clusters at distinct places on the opinion map; this \
+             conversation has {} base clusters ({distinct} distinct) from {participants} participants in conversation",
+            base.len()
+        ));
+    }
+    let weights: Vec<f64> = base.iter().map(|c| c.members.len() as f64).collect();
+    let points = Points::new(names.clone(), centers.clone(), Some(weights));
+    let mut clustering = match previous.get(&k) {
+        Some(prev) => kmeans(&points, k, Some(prev), iters),
+        None => kmeans_cold(&points, k, cold, iters),
+    };
+    if clustering.len() < k {
+        clustering = kmeans_cold(&points, k, MultiStart { starts: 8, seed: cold.seed }, iters);
+    }
+    if clustering.len() < k {
+        return bad(format!(
+            "k-means over the {} base clusters left only {} non-empty groups of the {k} asked for",
+            base.len(),
+            clustering.len()
+        ));
+    }
+    let s = silhouette(&names, &centers, &clustering);
+    Ok(BTreeMap::from([(k, (clustering, s))]))
+}
 
 /// The largest number of groups Polis tries: `min(max_k, 2 + floor(base_clusters / 12))`
 /// (`max-k-fn`, `conversation.clj`).
@@ -97,6 +244,48 @@ pub fn group_clusterings(
             (k, (clustering, s))
         })
         .collect()
+}
+
+/// Base clusters and groups from discovered groups: `group_of[i]` is the group (0-based) of
+/// `points` row i (participant rows, in row order). Each group's participants are split into base
+/// clusters on the map by Polis's k-means (cold start), `base_k` in all shared by group size (at
+/// least one each), so that every base cluster lies inside one group and the outputs that read
+/// base clusters (votes-base, the Polis math JSON) stay whole. Base-cluster ids are numbered
+/// across groups in group order; group g has id g.
+pub fn discovered_clustering(
+    points: &Points,
+    group_of: &[usize],
+    base_k: usize,
+    base_iters: usize,
+) -> (Vec<Cluster>, Vec<Cluster>) {
+    let n_groups = group_of.iter().copied().max().map_or(0, |g| g + 1);
+    let n = points.len().max(1);
+    let (mut base, mut groups) = (Vec::new(), Vec::new());
+    for g in 0..n_groups {
+        let rows: Vec<usize> = (0..points.len()).filter(|&i| group_of[i] == g).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let members = Points::new(
+            rows.iter().map(|&i| points.names[i]).collect(),
+            rows.iter().map(|&i| points.positions[i]).collect(),
+            None,
+        );
+        let k = ((base_k * rows.len()) as f64 / n as f64).round().max(1.0) as usize;
+        let first = base.len();
+        for mut c in kmeans(&members, k, None, base_iters) {
+            c.id = base.len() as u32;
+            base.push(c);
+        }
+        let own = &base[first..];
+        let weight: f64 = own.iter().map(|c| c.members.len() as f64).sum();
+        let center = own.iter().fold([0.0, 0.0], |acc, c| {
+            let w = c.members.len() as f64 / weight;
+            [acc[0] + w * c.center[0], acc[1] + w * c.center[1]]
+        });
+        groups.push(Cluster { id: g as u32, members: own.iter().map(|c| c.id as usize).collect(), center });
+    }
+    (base, groups)
 }
 
 /// Polis's `group-k-smoother`: the number of groups changes only after the best k (by silhouette;

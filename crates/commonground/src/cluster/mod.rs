@@ -18,11 +18,16 @@
 mod groups;
 mod kmeans;
 mod metrics;
+mod mixture;
 mod stability;
 
-pub use groups::{group_clusterings, max_group_k, silhouette, GroupKSmoother};
+pub use groups::{
+    discovered_clustering, fixed_group_clustering, group_clusterings, max_group_k, silhouette, GroupCount,
+    GroupKSmoother, DISCOVER_MAX_K,
+};
 pub use kmeans::{kmeans, kmeans_cold, weighted_inertia, Cluster, MultiStart, Points};
 pub use metrics::adjusted_rand_index;
+pub use mixture::{discover_groups, Discovery, FIT_SAMPLE};
 pub use stability::{
     group_stability, GroupJaccard, GroupStability, KStability, Reclustering, StabilityParams, DISSOLVED_JACCARD,
     STABLE_JACCARD,

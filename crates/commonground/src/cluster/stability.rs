@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::groups::group_clusterings;
+use super::groups::{fixed_group_clustering, group_clusterings, GroupCount};
 use super::kmeans::{kmeans, Cluster, MultiStart, Points};
 use super::metrics::adjusted_rand_index;
 use crate::error::{Error, Result};
@@ -67,6 +67,8 @@ pub struct Reclustering {
     pub base_k: usize,
     pub base_iters: usize,
     pub max_k: usize,
+    /// Polis's rule tries every k up to `max_k`; a fixed number of groups only that k.
+    pub groups: GroupCount,
     pub group_iters: usize,
     pub cold: MultiStart,
 }
@@ -193,8 +195,17 @@ pub fn group_stability(
             draws.sort_unstable();
             let resample = Points::new((0..n).collect(), draws.iter().map(|&i| points.positions[i]).collect(), None);
             let rep_base = kmeans(&resample, settings.base_k, None, settings.base_iters);
-            let rep_groups =
-                group_clusterings(&rep_base, settings.max_k, &BTreeMap::new(), settings.group_iters, settings.cold);
+            let rep_groups = match settings.groups {
+                // Discovery is refused with stability by Params::check.
+                GroupCount::Polis | GroupCount::Discover => {
+                    group_clusterings(&rep_base, settings.max_k, &BTreeMap::new(), settings.group_iters, settings.cold)
+                }
+                // A replicate that cannot give k groups has none at k: its groups dissolved.
+                GroupCount::Fixed(k) => {
+                    fixed_group_clustering(&rep_base, k, &BTreeMap::new(), settings.group_iters, settings.cold)
+                        .unwrap_or_default()
+                }
+            };
             let scores = original
                 .iter()
                 .map(|(&k, orig)| {
@@ -284,6 +295,7 @@ mod tests {
         base_k: 100,
         base_iters: 100,
         max_k: 8,
+        groups: GroupCount::Polis,
         group_iters: 20,
         cold: MultiStart { starts: 5, seed: 0 },
     };

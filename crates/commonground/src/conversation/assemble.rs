@@ -37,6 +37,7 @@ pub(super) struct AssembleInput {
     pub(super) selection: KSelection,
     pub(super) bridging: Option<crate::bridging::Bridging>,
     pub(super) group_stability: Option<crate::cluster::GroupStability>,
+    pub(super) discovery: Option<crate::cluster::Discovery>,
 }
 
 impl Conversation {
@@ -158,6 +159,7 @@ impl Conversation {
             moderation,
             bridging: a.bridging,
             group_stability: a.group_stability,
+            group_discovery: a.discovery,
         }
     }
 }

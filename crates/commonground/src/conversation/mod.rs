@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::analysis::Analysis;
-use crate::cluster::{Cluster, GroupKSmoother};
+use crate::cluster::{Cluster, GroupCount, GroupKSmoother};
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::progress::Progress;
@@ -168,8 +168,7 @@ impl Conversation {
     ///
     /// `votes`: a slice of [`VoteEvent`]s, or a [`crate::VoteBatch`] for large batches.
     pub fn update<V: Votes + ?Sized>(&mut self, votes: &V) -> Result<&Analysis> {
-        let total = self.apply(votes)?;
-        let analysis = self.compute();
+        let (total, analysis) = self.apply_then(votes, Self::compute)?;
         self.timings.total = total.elapsed();
         Ok(self.analysis.insert(analysis))
     }
@@ -188,16 +187,21 @@ impl Conversation {
     /// previous ones stay, stale: for a replay's batches whose next update is not the last, since
     /// only the last update's priorities read them (one O(votes) count saved per batch).
     fn advance_keeping<V: Votes + ?Sized>(&mut self, votes: &V, totals: bool) -> Result<()> {
-        let total = self.apply(votes)?;
+        let (total, ()) = self.apply_then(votes, |conv| conv.compute_state(totals))?;
         self.analysis = None;
-        self.compute_state(totals);
         self.timings.total = total.elapsed();
         Ok(())
     }
 
-    /// Checks a batch and applies it to the matrix, counting the update; returns when it started.
-    /// On error nothing changes; a conversation with no votes at all is an error.
-    fn apply<V: Votes + ?Sized>(&mut self, votes: &V) -> Result<Instant> {
+    /// Checks a batch, applies it to the matrix, counts the update and runs `step` over it;
+    /// returns when it started and what `step` gave. On error nothing changes, whether the batch
+    /// was refused (a conversation with no votes at all is an error) or `step` failed (a fixed
+    /// number of groups the data cannot give).
+    fn apply_then<V: Votes + ?Sized, T>(
+        &mut self,
+        votes: &V,
+        step: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<(Instant, T)> {
         let votes = votes.as_batch();
         self.statements.check_votes(&votes)?;
         let start = Instant::now();
@@ -206,9 +210,22 @@ impl Conversation {
         if matrix.n_votes() == 0 {
             return Err(Error::EmptyConversation("no votes to analyse".into()));
         }
-        self.matrix = matrix;
+        // Kept until the step succeeds. Only a fixed number of groups can fail, so only then is
+        // the state copied.
+        let previous_matrix = std::mem::replace(&mut self.matrix, matrix);
+        let previous_state = matches!(self.params.groups, GroupCount::Fixed(_)).then(|| self.state.clone());
         self.tick += 1;
-        Ok(start)
+        match step(self) {
+            Ok(done) => Ok((start, done)),
+            Err(e) => {
+                self.matrix = previous_matrix;
+                if let Some(state) = previous_state {
+                    self.state = state;
+                }
+                self.tick -= 1;
+                Err(e)
+            }
+        }
     }
 }
 

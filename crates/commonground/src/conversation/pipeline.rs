@@ -16,7 +16,11 @@ use super::assemble::AssembleInput;
 use super::Conversation;
 use crate::analysis::{Analysis, KSelection};
 use crate::bridging::MfFit;
-use crate::cluster::{group_clusterings, group_stability, kmeans, Cluster, MultiStart, Points, Reclustering};
+use crate::cluster::{
+    discover_groups, discovered_clustering, fixed_group_clustering, group_clusterings, group_stability, kmeans,
+    silhouette, Cluster, GroupCount, MultiStart, Points, Reclustering, DISCOVER_MAX_K,
+};
+use crate::error::Result;
 use crate::pca::{comment_projections, participant_projections, Pca};
 use crate::stats::{self, ClusterVotes, VoteCounts};
 use crate::votes::Id;
@@ -41,16 +45,20 @@ struct Clustered {
     /// The smoothed k (the smoother has seen this update).
     k: Option<usize>,
     groups: Vec<Cluster>,
+    /// What discovery found, when the groups were discovered from the votes.
+    discovery: Option<crate::cluster::Discovery>,
     mf: Option<MfFit>,
     mf_time: Duration,
 }
 
 impl Conversation {
-    /// One full Polis update over the current matrix, from the warm state.
-    pub(super) fn compute(&mut self) -> Analysis {
+    /// One full Polis update over the current matrix, from the warm state. Fails only when a fixed
+    /// number of groups cannot be made from this update's base clusters (see
+    /// [`fixed_group_clustering`]); the caller then restores the state it had.
+    pub(super) fn compute(&mut self) -> Result<Analysis> {
         let params = self.params.clone();
         let m = self.matrix.n_statements();
-        let c = self.cluster(params.bridging.mf.enabled);
+        let c = self.cluster(params.bridging.mf.enabled)?;
         let (groups, base, clusterings) = (c.groups, c.base, c.clusterings);
         let mf = c.mf.filter(|_| !groups.is_empty());
 
@@ -61,6 +69,7 @@ impl Conversation {
                 base_k: params.base_k,
                 base_iters: params.base_iters,
                 max_k: params.max_k,
+                groups: params.groups,
                 group_iters: params.group_iters,
                 cold: c.cold,
             };
@@ -136,29 +145,31 @@ impl Conversation {
             selection: KSelection { silhouettes: c.silhouettes, best_k: c.best_k.map(|(k, _)| k), k: c.k },
             bridging,
             group_stability,
+            discovery: c.discovery,
         });
         self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
-        analysis
+        Ok(analysis)
     }
 
     /// The part of an update that the next update reads (docs/algorithm.md §8): who is in
     /// conversation, the PCA, the base clusters, the group clusterings and the smoother, and, when
     /// `totals`, the group vote totals the next update's priorities read; no statistics, no
     /// extensions, no matrix factorization.
-    pub(super) fn compute_state(&mut self, totals: bool) {
-        let Clustered { pca, base, clusterings, groups, .. } = self.cluster(false);
+    pub(super) fn compute_state(&mut self, totals: bool) -> Result<()> {
+        let Clustered { pca, base, clusterings, groups, .. } = self.cluster(false)?;
         let start = Instant::now();
         let group_votes =
             if totals { stats::base_and_group_votes(&self.matrix, &base, &groups).group_votes } else { Vec::new() };
         self.carry_forward(&pca, &base, &clusterings, totals.then_some(group_votes.as_slice()));
         self.timings.statistics = start.elapsed();
         (self.timings.bridging, self.timings.mf, self.timings.stability) = Default::default();
+        Ok(())
     }
 
     /// The stages that carry state: moderation and who is in conversation (§1); the PCA and the
     /// projections (§2); the base clusters, a group clustering per k and the smoothed choice of k
     /// (§3); the matrix factorization beside them when `with_mf`.
-    fn cluster(&mut self, with_mf: bool) -> Clustered {
+    fn cluster(&mut self, with_mf: bool) -> Result<Clustered> {
         let params = self.params.clone();
         let m = self.matrix.n_statements();
         let n = self.matrix.n_participants();
@@ -192,29 +203,57 @@ impl Conversation {
             let in_rows: Vec<usize> = (0..n).filter(|&r| self.state.in_conv[r]).collect();
             let points = Points::new(in_rows.clone(), in_rows.iter().map(|&r| projections[r]).collect(), None);
             let previous_base = (!self.state.base_clusters.is_empty()).then_some(self.state.base_clusters.as_slice());
-            let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
-
-            // Groups: every k from 2 to max, warm-started per k; silhouette. O(k x 100²).
             let cold = MultiStart { starts: params.group_cold_starts, seed: params.seed };
-            let clusterings =
-                group_clusterings(&base, params.max_k, &self.state.group_clusterings, params.group_iters, cold);
+            let previous = &self.state.group_clusterings;
+            let mut discovery = None;
+            let (base, clusterings) = if params.groups == GroupCount::Discover {
+                // Groups from the votes (a mixture model), then base clusters inside each group.
+                let max_k = params.max_k.max(DISCOVER_MAX_K);
+                match discover_groups(&self.matrix, &in_rows, &moderated_out, max_k, params.seed) {
+                    Some((group_of, found)) => {
+                        let (base, groups) =
+                            discovered_clustering(&points, &group_of, params.base_k, params.base_iters);
+                        let centers: Vec<[f64; 2]> = base.iter().map(|c| c.center).collect();
+                        let names: Vec<usize> = base.iter().map(|c| c.id as usize).collect();
+                        let s = silhouette(&names, &centers, &groups);
+                        discovery = Some(found);
+                        (base, Ok(BTreeMap::from([(groups.len(), (groups, s))])))
+                    }
+                    None => (kmeans(&points, params.base_k, None, params.base_iters), Ok(BTreeMap::new())),
+                }
+            } else {
+                // Base clusters; then groups: every k from 2 to max, warm-started per k;
+                // silhouette. O(k x 100²). Or the one k asked for.
+                let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
+                let clusterings = match params.groups {
+                    GroupCount::Fixed(k) => fixed_group_clustering(&base, k, previous, params.group_iters, cold),
+                    _ => Ok(group_clusterings(&base, params.max_k, previous, params.group_iters, cold)),
+                };
+                (base, clusterings)
+            };
             let stages = (pca_time, start.elapsed());
-            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages)
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovery, stages)
         };
         let (
-            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, stages),
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovery, stages),
             (mf, mf_time),
         ) = rayon::join(map_and_groups, fit_mf);
+        let clusterings = clusterings?;
         let start = Instant::now();
         let silhouettes: BTreeMap<usize, f64> = clusterings.iter().map(|(&k, (_, s))| (k, *s)).collect();
         let best_k = silhouettes.iter().fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
             Some((_, bs)) if s < bs => best,
             _ => Some((k, s)),
         });
-        let k = self.state.smoother.update(&silhouettes, params.group_k_buffer);
+        // A fixed number of groups is used as asked, without Polis's smoother.
+        let k = match params.groups {
+            GroupCount::Polis => self.state.smoother.update(&silhouettes, params.group_k_buffer),
+            GroupCount::Fixed(k) => Some(k),
+            GroupCount::Discover => best_k.map(|(k, _)| k),
+        };
         let groups: Vec<Cluster> = k.and_then(|k| clusterings.get(&k)).map(|(c, _)| c.clone()).unwrap_or_default();
         (self.timings.pca, self.timings.clustering) = (stages.0, stages.1 + start.elapsed());
-        Clustered {
+        Ok(Clustered {
             moderated_out,
             meta,
             vote_counts,
@@ -230,9 +269,10 @@ impl Conversation {
             best_k,
             k,
             groups,
+            discovery,
             mf,
             mf_time,
-        }
+        })
     }
 
     /// Carries the warm state forward to the next update (§8); the group vote totals only when

@@ -108,6 +108,15 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
         let ids: Vec<String> = a.moderation.meta.iter().map(id_label).collect();
         let _ = writeln!(out, "  meta statements, left out of the results: {}", ids.join(", "));
     }
+    if let Some(d) = &a.group_discovery {
+        let tried: Vec<String> = d.bic.iter().map(|(k, c)| format!("k={k}: {c:.0}")).collect();
+        let _ = writeln!(
+            out,
+            "  discovered from the votes (mixture model fitted on {} participants; criterion, lower is better: {})",
+            d.n_fitted,
+            tried.join(", ")
+        );
+    }
     groups_section(&mut out, a);
     agreement_section(&mut out, a);
     stability_section(&mut out, a);
@@ -159,8 +168,8 @@ fn agreement_section(out: &mut String, a: &Analysis) {
         let _ = writeln!(
             out,
             "  Common ground: {} of {} statements every group agrees with.\n  \"every group >= X%\": with \
-             {credible:.0}% credibility, each group's agree rate is at least X% (common ground when X >= {:.0}%);\n  \
-             \"g0 Y%\": Y% of group 0's voters agreed (passes count as votes).",
+             {credible:.0}% credibility, in every group at least X% of those who took a side agree (common ground \
+             when X >= {:.0}%);\n  \"g0 Y%\": Y% of group 0's voters agreed (passes count as votes).",
             b.common_ground.len(),
             b.ranking.len(),
             b.threshold * 100.0,
@@ -175,7 +184,7 @@ fn agreement_section(out: &mut String, a: &Analysis) {
             b.common_ground.iter().take(LISTED).collect()
         };
         // The ranking score beside, unless it is the bound shown first.
-        let score = spec.filter(|s| s.score != BridgingScore::MinGroupLower);
+        let score = spec.filter(|s| s.score != BridgingScore::MinSideLower);
         for id in listed {
             let Some(&j) = column.get(id) else { continue };
             let sb = &b.statements[j];
@@ -188,7 +197,7 @@ fn agreement_section(out: &mut String, a: &Analysis) {
                 out,
                 "  every group >= {:>3.0}%  {}{}  {:>6}  {}",
                 // Floored: the bound is a floor, and "at least 89%" must not round up.
-                (sb.min_group_agreement.lower * 100.0).floor(),
+                (sb.min_side_agreement.lower * 100.0).floor(),
                 per_group.join("  "),
                 match score.and_then(|s| s.value(sb).map(|v| (s.short_name, v))) {
                     Some((name, v)) => format!("  ({name} {v:.3})"),
