@@ -207,6 +207,16 @@ fn agreement_section(out: &mut String, a: &Analysis) {
                 short(a.statements[j].text.as_deref())
             );
         }
+        if !b.uncertain.is_empty() {
+            let ids: Vec<String> = b.uncertain.iter().take(LISTED).map(id_label).collect();
+            let _ = writeln!(
+                out,
+                "  Uncertain, many passed: {} statements ({}{}).",
+                b.uncertain.len(),
+                ids.join(", "),
+                if b.uncertain.len() > LISTED { ", ..." } else { "" }
+            );
+        }
         if let (Some(fit), BridgingScore::MfIntercept) = (&b.mf, b.rank_by) {
             let _ = writeln!(
                 out,
