@@ -70,6 +70,7 @@ fn inertia_of(base: &[Cluster], groups: &[Vec<usize>]) -> f64 {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn default_cold_start_clusters_polis_base_clusters_into_polis_groups() {
     // After a restart Polis's worker clusters the groups cold from its base clusters (the state
     // its blobs hold). With the default parameters, every k from 2 to 5 clustered cold and the
@@ -90,6 +91,7 @@ fn default_cold_start_clusters_polis_base_clusters_into_polis_groups() {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn multi_start_never_ends_worse_than_polis_groups_and_is_deterministic() {
     // The multi-start keeps the least weighted inertia over Polis's start and k-means++ starts, so
     // it never ends worse than Polis's own cold start, and here never worse than Polis's groups.

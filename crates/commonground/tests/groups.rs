@@ -33,6 +33,7 @@ fn assert_groups_partition_the_clustered(a: &Analysis, what: &str) {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn a_fixed_number_of_groups_is_honoured_on_every_opendata_export() {
     let Some(data) = shared_data() else { return };
     let mut folders: Vec<_> = std::fs::read_dir(data.join("opendata")).unwrap().map(|e| e.unwrap().path()).collect();

@@ -99,6 +99,7 @@ fn assert_reproduces_participants_votes(folder: &Path) {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn every_opendata_export_loads_every_vote_and_statement_with_agree_positive_detected() {
     let Some(data_dir) = shared_data() else { return };
     let folders: BTreeSet<String> = fs::read_dir(data_dir.join("opendata"))
@@ -133,12 +134,14 @@ fn every_opendata_export_loads_every_vote_and_statement_with_agree_positive_dete
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn vtaiwan_uberx_latest_votes_reproduce_participants_votes_csv_cell_for_cell() {
     let Some(data_dir) = shared_data() else { return };
     assert_reproduces_participants_votes(&data_dir.join("opendata/vtaiwan.uberx"));
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn every_other_opendata_export_reproduces_its_participants_votes_csv_too() {
     let Some(data_dir) = shared_data() else { return };
     for (name, _, _) in OPENDATA.iter().filter(|(name, _, _)| *name != "vtaiwan.uberx") {
@@ -147,6 +150,7 @@ fn every_other_opendata_export_reproduces_its_participants_votes_csv_too() {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn an_export_folder_without_votes_csv_reads_the_participants_votes_matrix() {
     let Some(data_dir) = shared_data() else { return };
     let source = data_dir.join("opendata/london.youth.policing");
@@ -166,6 +170,7 @@ fn an_export_folder_without_votes_csv_reads_the_participants_votes_matrix() {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn polis_math_api_dumps_load_with_agree_positive_and_the_readme_moderation() {
     let Some(data_dir) = shared_data() else { return };
     struct Dump {
@@ -220,6 +225,7 @@ fn polis_math_api_dumps_load_with_agree_positive_and_the_readme_moderation() {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn api_dump_fields_are_read_in_both_naming_generations() {
     let Some(data_dir) = shared_data() else { return };
     // Polis API names (pid, tid, mod; times as epoch-ms strings).
@@ -239,6 +245,7 @@ fn api_dump_fields_are_read_in_both_naming_generations() {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn polis_math_vw_is_an_export_with_epoch_seconds_converted_to_milliseconds() {
     let Some(data_dir) = shared_data() else { return };
     let data = io::load(&data_dir.join("polis-math/vw")).unwrap();
@@ -259,6 +266,7 @@ fn polis_math_vw_is_an_export_with_epoch_seconds_converted_to_milliseconds() {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn load_takes_the_path_of_a_votes_csv_as_its_folder() {
     let Some(data_dir) = shared_data() else { return };
     let folder = data_dir.join("opendata/london.youth.policing");

@@ -115,6 +115,7 @@ fn ari(a: &BTreeMap<i64, i64>, b: &BTreeMap<i64, i64>) -> f64 {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn batch_pca_centre_components_and_statement_projections_equal_polis() {
     for name in ALL {
         let Some(f) = fixture(name) else { return };
@@ -147,6 +148,7 @@ fn batch_pca_centre_components_and_statement_projections_equal_polis() {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn batch_participant_projections_equal_polis() {
     // The blob stores no participant's position, only each base cluster's centre: the mean of
     // its members' projections. A base cluster of one participant gives that participant's
@@ -210,6 +212,7 @@ fn assert_consensus_equal(ours: &Value, gold: &Value, name: &str) {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn batch_consensus_equals_polis() {
     for name in ALL {
         let Some(f) = fixture(name) else { return };
@@ -229,6 +232,7 @@ fn resumed(f: &Fixture) -> Analysis {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn resume_after_a_restart_reproduces_polis_groups_exactly() {
     for name in ALL {
         let Some(f) = fixture(name) else { return };
@@ -315,6 +319,7 @@ fn assert_statistics_equal(ours: &Value, g: &Value, name: &str, orders: Orders) 
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn resume_after_a_restart_reproduces_polis_counts_repness_consensus_and_priorities() {
     for name in ALL {
         let Some(f) = fixture(name) else { return };
@@ -323,6 +328,7 @@ fn resume_after_a_restart_reproduces_polis_counts_repness_consensus_and_prioriti
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn resume_keeps_polis_pca_to_1e6() {
     for name in ALL {
         let Some(f) = fixture(name) else { return };
@@ -377,6 +383,7 @@ fn repness_jaccard(ours: &Value, gold: &Value) -> f64 {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn replay_with_a_final_restart_reproduces_polis_groups_repness_and_statistics() {
     // Polis's blobs are the state of a worker that restarted after the last vote: the base
     // clusters and in-conversation set of a long history, the groups clustered cold from them.
@@ -392,6 +399,7 @@ fn replay_with_a_final_restart_reproduces_polis_groups_repness_and_statistics() 
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn replay_of_above_100_cannot_reproduce_base_clusters_over_an_in_conv_set_its_votes_lack() {
     // above-100-ptpts ran from 2018 to 2024 under several Polis versions; its in-conv set holds 31
     // participants with 1-6 votes that the current rule (min(7, statements) votes, top-up to 15)
@@ -410,6 +418,7 @@ fn replay_of_above_100_cannot_reproduce_base_clusters_over_an_in_conv_set_its_vo
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn replay_reproduces_polis_in_conv_set_from_vote_history() {
     // Polis keeps a participant in conversation once they qualify, and tops the set up to 15 with
     // the most active voters while it is small: in below-100-ptpts it kept 5, 10, 11 and 14 with
@@ -425,6 +434,7 @@ fn replay_reproduces_polis_in_conv_set_from_vote_history() {
 }
 
 #[test]
+#[cfg_attr(not(shared_data), ignore = "needs the shared reference data in ../shared/data (README, Data)")]
 fn batch_groups_agree_with_polis_groups() {
     // A one-batch analysis clusters the groups cold, as Polis's worker did after its restart, but
     // from base clusters (their members, centres and order, which pick the cold start) and an
