@@ -26,6 +26,10 @@ use serde_json::Value;
 use support::fixtures::{insert_conversation, insert_votes, math_main, polis_database, without_worker_fields};
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn killing_the_worker_at_random_points_loses_nothing_and_counts_nothing_twice() {
     let Some((_pg, url, mut db)) = polis_database(DB) else { return };
     let test_start = Instant::now();
@@ -226,6 +230,10 @@ fn killing_the_worker_at_random_points_loses_nothing_and_counts_nothing_twice() 
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn four_workers_share_forty_conversations_and_never_compute_one_twice_at_once() {
     let Some((pg, url, mut db)) = polis_database(DB) else { return };
     let test_start = Instant::now();
@@ -418,6 +426,10 @@ fn four_workers_share_forty_conversations_and_never_compute_one_twice_at_once() 
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn sigterm_during_polling_exits_zero_and_releases_claims() {
     let Some((_pg, url, mut db)) = polis_database(DB) else { return };
     let scratch = Scratch::new("sigterm");
@@ -486,6 +498,10 @@ fn sigterm_during_polling_exits_zero_and_releases_claims() {
 /// workers' poll window has moved past the conversation's votes, they never look at it again, and
 /// its votes stay unprocessed until it gets another vote.
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn a_conversation_whose_claim_holder_stalls_and_dies_is_taken_over() {
     let Some((_pg, url, mut db)) = polis_database(DB) else { return };
     let scratch = Scratch::new("stall");

@@ -75,6 +75,10 @@ fn votes_of(client: &mut postgres::Client, zid: i32) -> Vec<(i32, i32, Option<i1
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn polis_schema_takes_a_conversation_and_reads_it_back() {
     let Some(pg) = PgCluster::start() else { return };
     let url = pg.create_database("polis");
@@ -163,6 +167,10 @@ fn polis_schema_takes_a_conversation_and_reads_it_back() {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn polis_tid_trigger_numbers_statements_itself() {
     // Polis's tid_auto trigger overwrites any tid given with MAX(tid) + 1 of the conversation: a
     // test's explicit tids are kept only when inserted in order from 0.
@@ -189,6 +197,10 @@ fn polis_tid_trigger_numbers_statements_itself() {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn math_ticks_upsert_increments_and_math_tables_upsert() {
     let Some(pg) = PgCluster::start() else { return };
     pg.create_database("polis");
@@ -251,6 +263,10 @@ fn math_ticks_upsert_increments_and_math_tables_upsert() {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn polis_schema_has_polis_column_types_and_defaults() {
     let Some(pg) = PgCluster::start() else { return };
     pg.create_database("polis");
@@ -308,6 +324,10 @@ fn polis_schema_has_polis_column_types_and_defaults() {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn rows_survive_a_restart_and_a_crash() {
     let Some(pg) = PgCluster::start() else { return };
     pg.create_database("polis");
@@ -336,6 +356,10 @@ fn rows_survive_a_restart_and_a_crash() {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn clusters_run_side_by_side_and_vanish_on_drop() {
     let Some(first) = PgCluster::start() else { return };
     let second = std::thread::spawn(PgCluster::try_start).join().unwrap().expect("a second cluster starts");

@@ -68,6 +68,10 @@ fn stored_state(client: &mut postgres::Client, zid: i32) -> ConversationState {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn one_pass_over_vtaiwan_stores_the_math_that_analyze_gives() {
     let Some((_pg, url, mut db)) = polis_database("vtaiwan") else { return };
     let data = io::load(&bundled_example()).unwrap();
@@ -104,6 +108,10 @@ fn one_pass_over_vtaiwan_stores_the_math_that_analyze_gives() {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn votes_arriving_in_twenty_batches_give_the_math_of_a_conversation_fed_the_same_batches() {
     let Some((_pg, url, mut db)) = polis_database("batches") else { return };
     let data = io::load(&bundled_example()).unwrap();
@@ -147,6 +155,10 @@ fn groups_of(math: &Value) -> BTreeMap<i64, i64> {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn a_database_that_polis_computed_is_taken_over_with_polis_groups() {
     let shared = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/polis-math"));
     if !shared.is_dir() {
@@ -206,6 +218,10 @@ fn a_database_that_polis_computed_is_taken_over_with_polis_groups() {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn bad_rows_are_skipped_and_the_conversation_goes_on() {
     let Some((_pg, url, mut db)) = polis_database("bad_rows") else { return };
     let data = io::load(&bundled_example()).unwrap();
@@ -272,6 +288,10 @@ fn wait_for(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn the_worker_reconnects_after_a_database_restart_and_goes_on() {
     let Some((pg, url, mut db)) = polis_database("restart") else { return };
     let data = io::load(&bundled_example()).unwrap();
@@ -300,6 +320,10 @@ fn the_worker_reconnects_after_a_database_restart_and_goes_on() {
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn a_state_this_build_cannot_read_is_rebuilt_from_the_votes_and_the_stored_math() {
     let Some((_pg, url, mut db)) = polis_database("unreadable") else { return };
     let data = io::load(&bundled_example()).unwrap();
@@ -336,6 +360,10 @@ fn a_state_this_build_cannot_read_is_rebuilt_from_the_votes_and_the_stored_math(
 }
 
 #[test]
+#[cfg_attr(
+    not(postgres_server),
+    ignore = "needs PostgreSQL 15 server binaries (PG_BIN or /usr/lib/postgresql/15/bin); .ci/run installs them"
+)]
 fn an_idle_conversation_leaves_memory_and_comes_back_from_its_state_unchanged() {
     let Some((_pg, url, mut db)) = polis_database("evict") else { return };
     let data = io::load(&bundled_example()).unwrap();
