@@ -4,7 +4,6 @@ optional dependency is missing."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 import warnings
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 
 from commonground import _plot
-from conftest import REPO
+from conftest import REPO, skip_or_fail
 
 
 def _pyplot() -> Any:
@@ -107,10 +106,7 @@ def _valency_anndata() -> Any:
     try:
         import valency_anndata
     except ImportError as e:
-        message = f"valency-anndata is not installed ({e}); pip install '.[test]' installs it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail(f"valency-anndata is not installed ({e}); pip install '.[test]' installs it")
     return valency_anndata
 
 

@@ -23,17 +23,14 @@ import pytest
 
 import commonground as cg
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, skip_or_fail
 
 CHROMIUM = next((p for p in map(shutil.which, ["chromium", "chromium-browser", "google-chrome"]) if p), None)
 
 
 def _require(found: Any, what: str) -> Any:
     if found is None:
-        message = f"{what} not found: the report's browser tests need it (Debian: apt-get install chromium fonts-noto-cjk)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail(f"{what} not found: the report's browser tests need it (Debian: apt-get install chromium fonts-noto-cjk)")
     return found
 
 
