@@ -40,8 +40,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// The Polis tables the math worker reads and writes (see the header of the file for its source).
 pub const POLIS_SCHEMA_SQL: &str = include_str!("polis_schema.sql");
 
-/// The default place of the PostgreSQL 15 server binaries (Debian/Ubuntu `postgresql-15`).
-pub const DEFAULT_PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+// DEFAULT_PG_BIN and find_bin_dir: one search for the server binaries, shared with the build
+// scripts that decide whether these tests run (`cfg(postgres_server)`).
+include!("../../pg_bin.rs");
 
 /// How long a start or stop may take before it counts as failed.
 const PG_CTL_TIMEOUT_SECS: u32 = 90;
@@ -392,42 +393,6 @@ impl Drop for PgCluster {
             let _ = self.pg_ctl(&["stop", "-m", "immediate", "-w", "-t", "30"]);
         }
         let _ = fs::remove_dir_all(&self.root);
-    }
-}
-
-/// `$PG_BIN`, else [`DEFAULT_PG_BIN`], else `pg_config --bindir`; the directory must hold
-/// `initdb`, `pg_ctl` and `postgres`.
-fn find_bin_dir() -> Result<PathBuf, String> {
-    let has_all = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|b| dir.join(b).is_file());
-    if let Some(dir) = std::env::var_os("PG_BIN") {
-        let dir = PathBuf::from(dir);
-        return if has_all(&dir) {
-            Ok(dir)
-        } else {
-            Err(format!("PG_BIN={} does not hold initdb, pg_ctl and postgres", dir.display()))
-        };
-    }
-    let default = PathBuf::from(DEFAULT_PG_BIN);
-    if has_all(&default) {
-        return Ok(default);
-    }
-    match Command::new("pg_config").arg("--bindir").output() {
-        Ok(out) if out.status.success() => {
-            let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-            if has_all(&dir) {
-                Ok(dir)
-            } else {
-                Err(format!(
-                    "no initdb/pg_ctl/postgres in {DEFAULT_PG_BIN} nor in `pg_config --bindir` ({}); install \
-                     postgresql-15 or set PG_BIN",
-                    dir.display()
-                ))
-            }
-        }
-        _ => Err(format!(
-            "no initdb/pg_ctl/postgres in {DEFAULT_PG_BIN} and no pg_config on PATH; install postgresql-15 or set \
-             PG_BIN"
-        )),
     }
 }
 
