@@ -68,16 +68,21 @@ fn empirical_quantile(values: &mut [f64], q: f64) -> f64 {
 /// The q-quantile of `min_g p_g` for independent `p_g ~ posteriors[g]`, exactly. `start` should be
 /// near the answer (the smallest per-group q-quantile is an upper bound).
 pub fn min_quantile(posteriors: &[Beta], q: f64, start: f64) -> f64 {
+    let mut survivals = vec![0.0; posteriors.len()];
+    let mut densities = vec![0.0; posteriors.len()];
     invert_cdf(q, start, |x| {
-        let survivals: Vec<f64> = posteriors.iter().map(|b| 1.0 - b.cdf(x)).collect();
+        for ((s, f), b) in survivals.iter_mut().zip(densities.iter_mut()).zip(posteriors) {
+            let (cdf, pdf) = b.cdf_and_pdf(x);
+            (*s, *f) = (1.0 - cdf, pdf);
+        }
         let all: f64 = survivals.iter().product();
         // d/dx [1 − Π S_g] = Σ_g f_g Π_{h≠g} S_h.
-        let density = posteriors
+        let density = densities
             .iter()
             .enumerate()
-            .map(|(g, b)| {
+            .map(|(g, f)| {
                 let others: f64 = survivals.iter().enumerate().filter(|&(h, _)| h != g).map(|(_, s)| s).product();
-                b.pdf(x) * others
+                f * others
             })
             .sum();
         (1.0 - all, density)
@@ -176,6 +181,60 @@ fn min_estimate(posteriors: &[Beta], per_group: &[Estimate], q_lo: f64, q_hi: f6
     }
 }
 
+/// The posterior `Beta(s + 1, n − s + 1)` whose interval a group's side-takers' agreement reads.
+fn side_pair(c: &VoteCounts) -> (u32, u32) {
+    (c.agree, c.agree + c.disagree)
+}
+
+/// The posterior whose interval a group's pass rate reads.
+fn pass_pair(c: &VoteCounts) -> (u32, u32) {
+    (c.passes(), c.seen)
+}
+
+/// The equal-tailed `(q_lo, q_hi)` quantiles of vote-count posteriors `Beta(s + 1, n − s + 1)`,
+/// found once per distinct `(s, n)`: over a conversation's statements and groups the same counts
+/// come back again and again (a 60-member group has at most 1,891 of them), and each quantile is a
+/// Newton search over the incomplete beta function. A stored bound is the very number
+/// [`Beta::quantile`] gives, so the scores are the same to the last bit with or without the table.
+pub(crate) struct PosteriorBounds {
+    q: (f64, f64),
+    /// Sorted by `(s, n)`.
+    table: Vec<((u32, u32), (f64, f64))>,
+}
+
+impl PosteriorBounds {
+    /// No stored bounds: every one is computed when asked for.
+    fn direct(interval: f64) -> PosteriorBounds {
+        PosteriorBounds { q: ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0), table: Vec::new() }
+    }
+
+    /// The bounds every group's agreement, side-takers' agreement and pass rate read, for the vote
+    /// counts `counts` (per statement, one per group), computed once each, in parallel when
+    /// there are many.
+    pub(crate) fn for_counts<'a>(counts: impl Iterator<Item = &'a VoteCounts>, interval: f64) -> PosteriorBounds {
+        use rayon::prelude::*;
+        let mut pairs: Vec<(u32, u32)> = counts.flat_map(|c| [(c.agree, c.seen), side_pair(c), pass_pair(c)]).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let q = Self::direct(interval).q;
+        let table = pairs.into_par_iter().with_min_len(256).map(|(s, n)| ((s, n), quantiles(s, n, q))).collect();
+        PosteriorBounds { q, table }
+    }
+
+    /// The `(q_lo, q_hi)` quantiles of `Beta(s + 1, n − s + 1)`.
+    fn get(&self, s: u32, n: u32) -> (f64, f64) {
+        match self.table.binary_search_by_key(&(s, n), |&(pair, _)| pair) {
+            Ok(i) => self.table[i].1,
+            Err(_) => quantiles(s, n, self.q),
+        }
+    }
+}
+
+fn quantiles(s: u32, n: u32, (q_lo, q_hi): (f64, f64)) -> (f64, f64) {
+    let b = Beta::posterior(s, n);
+    (b.quantile(q_lo), b.quantile(q_hi))
+}
+
 /// What the groups think of one statement, passes set apart: Polis counts a pass as "seen, not
 /// agreed", so a statement many pass on looks disagreed with; here agreement is measured among
 /// those who took a side, and the passes are reported as a rate of their own.
@@ -197,18 +256,29 @@ pub struct SideAgreement {
 /// Side-takers' agreement and pass rates of one statement from its vote counts in each group.
 /// `interval` is the credible mass. With no groups, every list is empty and the minimum is 0.
 pub fn side_agreement(counts: &[VoteCounts], interval: f64) -> SideAgreement {
-    let (q_lo, q_hi) = ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0);
-    let estimate = |b: &Beta, value: f64| Estimate { value, lower: b.quantile(q_lo), upper: b.quantile(q_hi) };
-    let sides: Vec<Beta> = counts.iter().map(|c| Beta::posterior(c.agree, c.agree + c.disagree)).collect();
-    let per_group: Vec<Estimate> = sides
+    side_agreement_with(counts, &PosteriorBounds::direct(interval))
+}
+
+/// [`side_agreement`], each posterior's interval read from `bounds`.
+pub(crate) fn side_agreement_with(counts: &[VoteCounts], bounds: &PosteriorBounds) -> SideAgreement {
+    let (q_lo, q_hi) = bounds.q;
+    let estimate = |(s, n): (u32, u32), value: f64| {
+        let (lower, upper) = bounds.get(s, n);
+        Estimate { value, lower, upper }
+    };
+    let sides: Vec<Beta> = counts
         .iter()
-        .zip(counts)
-        .map(|(b, c)| estimate(b, (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0)))
+        .map(|c| {
+            let (s, n) = side_pair(c);
+            Beta::posterior(s, n)
+        })
         .collect();
-    let pass_rate = counts
+    let per_group: Vec<Estimate> = counts
         .iter()
-        .map(|c| estimate(&Beta::posterior(c.passes(), c.seen), (c.passes() as f64 + 1.0) / (c.seen as f64 + 2.0)))
+        .map(|c| estimate(side_pair(c), (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0)))
         .collect();
+    let pass_rate =
+        counts.iter().map(|c| estimate(pass_pair(c), (c.passes() as f64 + 1.0) / (c.seen as f64 + 2.0))).collect();
     let weakest = (0..per_group.len()).reduce(|w, g| if per_group[g].value < per_group[w].value { g } else { w });
     let min_group =
         if per_group.is_empty() { Estimate::default() } else { min_estimate(&sides, &per_group, q_lo, q_hi) };
@@ -218,7 +288,12 @@ pub fn side_agreement(counts: &[VoteCounts], interval: f64) -> SideAgreement {
 /// Scores one statement from its vote counts in each group (groups in id order). `interval` is the
 /// credible mass (0.9: the 5% and 95% quantiles). With no groups, every score is 0.
 pub fn group_agreement(counts: &[VoteCounts], interval: f64) -> GroupAgreement {
-    scores(counts, interval, product_interval)
+    scores(counts, &PosteriorBounds::direct(interval), product_interval)
+}
+
+/// [`group_agreement`], each group's interval read from `bounds`.
+pub(crate) fn group_agreement_with(counts: &[VoteCounts], bounds: &PosteriorBounds) -> GroupAgreement {
+    scores(counts, bounds, product_interval)
 }
 
 /// [`group_agreement`], with the interval of the product by Monte Carlo instead: `draws` draws of
@@ -229,7 +304,17 @@ pub fn group_agreement_monte_carlo(
     draws: usize,
     sampler: &mut Sampler,
 ) -> GroupAgreement {
-    scores(counts, interval, |posteriors, q_lo, q_hi| {
+    group_agreement_monte_carlo_with(counts, &PosteriorBounds::direct(interval), draws, sampler)
+}
+
+/// [`group_agreement_monte_carlo`], each group's interval read from `bounds`.
+pub(crate) fn group_agreement_monte_carlo_with(
+    counts: &[VoteCounts],
+    bounds: &PosteriorBounds,
+    draws: usize,
+    sampler: &mut Sampler,
+) -> GroupAgreement {
+    scores(counts, bounds, |posteriors, q_lo, q_hi| {
         let mut products: Vec<f64> =
             (0..draws).map(|_| posteriors.iter().map(|b| sampler.beta(b.a, b.b)).product()).collect();
         (empirical_quantile(&mut products, q_lo), empirical_quantile(&mut products, q_hi))
@@ -238,10 +323,10 @@ pub fn group_agreement_monte_carlo(
 
 fn scores(
     counts: &[VoteCounts],
-    interval: f64,
+    bounds: &PosteriorBounds,
     product_interval: impl FnOnce(&[Beta], f64, f64) -> (f64, f64),
 ) -> GroupAgreement {
-    let (q_lo, q_hi) = ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0);
+    let (q_lo, q_hi) = bounds.q;
     let k = counts.len();
     if k == 0 {
         let zero = Estimate { value: 0.0, lower: 0.0, upper: 0.0 };
@@ -255,10 +340,13 @@ fn scores(
     let posteriors: Vec<Beta> = counts.iter().map(|c| Beta::posterior(c.agree, c.seen)).collect();
     // Polis's rate, computed as Polis computes it, so that the product is its GAC to the last bit.
     let rates: Vec<f64> = counts.iter().map(|c| (c.agree as f64 + 1.0) / (c.seen as f64 + 2.0)).collect();
-    let per_group: Vec<Estimate> = posteriors
+    let per_group: Vec<Estimate> = counts
         .iter()
         .zip(&rates)
-        .map(|(b, &value)| Estimate { value, lower: b.quantile(q_lo), upper: b.quantile(q_hi) })
+        .map(|(c, &value)| {
+            let (lower, upper) = bounds.get(c.agree, c.seen);
+            Estimate { value, lower, upper }
+        })
         .collect();
 
     let gac: f64 = rates.iter().product();
@@ -287,6 +375,24 @@ mod tests {
 
     fn vc(agree: u32, disagree: u32, seen: u32) -> VoteCounts {
         VoteCounts { agree, disagree, seen }
+    }
+
+    #[test]
+    fn the_posterior_bounds_table_gives_every_score_to_the_last_bit() {
+        // Statements over three groups that share some counts and not others; scored with the
+        // table and by computing every quantile afresh (the public functions), compared exactly.
+        let statements: Vec<Vec<VoteCounts>> = (0..40u32)
+            .map(|j| vec![vc(j % 7, j % 5, j % 7 + j % 5 + j % 3), vc(3, j % 4, 9), vc(j % 11, 2, j % 11 + 2 + j % 2)])
+            .collect();
+        let bounds = PosteriorBounds::for_counts(statements.iter().flatten(), 0.9);
+        assert!(bounds.table.len() < 3 * 3 * statements.len(), "repeated counts are stored once");
+        for counts in &statements {
+            assert_eq!(group_agreement_with(counts, &bounds), group_agreement(counts, 0.9));
+            assert_eq!(side_agreement_with(counts, &bounds), side_agreement(counts, 0.9));
+        }
+        // A pair missing from the table is computed when asked for, the same number.
+        let lone = [vc(40, 1, 60), vc(2, 30, 33)];
+        assert_eq!(side_agreement_with(&lone, &bounds), side_agreement(&lone, 0.9));
     }
 
     #[test]

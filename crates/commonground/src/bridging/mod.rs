@@ -175,16 +175,17 @@ pub fn bridging(
 ) -> Bridging {
     let ids = matrix.statements();
     let m = ids.len();
+    let bounds = agreement::PosteriorBounds::for_counts(group_votes.iter().flatten(), params.interval);
     let scores: Vec<GroupAgreement> = (0..m)
         .into_par_iter()
         .with_min_len(64)
         .map(|j| {
             let counts: Vec<VoteCounts> = group_votes.iter().map(|g| g[j]).collect();
             match params.gac_interval {
-                GacInterval::Saddlepoint => group_agreement(&counts, params.interval),
+                GacInterval::Saddlepoint => agreement::group_agreement_with(&counts, &bounds),
                 GacInterval::MonteCarlo => {
                     let mut sampler = Sampler::new(Rng::fork(seed ^ DRAWS_STREAM, j as u64));
-                    group_agreement_monte_carlo(&counts, params.interval, params.draws, &mut sampler)
+                    agreement::group_agreement_monte_carlo_with(&counts, &bounds, params.draws, &mut sampler)
                 }
             }
         })
@@ -192,7 +193,7 @@ pub fn bridging(
     let sides: Vec<SideAgreement> = (0..m)
         .into_par_iter()
         .with_min_len(64)
-        .map(|j| side_agreement(&group_votes.iter().map(|g| g[j]).collect::<Vec<_>>(), params.interval))
+        .map(|j| agreement::side_agreement_with(&group_votes.iter().map(|g| g[j]).collect::<Vec<_>>(), &bounds))
         .collect();
     // The clustered participants' pass rate, pooled over groups, and its lower bound.
     let q_lo = (1.0 - params.interval) / 2.0;
