@@ -352,6 +352,7 @@ impl Columns {
         };
         let votes_out = &mut out.votes;
         let before = votes_out.len();
+        let statements_before = votes_out.statement_ids().len();
         votes_out.reserve(batch.num_rows());
         for i in 0..batch.num_rows() {
             let participant = participants.get(i).map_err(|p| id_error(&self.participant.0, i, p))?;
@@ -372,9 +373,10 @@ impl Columns {
             votes_out.push(&participant, &statement, vote, timestamp.map(|(ms, _)| ms));
         }
         if let Some(known) = known {
-            // The first vote on an unknown statement, by row: checked over the batch's distinct
-            // statements first, as most tables have none.
-            if out.votes.statement_ids().iter().any(|s| !known.contains(s)) {
+            // The first vote on an unknown statement, by row: checked over the statements this
+            // batch added first (`out` holds the earlier batches', checked then), as most tables
+            // have none.
+            if out.votes.statement_ids()[statements_before..].iter().any(|s| !known.contains(s)) {
                 for i in before..out.votes.len() {
                     let statement = &out.votes.statement_ids()[out.votes.statements()[i] as usize];
                     if !known.contains(statement) {
