@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand, ValueEnum};
 use commonground::bridging::{BridgingScore, SCORES};
 use commonground::cluster::{GroupCount, StabilityParams};
+use commonground::generate::VoteFileFormat;
+use commonground::io::columnar::TableFormat;
 use commonground::io::{self, PolisMath};
 use commonground::{Batching, Conversation, Id, Mode, Params, Request, Restarts};
 
@@ -59,6 +61,17 @@ struct GenerateArgs {
     /// The folder to write.
     #[arg(long)]
     output: PathBuf,
+    /// How to write the votes: votes.csv (a Polis export), votes.parquet or votes.arrow (Arrow
+    /// IPC); comments.csv and truth.json beside them either way.
+    #[arg(long, value_enum, default_value_t = VoteFileArg::Csv)]
+    format: VoteFileArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VoteFileArg {
+    Csv,
+    Parquet,
+    Arrow,
 }
 
 #[derive(clap::Args)]
@@ -303,7 +316,12 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     let bars = progress::Bars::for_stderr();
     progress::spinner(bars.as_ref(), &format!("generating {}", args.output.display()), || {
         let synthetic = commonground::generate::Synthetic::new(params).map_err(Failure::Input)?;
-        synthetic.write_polis_export(&args.output).map_err(|e| Failure::Output(e.to_string()))
+        let format = match args.format {
+            VoteFileArg::Csv => VoteFileFormat::Csv,
+            VoteFileArg::Parquet => VoteFileFormat::Table(TableFormat::Parquet),
+            VoteFileArg::Arrow => VoteFileFormat::Table(TableFormat::ArrowIpc),
+        };
+        synthetic.write_folder(&args.output, format).map_err(|e| Failure::Output(e.to_string()))
     })
 }
 

@@ -320,6 +320,12 @@ impl Synthetic {
     /// Writes a Polis export folder — `votes.csv`, `comments.csv` — and `truth.json`, streaming the
     /// votes in blocks of participants (memory bounded by one block, not by the conversation).
     pub fn write_polis_export(&self, dir: &Path) -> Result<()> {
+        self.write_folder(dir, VoteFileFormat::Csv)
+    }
+
+    /// Writes the folder with the votes in `format` (`votes.csv` or a columnar `votes.parquet`),
+    /// `comments.csv` and `truth.json`: the same votes, in the same order, whatever the format.
+    pub fn write_folder(&self, dir: &Path, format: VoteFileFormat) -> Result<()> {
         let io_err = |path: &Path| {
             let path = path.to_path_buf();
             move |source: std::io::Error| Error::Io { path: path.clone(), source }
@@ -328,33 +334,31 @@ impl Synthetic {
         let m = self.truth.params.statements;
         let mut agrees = vec![0u64; m];
         let mut disagrees = vec![0u64; m];
-        let votes_path = dir.join("votes.csv");
-        let mut out = std::io::BufWriter::with_capacity(
-            1 << 20,
-            std::fs::File::create(&votes_path).map_err(io_err(&votes_path))?,
-        );
-        out.write_all(b"timestamp,datetime,comment-id,voter-id,vote\n").map_err(io_err(&votes_path))?;
+        let mut out = match format {
+            VoteFileFormat::Csv => VoteSink::csv(&dir.join("votes.csv"))?,
+            #[cfg(feature = "columnar")]
+            VoteFileFormat::Table(table) => {
+                let path = dir.join(table.vote_files()[0]);
+                VoteSink::Table(crate::io::columnar::VoteTableWriter::create(&path, table, false, true)?)
+            }
+        };
         const BLOCK: usize = 65_536;
         let n = self.truth.params.participants;
-        let mut line = String::new();
         for start in (0..n).step_by(BLOCK) {
             let block: Vec<Vec<(u32, Vote, i64)>> =
                 (start..(start + BLOCK).min(n)).into_par_iter().map(|i| self.participant_votes(i)).collect();
-            for (offset, votes) in block.into_iter().enumerate() {
-                for (j, v, t) in votes {
+            for votes in &block {
+                for &(j, v, _) in votes {
                     match v {
                         Vote::Agree => agrees[j as usize] += 1,
                         Vote::Disagree => disagrees[j as usize] += 1,
                         Vote::Pass => {}
                     }
-                    line.clear();
-                    use std::fmt::Write as _;
-                    let _ = writeln!(line, "{t},,{j},{},{}", start + offset, v.value());
-                    out.write_all(line.as_bytes()).map_err(io_err(&votes_path))?;
                 }
             }
+            out.write_block(start, &block)?;
         }
-        out.flush().map_err(io_err(&votes_path))?;
+        out.finish()?;
 
         let comments_path = dir.join("comments.csv");
         let mut c = std::io::BufWriter::new(std::fs::File::create(&comments_path).map_err(io_err(&comments_path))?);
@@ -505,5 +509,69 @@ mod tests {
         assert!(matches!(Synthetic::new(p), Err(Error::InvalidParameter { name, .. }) if name == "votes"));
         let p = SyntheticParams { groups: 0, ..Default::default() };
         assert!(matches!(Synthetic::new(p), Err(Error::InvalidParameter { name, .. }) if name == "groups"));
+    }
+}
+
+/// The encodings [`Synthetic::write_folder`] writes the votes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteFileFormat {
+    /// `votes.csv`, as Polis exports it.
+    Csv,
+    /// A columnar vote table (`votes.parquet`, `votes.arrow`).
+    #[cfg(feature = "columnar")]
+    Table(crate::io::columnar::TableFormat),
+}
+
+/// Where [`Synthetic::write_folder`] streams the votes.
+enum VoteSink {
+    Csv(std::io::BufWriter<std::fs::File>, std::path::PathBuf),
+    #[cfg(feature = "columnar")]
+    Table(crate::io::columnar::VoteTableWriter),
+}
+
+impl VoteSink {
+    fn csv(path: &Path) -> Result<VoteSink> {
+        let io = |source| Error::Io { path: path.to_path_buf(), source };
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).map_err(io)?);
+        out.write_all(b"timestamp,datetime,comment-id,voter-id,vote\n").map_err(io)?;
+        Ok(VoteSink::Csv(out, path.to_path_buf()))
+    }
+
+    /// Writes the votes of participants `start`, `start + 1`, ...
+    fn write_block(&mut self, start: usize, block: &[Vec<(u32, Vote, i64)>]) -> Result<()> {
+        match self {
+            VoteSink::Csv(out, path) => {
+                let mut line = String::new();
+                for (offset, votes) in block.iter().enumerate() {
+                    for &(j, v, t) in votes {
+                        line.clear();
+                        use std::fmt::Write as _;
+                        let _ = writeln!(line, "{t},,{j},{},{}", start + offset, v.value());
+                        out.write_all(line.as_bytes()).map_err(|source| Error::Io { path: path.clone(), source })?;
+                    }
+                }
+                Ok(())
+            }
+            #[cfg(feature = "columnar")]
+            VoteSink::Table(writer) => {
+                let mut batch = crate::VoteBatch::new();
+                batch.reserve(block.iter().map(Vec::len).sum());
+                for (offset, votes) in block.iter().enumerate() {
+                    let participant = Id::Int((start + offset) as i64);
+                    for &(j, v, t) in votes {
+                        batch.push(&participant, &Id::Int(i64::from(j)), v, Some(t));
+                    }
+                }
+                writer.write(&batch)
+            }
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            VoteSink::Csv(mut out, path) => out.flush().map_err(|source| Error::Io { path, source }),
+            #[cfg(feature = "columnar")]
+            VoteSink::Table(writer) => writer.finish(),
+        }
     }
 }

@@ -10,6 +10,31 @@
 
 use crate::votes::{Id, Vote};
 
+/// The names each column of a vote table goes by, in the form [`column_key`] gives them, first
+/// match wins: Polis's export names (`votes.csv`), commonground's own, red-dwarf's
+/// (`participant_id`, `statement_id`, `modified`) and Polis's API's (`pid`, `tid`). The Python
+/// package's `_inputs.py` accepts the same names for a DataFrame. `votes.csv` and the columnar
+/// tables (Parquet, Arrow) read them.
+pub(crate) struct VoteTableColumns {
+    pub participant: &'static [&'static str],
+    pub statement: &'static [&'static str],
+    pub vote: &'static [&'static str],
+    pub timestamp: &'static [&'static str],
+}
+
+pub(crate) const VOTE_TABLE_COLUMNS: VoteTableColumns = VoteTableColumns {
+    participant: &["voter-id", "participant", "participant-id", "pid", "voter"],
+    statement: &["comment-id", "statement", "statement-id", "tid", "comment"],
+    vote: &["vote", "value"],
+    timestamp: &["timestamp", "modified", "time"],
+};
+
+/// A column name as headers are compared: trimmed, lower-case, `_` read as `-` (Polis's exporters
+/// wrote both `comment-id` and `comment_id` over the years).
+pub(crate) fn column_key(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace('_', "-")
+}
+
 /// A field without its surrounding ASCII whitespace.
 pub(crate) fn trim(raw: &[u8]) -> &[u8] {
     raw.trim_ascii()

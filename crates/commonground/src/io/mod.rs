@@ -20,6 +20,8 @@
 //! | `votes.csv` (+ `comments.csv`) | [`InputFormat::PolisExport`] | `polis_export/` | [`read_polis_export`] |
 //! | `participants-votes.csv` (+ `comments.csv`), no `votes.csv` | [`InputFormat::PolisExportMatrix`] | `polis_export/` | [`read_polis_export`] |
 //! | `votes.json` (+ `comments.json`) | [`InputFormat::PolisApiDump`] | `api.rs` | [`read_polis_api_dump`] |
+//! | `votes.parquet` (+ `comments.csv`) | [`InputFormat::Parquet`] | `columnar.rs` (feature `columnar`) | |
+//! | `votes.arrow`, `votes.feather` or `votes.ipc` (+ `comments.csv`) | [`InputFormat::ArrowIpc`] | `columnar.rs` (feature `columnar`) | |
 //!
 //! CSV columns are found by header name, never by position: exports from different Polis versions
 //! add, drop and reorder columns (bg2050's `comments.csv` has no `datetime` but adds `is-meta`,
@@ -79,9 +81,12 @@
 //! Every error names the file and where in it: for CSV, the 1-based line where the record
 //! starts (the header is line 1, the first data row line 2); for JSON, the 1-based **index of the
 //! record in the top-level array** (a JSON syntax error gives the text line instead, and says so).
+//! For a columnar table (Parquet, Arrow), the 1-based **row** of the table.
 //! No input makes a reader panic.
 
 mod api;
+#[cfg(feature = "columnar")]
+pub mod columnar;
 mod fields;
 mod limits;
 mod polis_export;
@@ -143,6 +148,8 @@ impl SourceInfo {
             InputFormat::PolisExport => "Polis export",
             InputFormat::PolisExportMatrix => "Polis export matrix",
             InputFormat::PolisApiDump => "Polis API dump",
+            InputFormat::Parquet => "Parquet vote table",
+            InputFormat::ArrowIpc => "Arrow IPC vote table",
         };
         format!("{format} ({}); {}", self.files.join(" + "), self.sign)
     }
@@ -163,6 +170,12 @@ pub enum InputFormat {
     PolisExportMatrix,
     /// A dump of the Polis HTTP API: `votes.json` and `comments.json`.
     PolisApiDump,
+    /// A Parquet vote table, `votes.parquet` (+ `comments.csv`): `votes.csv`'s columns (feature
+    /// `columnar`).
+    Parquet,
+    /// An Arrow IPC vote table, `votes.arrow` / `votes.feather` / `votes.ipc` (+ `comments.csv`)
+    /// (feature `columnar`).
+    ArrowIpc,
 }
 
 impl fmt::Display for InputFormat {
@@ -171,6 +184,8 @@ impl fmt::Display for InputFormat {
             InputFormat::PolisExport => "Polis export (votes.csv + comments.csv)",
             InputFormat::PolisExportMatrix => "Polis export matrix (participants-votes.csv, no votes.csv)",
             InputFormat::PolisApiDump => "Polis API dump (votes.json + comments.json)",
+            InputFormat::Parquet => "Parquet vote table (votes.parquet + comments.csv)",
+            InputFormat::ArrowIpc => "Arrow IPC vote table (votes.arrow + comments.csv)",
         })
     }
 }
@@ -215,7 +230,7 @@ pub fn load(path: &Path) -> Result<ConversationData> {
     }
     let dir = if metadata.is_file() {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !READERS.iter().any(|r| r.vote_file() == name) {
+        if !READERS.iter().any(|r| r.accepts_file(name)) {
             return Err(Error::UnknownFormat {
                 path: path.to_path_buf(),
                 message: format!("not a conversation folder nor one of its vote files ({})", expected_files()),

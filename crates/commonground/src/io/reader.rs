@@ -21,6 +21,11 @@ pub trait Reader: Sync {
     fn format(&self) -> InputFormat;
     /// The file that holds the votes: [`super::load`] also accepts its path for the folder's.
     fn vote_file(&self) -> &'static str;
+    /// Whether [`super::load`] takes a file of this name for its folder: the vote file, or one of
+    /// its other names (`votes.feather` for `votes.arrow`).
+    fn accepts_file(&self, name: &str) -> bool {
+        name == self.vote_file()
+    }
     /// The format's files as the unknown-format error lists them, e.g. "votes.csv (+ comments.csv)
     /// for a Polis export".
     fn layout(&self) -> &'static str;
@@ -33,7 +38,17 @@ pub trait Reader: Sync {
 /// Every reader, in the order [`super::load`] tries them: where the files of several formats sit
 /// in one folder, the first wins (a Polis export beats an API dump, which exporting tools save
 /// beside it) and the others are noted.
+#[cfg(not(feature = "columnar"))]
 pub static READERS: &[&dyn Reader] = &[&PolisExportReader, &PolisExportMatrixReader, &PolisApiDumpReader];
+/// With the columnar vote tables last: a folder that also holds `votes.csv` reads the CSV.
+#[cfg(feature = "columnar")]
+pub static READERS: &[&dyn Reader] = &[
+    &PolisExportReader,
+    &PolisExportMatrixReader,
+    &PolisApiDumpReader,
+    &super::columnar::ParquetReader,
+    &super::columnar::ArrowIpcReader,
+];
 
 /// Every reader's files, for the unknown-format error: "a, b, or c".
 pub(crate) fn expected_files() -> String {
@@ -92,7 +107,10 @@ mod tests {
 
     #[test]
     fn every_format_has_one_reader_with_its_own_vote_file() {
-        let formats = [InputFormat::PolisExport, InputFormat::PolisExportMatrix, InputFormat::PolisApiDump];
+        let mut formats = vec![InputFormat::PolisExport, InputFormat::PolisExportMatrix, InputFormat::PolisApiDump];
+        if cfg!(feature = "columnar") {
+            formats.extend([InputFormat::Parquet, InputFormat::ArrowIpc]);
+        }
         assert_eq!(READERS.len(), formats.len());
         for format in formats {
             assert_eq!(READERS.iter().filter(|r| r.format() == format).count(), 1, "{format:?}");
@@ -105,10 +123,17 @@ mod tests {
 
     #[test]
     fn the_expected_files_list_every_layout_in_order() {
-        assert_eq!(
-            expected_files(),
-            "votes.csv (+ comments.csv) for a Polis export, participants-votes.csv (+ comments.csv) for an \
-             export matrix, or votes.json (+ comments.json) for a Polis API dump"
-        );
+        let csv_and_json = "votes.csv (+ comments.csv) for a Polis export, participants-votes.csv (+ comments.csv) \
+                            for an export matrix";
+        let expected = if cfg!(feature = "columnar") {
+            format!(
+                "{csv_and_json}, votes.json (+ comments.json) for a Polis API dump, votes.parquet (+ comments.csv) for \
+                 a Parquet vote table, or votes.arrow, votes.feather or votes.ipc (+ comments.csv) for an Arrow IPC \
+                 vote table"
+            )
+        } else {
+            format!("{csv_and_json}, or votes.json (+ comments.json) for a Polis API dump")
+        };
+        assert_eq!(expected_files(), expected);
     }
 }

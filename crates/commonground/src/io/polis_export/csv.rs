@@ -16,7 +16,7 @@ use std::path::Path;
 pub(super) use csv::ByteRecord;
 
 use crate::error::{excerpt, Error, Location, Result};
-use crate::io::fields::{parse_id, parse_int, plain_int, trim};
+use crate::io::fields::{column_key, parse_id, parse_int, plain_int, trim};
 use crate::io::limits::{encoding_message, foreign_encoding, size, MAX_FIELD_BYTES, MAX_LINE_BYTES, MAX_RECORD_BYTES};
 use crate::votes::Id;
 
@@ -59,7 +59,7 @@ impl<'f, R: Read> CsvRows<'f, R> {
         if raw.iter().all(|f| f.trim().is_empty()) {
             return Err(header_error(format!("the file is empty: expected a header line {expected}")));
         }
-        let normalised: Vec<String> = raw.iter().map(|f| f.trim().to_ascii_lowercase().replace('_', "-")).collect();
+        let normalised: Vec<String> = raw.iter().map(|f| column_key(f)).collect();
         // A repeated column would leave the choice between them to the reader: refuse it.
         let mut columns: Vec<(&str, usize)> =
             normalised.iter().enumerate().filter(|(_, n)| !n.is_empty()).map(|(i, n)| (n.as_str(), i)).collect();
@@ -146,6 +146,17 @@ pub(super) struct Header {
 impl Header {
     pub(super) fn find(&self, name: &str) -> Option<usize> {
         self.normalised.iter().position(|n| n == name)
+    }
+    /// The first of `names` (see [`crate::io::fields::VOTE_TABLE_COLUMNS`]) the header has.
+    pub(super) fn find_any(&self, names: &[&str]) -> Option<usize> {
+        names.iter().find_map(|name| self.find(name))
+    }
+    /// As [`Header::require`], for a column that goes by several names: an error names the first.
+    pub(super) fn require_any(&self, names: &[&str], file: &Path) -> Result<usize> {
+        match self.find_any(names) {
+            Some(col) => Ok(col),
+            None => self.require(names.first().copied().unwrap_or_default(), file),
+        }
     }
     pub(super) fn require(&self, name: &str, file: &Path) -> Result<usize> {
         self.find(name).ok_or_else(|| Error::Parse {

@@ -102,14 +102,20 @@ impl Reader for PolisExportMatrixReader {
 
 /// Which file of an export holds the votes.
 #[derive(Clone, Copy)]
-enum VoteFile {
+pub(crate) enum VoteFile {
     /// `votes.csv`: every vote event.
     Events,
     /// `participants-votes.csv`: the latest vote per participant and statement.
     Matrix,
+    /// A columnar vote table (`votes.parquet`, `votes.arrow`): `votes.csv` in another encoding,
+    /// every vote event.
+    #[cfg(feature = "columnar")]
+    Table(crate::io::columnar::TableFormat),
 }
 
-fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
+/// Reads an export folder whose votes are in `vote_file`: the one assembly of the statements,
+/// the sign check and the notes for every vote file (`votes.csv`, the matrix, a vote table).
+pub(crate) fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
     let votes_path = dir.join("votes.csv");
     let matrix_path = dir.join("participants-votes.csv");
     let comments_path = dir.join("comments.csv");
@@ -133,7 +139,21 @@ fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
             notes.extend(seconds_note("votes.csv", parsed.seconds_converted));
             vote_remarks("votes.csv", &parsed.votes, &mut notes, &mut warnings);
             files.push("votes.csv".to_string());
-            (InputFormat::PolisExport, parsed.votes, "every vote event in votes.csv (as Polis's tallies count them)")
+            (
+                InputFormat::PolisExport,
+                parsed.votes,
+                "every vote event in votes.csv (as Polis's tallies count them)".to_string(),
+            )
+        }
+        #[cfg(feature = "columnar")]
+        VoteFile::Table(table) => {
+            // The reader detected the folder by one of these files.
+            let name = table.vote_file_in(dir).unwrap_or(table.vote_files()[0]);
+            let parsed = crate::io::columnar::read_vote_table(&dir.join(name), table, known.as_ref())?;
+            notes.extend(seconds_note(name, parsed.seconds_converted));
+            vote_remarks(name, &parsed.votes, &mut notes, &mut warnings);
+            files.push(name.to_string());
+            (table.input_format(), parsed.votes, format!("every vote event in {name}"))
         }
         VoteFile::Matrix => {
             notes.push(
@@ -146,7 +166,7 @@ fn read_export(dir: &Path, vote_file: VoteFile) -> Result<ConversationData> {
             (
                 InputFormat::PolisExportMatrix,
                 VoteBatch::from_events(&events),
-                "the latest votes in participants-votes.csv",
+                "the latest votes in participants-votes.csv".to_string(),
             )
         }
     };

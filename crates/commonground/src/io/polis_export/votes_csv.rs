@@ -1,4 +1,6 @@
-//! `votes.csv`: one row per vote event, `timestamp,datetime,comment-id,voter-id,vote`.
+//! `votes.csv`: one row per vote event, `timestamp,datetime,comment-id,voter-id,vote` (the
+//! columns also go by the other names of [`crate::io::fields::VOTE_TABLE_COLUMNS`]:
+//! `participant,statement,vote,timestamp` reads too).
 //!
 //! Polis's export keeps every vote event, superseded ones included, which is what its
 //! `agrees`/`disagrees` tallies count and so what the sign check needs (see [`crate::io`]). On a
@@ -16,7 +18,7 @@ use rayon::prelude::*;
 
 use super::csv::{field, open, parse_timestamp, ByteRecord, CsvRows, Header};
 use crate::error::{Error, Location, Result};
-use crate::io::fields::{parse_id, parse_vote};
+use crate::io::fields::{parse_id, parse_vote, VOTE_TABLE_COLUMNS};
 use crate::io::limits::MAX_FIELD_BYTES;
 use crate::io::timestamp_ms;
 use crate::votes::{Id, Vote, VoteBatch, VoteEvent};
@@ -44,11 +46,12 @@ struct VoteColumns {
 
 impl VoteColumns {
     fn of(header: &Header, file: &Path) -> Result<VoteColumns> {
+        let names = &VOTE_TABLE_COLUMNS;
         Ok(VoteColumns {
-            statement: header.require("comment-id", file)?,
-            participant: header.require("voter-id", file)?,
-            vote: header.require("vote", file)?,
-            time: header.find("timestamp"),
+            statement: header.require_any(names.statement, file)?,
+            participant: header.require_any(names.participant, file)?,
+            vote: header.require_any(names.vote, file)?,
+            time: header.find_any(names.timestamp),
         })
     }
 
