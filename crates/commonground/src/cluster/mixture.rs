@@ -8,7 +8,9 @@
 //! a participant's likelihood under g is `Π_j θ_gj^a_ij (1 − θ_gj)^d_ij` over the votes they
 //! cast. Passes and moderated-out statements are left out (a pass is not a side). The model is
 //! fitted for every k from 2 to `max_k` by EM from seeded starts (each a k-means++ draw of k
-//! participants whose votes set the first `θ`), with a Beta(2, 2) prior on each `θ_gj` (so that
+//! participants whose votes set the first `θ`) and from the best fit for k − 1 with one group added
+//! where it fits worst ([`split_start`]: random starts often miss a 5% group that one of the larger
+//! groups absorbs), with a Beta(2, 2) prior on each `θ_gj` (so that
 //! a statement no member saw sits at 1/2), and the k with the lowest BIC,
 //! `−2 ln L + (k·m + k − 1) ln n`, is kept.
 //!
@@ -29,7 +31,8 @@ use crate::votes::VoteMatrix;
 const MIXTURE_STREAM: u64 = 0x6d69_7874_7572_6500; // "mixture"
 /// Most participants the model is fitted on; the others are only assigned.
 pub const FIT_SAMPLE: usize = 3000;
-/// EM starts per k, and most iterations per start.
+/// Seeded (k-means++) EM starts per k, besides the start split from the best fit for k − 1
+/// ([`split_start`]); and most iterations per start.
 const STARTS: usize = 2;
 const ITERATIONS: usize = 40;
 /// EM stops early once an iteration changes the log-likelihood by less than this share of it.
@@ -60,6 +63,7 @@ fn sides(matrix: &VoteMatrix, row: usize, moderated_out: &[bool]) -> Vec<u32> {
 }
 
 /// A fitted mixture: mixing weights and per-group agree probabilities.
+#[derive(Clone)]
 struct Fit {
     log_weight: Vec<f64>,
     /// `θ_gj` at `j · k + g`: a statement's k probabilities side by side.
@@ -199,11 +203,38 @@ fn seed_theta(data: &Cells, m: usize, k: usize, rng: &mut Rng) -> Vec<f64> {
     (0..m).flat_map(|j| seeds.iter().map(move |s| 0.5 + 0.3 * s[j])).collect()
 }
 
+/// A start for k groups from the best fit for k − 1: its groups, plus one seeded by the participant
+/// the fit explains worst (the lowest log-likelihood per vote among those who cast at least the
+/// median number of votes), where a small group merged into a larger one shows.
+fn split_start(data: &Cells, m: usize, previous: &Fit) -> (Vec<f64>, Vec<f64>) {
+    let k = previous.log_weight.len() + 1;
+    let table = log_table(&previous.theta, k - 1);
+    let mut lengths: Vec<usize> = (0..data.len()).map(|i| data.of(i).len()).collect();
+    lengths.sort_unstable();
+    let median = lengths[lengths.len() / 2].max(1);
+    let fit_of = |i: usize| {
+        let mut s = vec![0.0; k - 1];
+        group_scores(data.of(i), &previous.log_weight, &table, &mut s);
+        normalise(&mut s) / data.of(i).len() as f64
+    };
+    let worst = (0..data.len())
+        .filter(|&i| data.of(i).len() >= median)
+        .map(|i| (i, fit_of(i)))
+        .fold(None, |w: Option<(usize, f64)>, (i, f)| if w.is_none_or(|(_, b)| f < b) { Some((i, f)) } else { w });
+    let seed = worst.map_or(0, |(i, _)| i);
+    let mut own = vec![0.5; m];
+    data.of(seed).iter().for_each(|&cell| own[(cell / 2) as usize] = if cell % 2 == 1 { 0.8 } else { 0.2 });
+    let theta =
+        (0..m).flat_map(|j| previous.theta[j * (k - 1)..(j + 1) * (k - 1)].iter().copied().chain([own[j]])).collect();
+    let keep = (1.0 - 1.0 / k as f64).ln();
+    let weights = previous.log_weight.iter().map(|w| w + keep).chain([(1.0 / k as f64).ln()]).collect();
+    (theta, weights)
+}
+
 /// EM for k groups over `data` (m statement columns) from starting agree probabilities `theta`
 /// (`θ` layout, equal weights).
-fn em(data: &Cells, m: usize, k: usize, mut theta: Vec<f64>) -> Fit {
-    let n = data.len();
-    let mut log_weight = vec![(1.0 / k as f64).ln(); k];
+fn em(data: &Cells, m: usize, (mut theta, mut log_weight): (Vec<f64>, Vec<f64>)) -> Fit {
+    let (n, k) = (data.len(), log_weight.len());
     let mut log_likelihood = f64::NEG_INFINITY;
     let mut log_support = 0.0;
     for _ in 0..ITERATIONS {
@@ -269,13 +300,15 @@ pub fn discover_groups(
     // k from 2 up, the starts of each k in parallel; stop two k past the best.
     let mut scores = std::collections::BTreeMap::new();
     let mut best: Option<(usize, f64, Fit)> = None;
+    let mut previous: Option<Fit> = None;
     for k in 2..=max_k {
         let fits: Vec<Fit> = (0..STARTS)
             .into_par_iter()
             .map(|s| {
                 let mut rng = Rng::fork(seed ^ MIXTURE_STREAM, (k * STARTS + s) as u64);
-                em(&data, m, k, seed_theta(&data, m, k, &mut rng))
+                em(&data, m, (seed_theta(&data, m, k, &mut rng), vec![(1.0 / k as f64).ln(); k]))
             })
+            .chain(previous.as_ref().map(|p| em(&data, m, split_start(&data, m, p))))
             .collect();
         // The best start (ties: the first).
         let Some(fit) = fits.into_iter().reduce(|a, b| if b.log_likelihood > a.log_likelihood { b } else { a }) else {
@@ -283,6 +316,7 @@ pub fn discover_groups(
         };
         let score = criterion(k, &fit);
         scores.insert(k, score);
+        previous = Some(fit.clone());
         if best.as_ref().is_none_or(|(_, s, _)| score < *s) {
             best = Some((k, score, fit));
         } else if best.as_ref().is_some_and(|(b, _, _)| k >= b + 2) {
@@ -347,6 +381,30 @@ mod tests {
         assert_eq!(crate::cluster::adjusted_rand_index(&groups, &planted), 1.0);
         // Numbered by size.
         assert_eq!((groups[0], groups[170], groups[199]), (0, 1, 2));
+    }
+
+    #[test]
+    fn the_split_start_seeds_the_new_group_in_the_camp_the_smaller_fit_merged() {
+        // Three camps; a two-group fit started at one member of each of the two large camps.
+        let (matrix, _) = camps(&[100, 60, 12], 24);
+        let data = Cells::new((0..matrix.n_participants()).map(|r| sides(&matrix, r, &[false; 24])));
+        let start = |p: usize| {
+            let mut own = vec![0.5; 24];
+            data.of(p).iter().for_each(|&cell| own[(cell / 2) as usize] = if cell % 2 == 1 { 0.8 } else { 0.2 });
+            own
+        };
+        let (a, b) = (start(0), start(100));
+        let theta: Vec<f64> = (0..24).flat_map(|j| [a[j], b[j]]).collect();
+        let two = em(&data, 24, (theta, vec![0.5f64.ln(); 2]));
+        let (theta, weights) = split_start(&data, 24, &two);
+        assert_eq!((theta.len(), weights.len()), (72, 3));
+        // The first two groups are kept; the new one takes the third camp's side (bit 2 of s + 1)
+        // on most statements (one vote in ten is flipped).
+        assert!((0..24).all(|j| theta[3 * j] == two.theta[2 * j] && theta[3 * j + 1] == two.theta[2 * j + 1]));
+        let on_side = (0..24).filter(|&j| (theta[3 * j + 2] > 0.5) == (((j + 1) >> 2) & 1 == 1)).count();
+        assert!(on_side >= 19, "{on_side} of 24 statements on the third camp's side");
+        let total: f64 = weights.iter().map(|w| w.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-12);
     }
 
     #[test]
