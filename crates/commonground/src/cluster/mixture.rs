@@ -35,6 +35,11 @@ pub const FIT_SAMPLE: usize = 3000;
 /// ([`split_start`]); and most iterations per start.
 const STARTS: usize = 2;
 const ITERATIONS: usize = 40;
+/// The smallest group, as a share of the fitted participants, a chosen k may have. Real
+/// conversations are not latent classes (a participant's votes correlate beyond their group), and
+/// the criterion keeps adding groups of 1-2% on them (vTaiwan); the groups discovery is meant to
+/// find are 5% and up (issue 15), so a k with a group under 3% is not chosen.
+const MIN_SHARE: f64 = 0.03;
 /// EM stops early once an iteration changes the log-likelihood by less than this share of it.
 const TOLERANCE: f64 = 1e-6;
 
@@ -317,7 +322,8 @@ pub fn discover_groups(
         let score = criterion(k, &fit);
         scores.insert(k, score);
         previous = Some(fit.clone());
-        if best.as_ref().is_none_or(|(_, s, _)| score < *s) {
+        let smallest = fit.log_weight.iter().copied().fold(f64::INFINITY, f64::min).exp();
+        if smallest >= MIN_SHARE && best.as_ref().is_none_or(|(_, s, _)| score < *s) {
             best = Some((k, score, fit));
         } else if best.as_ref().is_some_and(|(b, _, _)| k >= b + 2) {
             break;
