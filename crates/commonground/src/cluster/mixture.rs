@@ -11,8 +11,9 @@
 //! participants whose votes set the first `θ`) and from the best fit for k − 1 with one group added
 //! where it fits worst ([`split_start`]: random starts often miss a 5% group that one of the larger
 //! groups absorbs), with a Beta(2, 2) prior on each `θ_gj` (so that
-//! a statement no member saw sits at 1/2), and the k with the lowest BIC,
-//! `−2 ln L + (k·m + k − 1) ln n`, is kept.
+//! a statement no member saw sits at 1/2), and the k with the lowest criterion (BIC with each
+//! `θ_gj` charged for the votes it rests on, see `discover_groups`) among the fits whose every
+//! group holds at least [`MIN_SHARE`] of the fitted participants is kept.
 //!
 //! Cost: the fit runs on at most [`FIT_SAMPLE`] participants (a seeded sample of those in
 //! conversation), O(votes of the sample × k) per EM iteration: the E-step reads only the votes
@@ -31,8 +32,8 @@ use crate::votes::VoteMatrix;
 const MIXTURE_STREAM: u64 = 0x6d69_7874_7572_6500; // "mixture"
 /// Most participants the model is fitted on; the others are only assigned.
 pub const FIT_SAMPLE: usize = 3000;
-/// Seeded (k-means++) EM starts per k, besides the start split from the best fit for k − 1
-/// ([`split_start`]); and most iterations per start.
+/// Seeded (k-means++) EM starts for k = 2; every later k has one, beside the start split from
+/// the best fit for k − 1 ([`split_start`]). And most iterations per start.
 const STARTS: usize = 2;
 const ITERATIONS: usize = 40;
 /// The smallest group, as a share of the fitted participants, a chosen k may have. Real
@@ -307,7 +308,8 @@ pub fn discover_groups(
     let mut best: Option<(usize, f64, Fit)> = None;
     let mut previous: Option<Fit> = None;
     for k in 2..=max_k {
-        let fits: Vec<Fit> = (0..STARTS)
+        let seeded = if previous.is_some() { 1 } else { STARTS };
+        let fits: Vec<Fit> = (0..seeded)
             .into_par_iter()
             .map(|s| {
                 let mut rng = Rng::fork(seed ^ MIXTURE_STREAM, (k * STARTS + s) as u64);
