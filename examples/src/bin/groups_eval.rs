@@ -27,8 +27,10 @@
 //! - the analysis's wall time.
 //!
 //! ```text
-//! cargo run --release -p commonground-examples --bin groups_eval [seeds]
+//! cargo run --release -p commonground-examples --bin groups_eval [seeds] [polis|discover|fixed]
 //! ```
+//!
+//! A method named after the seeds runs that method alone (its table only).
 
 use std::time::Instant;
 
@@ -169,6 +171,8 @@ fn evaluate(a: &Analysis, votes: &[VoteEvent], synthetic: &Synthetic, bayes: &[u
 
 fn main() {
     let seeds: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2);
+    let only = std::env::args().nth(2);
+    let selected = |m: usize| only.as_deref().is_none_or(|o| o == ["polis", "discover", "fixed"][m]);
     let mut rows: Vec<(usize, usize, usize, [Tally; 3])> = Vec::new();
     for (si, shares) in SHARES.iter().enumerate() {
         for (pi, &pass_rate) in PASSES.iter().enumerate() {
@@ -197,6 +201,9 @@ fn main() {
                         .into_iter()
                         .enumerate()
                     {
+                        if !selected(m) {
+                            continue;
+                        }
                         let mut params = Params { groups, ..Params::default() };
                         params.bridging.mf.enabled = false;
                         let start = Instant::now();
@@ -222,7 +229,7 @@ fn main() {
          180,000 votes before subsampling, heavy-tailed participation; {seeds} seeds per setting; default \
          parameters, matrix factorization off.\n"
     );
-    for (m, method) in METHODS.iter().enumerate() {
+    for (m, method) in METHODS.iter().enumerate().filter(|&(m, _)| selected(m)) {
         println!("### {method}\n");
         println!(
             "| planted shares (%) | passes | votes observed | k found (planted) | planted k found | ARI | Bayes \

@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::kmeans::{distance, kmeans, kmeans_cold, Cluster, MultiStart, Points};
@@ -260,20 +261,27 @@ pub fn discovered_clustering(
 ) -> (Vec<Cluster>, Vec<Cluster>) {
     let n_groups = group_of.iter().copied().max().map_or(0, |g| g + 1);
     let n = points.len().max(1);
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); n_groups];
+    group_of.iter().enumerate().for_each(|(i, &g)| rows[g].push(i));
+    // The groups' k-means are independent: run in parallel, numbered in group order after.
+    let per_group: Vec<(usize, Vec<Cluster>)> = rows
+        .par_iter()
+        .enumerate()
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(g, rows)| {
+            let members = Points::new(
+                rows.iter().map(|&i| points.names[i]).collect(),
+                rows.iter().map(|&i| points.positions[i]).collect(),
+                None,
+            );
+            let k = ((base_k * rows.len()) as f64 / n as f64).round().max(1.0) as usize;
+            (g, kmeans(&members, k, None, base_iters))
+        })
+        .collect();
     let (mut base, mut groups) = (Vec::new(), Vec::new());
-    for g in 0..n_groups {
-        let rows: Vec<usize> = (0..points.len()).filter(|&i| group_of[i] == g).collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let members = Points::new(
-            rows.iter().map(|&i| points.names[i]).collect(),
-            rows.iter().map(|&i| points.positions[i]).collect(),
-            None,
-        );
-        let k = ((base_k * rows.len()) as f64 / n as f64).round().max(1.0) as usize;
+    for (g, clusters) in per_group {
         let first = base.len();
-        for mut c in kmeans(&members, k, None, base_iters) {
+        for mut c in clusters {
             c.id = base.len() as u32;
             base.push(c);
         }

@@ -8,14 +8,19 @@
 //! a participant's likelihood under g is `Π_j θ_gj^a_ij (1 − θ_gj)^d_ij` over the votes they
 //! cast. Passes and moderated-out statements are left out (a pass is not a side). The model is
 //! fitted for every k from 2 to `max_k` by EM from seeded starts (each a k-means++ draw of k
-//! participants whose votes set the first `θ`), with a Beta(2, 2) prior on each `θ_gj` (so that
-//! a statement no member saw sits at 1/2), and the k with the lowest BIC,
-//! `−2 ln L + (k·m + k − 1) ln n`, is kept.
+//! participants whose votes set the first `θ`) and from the best fit for k − 1 with one group added
+//! where it fits worst ([`split_start`]: random starts often miss a 5% group that one of the larger
+//! groups absorbs), with a Beta(2, 2) prior on each `θ_gj` (so that
+//! a statement no member saw sits at 1/2), and the k with the lowest criterion (BIC with each
+//! `θ_gj` charged for the votes it rests on, see `discover_groups`) among the fits whose every
+//! group holds at least [`MIN_SHARE`] of the fitted participants is kept.
 //!
 //! Cost: the fit runs on at most [`FIT_SAMPLE`] participants (a seeded sample of those in
-//! conversation), O(votes of the sample × k) per EM iteration, every k and start in parallel;
-//! then every participant is assigned to its most probable group in one pass, O(votes × k).
-//! Deterministic for a seed, whatever the number of threads.
+//! conversation), O(votes of the sample × k) per EM iteration: the E-step reads only the votes
+//! cast, each adding one row of a per-iteration table of `ln θ` and `ln(1 − θ)` ([`log_table`]),
+//! over fixed chunks of participants in parallel, summed in chunk order; then every participant is
+//! assigned to its most probable group in one pass, O(votes × k). Deterministic for a seed,
+//! whatever the number of threads.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -27,9 +32,17 @@ use crate::votes::VoteMatrix;
 const MIXTURE_STREAM: u64 = 0x6d69_7874_7572_6500; // "mixture"
 /// Most participants the model is fitted on; the others are only assigned.
 pub const FIT_SAMPLE: usize = 3000;
-/// EM starts per k, and most iterations per start.
+/// Seeded (k-means++) EM starts for k = 2; every later k has one, beside the start split from
+/// the best fit for k − 1 ([`split_start`]). And most iterations per start.
 const STARTS: usize = 2;
 const ITERATIONS: usize = 40;
+/// The smallest group, as a share of the fitted participants, a chosen k may have. Real
+/// conversations are not latent classes (a participant's votes correlate beyond their group), and
+/// the criterion keeps adding groups of 1-2% on them (vTaiwan); the groups discovery is meant to
+/// find are 5% and up (issue 15), so a k with a group under 3% is not chosen.
+const MIN_SHARE: f64 = 0.03;
+/// EM stops early once an iteration changes the log-likelihood by less than this share of it.
+const TOLERANCE: f64 = 1e-6;
 
 /// What discovery found: the groups of the participants and how k was chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,39 +57,69 @@ pub struct Discovery {
     pub n_fitted: usize,
 }
 
-/// A fitted mixture: mixing weights and per-group agree probabilities (k × statements).
+/// A participant's agree and disagree votes as cells, `2 · column + agree` (the rows of
+/// [`log_table`] they read); passes and moderated-out statements left out.
+fn sides(matrix: &VoteMatrix, row: usize, moderated_out: &[bool]) -> Vec<u32> {
+    let (cols, vals) = matrix.row(row);
+    cols.iter()
+        .zip(vals)
+        .filter(|&(&c, &v)| v != 0 && !moderated_out.get(c as usize).copied().unwrap_or(false))
+        .map(|(&c, &v)| 2 * c + (v > 0) as u32)
+        .collect()
+}
+
+/// A fitted mixture: mixing weights and per-group agree probabilities.
+#[derive(Clone)]
 struct Fit {
     log_weight: Vec<f64>,
-    theta: Vec<Vec<f64>>,
+    /// `θ_gj` at `j · k + g`: a statement's k probabilities side by side.
+    theta: Vec<f64>,
     log_likelihood: f64,
     /// `Σ_{g,j} ln(1 + N_gj)`, with `N_gj` the (expected) number of group g's votes on statement j.
     log_support: f64,
 }
 
-/// One chunk's E-step sums: per group and statement the expected (disagree, agree) votes, per
-/// group the expected members, and the log-likelihood.
-type ChunkSums = (Vec<Vec<[f64; 2]>>, Vec<f64>, f64);
+/// Participants' [`sides`] in one flat array: participant i's are `cells[start[i]..start[i + 1]]`.
+struct Cells {
+    start: Vec<usize>,
+    cells: Vec<u32>,
+}
 
-/// A participant's agree (+1) and disagree (−1) votes, by column; passes and moderated-out
-/// statements left out.
-fn sides(matrix: &VoteMatrix, row: usize, moderated_out: &[bool]) -> Vec<(u32, bool)> {
-    let (cols, vals) = matrix.row(row);
-    cols.iter()
-        .zip(vals)
-        .filter(|&(&c, &v)| v != 0 && !moderated_out.get(c as usize).copied().unwrap_or(false))
-        .map(|(&c, &v)| (c, v > 0))
+impl Cells {
+    fn new(data: impl Iterator<Item = Vec<u32>>) -> Cells {
+        let (mut start, mut cells) = (vec![0], Vec::new());
+        for votes in data {
+            cells.extend(votes);
+            start.push(cells.len());
+        }
+        Cells { start, cells }
+    }
+    fn len(&self) -> usize {
+        self.start.len() - 1
+    }
+    fn of(&self, i: usize) -> &[u32] {
+        &self.cells[self.start[i]..self.start[i + 1]]
+    }
+}
+
+/// Row `2j` holds `ln(1 − θ_gj)` and row `2j + 1` holds `ln θ_gj`, k to a row: a participant's
+/// log-likelihood under every group is the sum of the rows of the votes they cast, computed
+/// once per EM iteration rather than once per vote.
+fn log_table(theta: &[f64], k: usize) -> Vec<f64> {
+    theta
+        .chunks(k)
+        .flat_map(|t| t.iter().map(|p| (1.0 - p).ln()).chain(t.iter().map(|p| p.ln())).collect::<Vec<_>>())
         .collect()
 }
 
-/// Log-likelihood of each group for one participant, under `log_theta` / `log_not` (k × m).
-fn group_scores(votes: &[(u32, bool)], log_weight: &[f64], log_theta: &[Vec<f64>], log_not: &[Vec<f64>]) -> Vec<f64> {
-    (0..log_weight.len())
-        .map(|g| {
-            let (t, n) = (&log_theta[g], &log_not[g]);
-            log_weight[g]
-                + votes.iter().map(|&(c, agree)| if agree { t[c as usize] } else { n[c as usize] }).sum::<f64>()
-        })
-        .collect()
+/// Each group's log-probability for one participant's `cells` (weights included), into `scores`.
+fn group_scores(cells: &[u32], log_weight: &[f64], table: &[f64], scores: &mut [f64]) {
+    let k = log_weight.len();
+    scores.copy_from_slice(log_weight);
+    for &cell in cells {
+        let row = &table[cell as usize * k..][..k];
+        scores.iter_mut().zip(row).for_each(|(s, t)| *s += t);
+    }
 }
 
 /// `ln Σ exp(x)`, and the normalised `exp(x − that)` in place.
@@ -88,34 +131,68 @@ fn normalise(scores: &mut [f64]) -> f64 {
     log_total
 }
 
-fn logs(theta: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
-    (
-        theta.iter().map(|t| t.iter().map(|p| p.ln()).collect()).collect(),
-        theta.iter().map(|t| t.iter().map(|p| (1.0 - p).ln()).collect()).collect(),
-    )
+/// Participants per E-step chunk: the chunks are fixed and summed in order, so the sums are the
+/// same whatever the number of threads.
+const CHUNK: usize = 256;
+
+/// One E-step: per cell row and group the expected votes (the layout of [`log_table`]), per
+/// group the expected members, and the log-likelihood.
+fn e_step(data: &Cells, m: usize, log_weight: &[f64], table: &[f64]) -> (Vec<f64>, Vec<f64>, f64) {
+    let k = log_weight.len();
+    let parts: Vec<(Vec<f64>, Vec<f64>, f64)> = (0..data.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let mut counts = vec![0.0f64; 2 * m * k];
+            let mut mass = vec![0.0; k];
+            let mut ll = 0.0;
+            let mut r = vec![0.0; k];
+            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(data.len()) {
+                let cells = data.of(i);
+                group_scores(cells, log_weight, table, &mut r);
+                ll += normalise(&mut r);
+                mass.iter_mut().zip(&r).for_each(|(w, p)| *w += p);
+                for &cell in cells {
+                    let row = &mut counts[cell as usize * k..][..k];
+                    row.iter_mut().zip(&r).for_each(|(c, p)| *c += p);
+                }
+            }
+            (counts, mass, ll)
+        })
+        .collect();
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+        return (vec![0.0; 2 * m * k], vec![0.0; k], 0.0);
+    };
+    parts.fold(first, |(mut counts, mut mass, ll), (c, w, l)| {
+        counts.iter_mut().zip(&c).for_each(|(a, b)| *a += b);
+        mass.iter_mut().zip(&w).for_each(|(a, b)| *a += b);
+        (counts, mass, ll + l)
+    })
 }
 
-/// EM from one start for k groups over `data` (m statement columns).
-fn em(data: &[Vec<(u32, bool)>], m: usize, k: usize, rng: &mut Rng) -> Fit {
+/// k-means++ seeding on the participants' votes, as starting agree probabilities (`θ` layout):
+/// the squared distance between two participants is 4 per statement they took opposite sides on,
+/// 1 per statement only one of them voted on; a seed participant's θ is 0.8 where they agreed,
+/// 0.2 where they disagreed, 0.5 elsewhere.
+fn seed_theta(data: &Cells, m: usize, k: usize, rng: &mut Rng) -> Vec<f64> {
     let n = data.len();
-    // k-means++ seeding on the participants' votes: the squared distance between two participants
-    // is 4 per statement they took opposite sides on, 1 per statement only one of them voted on.
-    let dense = |votes: &[(u32, bool)]| {
+    let dense = |i: usize| {
         let mut v = vec![0.0f64; m];
-        votes.iter().for_each(|&(c, agree)| v[c as usize] = if agree { 1.0 } else { -1.0 });
+        data.of(i).iter().for_each(|&cell| v[(cell / 2) as usize] = if cell % 2 == 1 { 1.0 } else { -1.0 });
         v
     };
-    let mut seeds: Vec<Vec<f64>> = vec![dense(&data[rng.below(n as u64) as usize])];
+    let mut seeds: Vec<Vec<f64>> = vec![dense(rng.below(n as u64) as usize)];
     let mut nearest: Vec<f64> = vec![f64::INFINITY; n];
     while seeds.len() < k {
         let last = &seeds[seeds.len() - 1];
-        for (i, votes) in data.iter().enumerate() {
-            let mut d: f64 = last.iter().map(|x| x * x).sum();
-            for &(c, agree) in votes {
-                let (s, x) = (last[c as usize], if agree { 1.0 } else { -1.0 });
+        let norm: f64 = last.iter().map(|x| x * x).sum();
+        for (i, near) in nearest.iter_mut().enumerate() {
+            let mut d = norm;
+            for &cell in data.of(i) {
+                let (s, x) = (last[(cell / 2) as usize], if cell % 2 == 1 { 1.0 } else { -1.0 });
                 d += (s - x) * (s - x) - s * s;
             }
-            nearest[i] = nearest[i].min(d);
+            *near = near.min(d);
         }
         let total: f64 = nearest.iter().sum();
         let mut u = rng.uniform() * total;
@@ -127,56 +204,60 @@ fn em(data: &[Vec<(u32, bool)>], m: usize, k: usize, rng: &mut Rng) -> Fit {
             }
             u -= d;
         }
-        seeds.push(dense(&data[chosen]));
+        seeds.push(dense(chosen));
     }
-    let mut theta: Vec<Vec<f64>> = seeds.iter().map(|s| s.iter().map(|x| 0.5 + 0.3 * x).collect()).collect();
-    let mut log_weight = vec![(1.0 / k as f64).ln(); k];
+    (0..m).flat_map(|j| seeds.iter().map(move |s| 0.5 + 0.3 * s[j])).collect()
+}
+
+/// A start for k groups from the best fit for k − 1: its groups, plus one seeded by the participant
+/// the fit explains worst (the lowest log-likelihood per vote among those who cast at least the
+/// median number of votes), where a small group merged into a larger one shows.
+fn split_start(data: &Cells, m: usize, previous: &Fit) -> (Vec<f64>, Vec<f64>) {
+    let k = previous.log_weight.len() + 1;
+    let table = log_table(&previous.theta, k - 1);
+    let mut lengths: Vec<usize> = (0..data.len()).map(|i| data.of(i).len()).collect();
+    lengths.sort_unstable();
+    let median = lengths[lengths.len() / 2].max(1);
+    let fit_of = |i: usize| {
+        let mut s = vec![0.0; k - 1];
+        group_scores(data.of(i), &previous.log_weight, &table, &mut s);
+        normalise(&mut s) / data.of(i).len() as f64
+    };
+    let worst = (0..data.len())
+        .filter(|&i| data.of(i).len() >= median)
+        .map(|i| (i, fit_of(i)))
+        .fold(None, |w: Option<(usize, f64)>, (i, f)| if w.is_none_or(|(_, b)| f < b) { Some((i, f)) } else { w });
+    let seed = worst.map_or(0, |(i, _)| i);
+    let mut own = vec![0.5; m];
+    data.of(seed).iter().for_each(|&cell| own[(cell / 2) as usize] = if cell % 2 == 1 { 0.8 } else { 0.2 });
+    let theta =
+        (0..m).flat_map(|j| previous.theta[j * (k - 1)..(j + 1) * (k - 1)].iter().copied().chain([own[j]])).collect();
+    let keep = (1.0 - 1.0 / k as f64).ln();
+    let weights = previous.log_weight.iter().map(|w| w + keep).chain([(1.0 / k as f64).ln()]).collect();
+    (theta, weights)
+}
+
+/// EM for k groups over `data` (m statement columns) from starting agree probabilities `theta`
+/// (`θ` layout, equal weights).
+fn em(data: &Cells, m: usize, (mut theta, mut log_weight): (Vec<f64>, Vec<f64>)) -> Fit {
+    let (n, k) = (data.len(), log_weight.len());
     let mut log_likelihood = f64::NEG_INFINITY;
     let mut log_support = 0.0;
     for _ in 0..ITERATIONS {
-        let (log_theta, log_not) = logs(&theta);
-        // E-step in fixed chunks, summed in chunk order: the same sums whatever the thread count.
-        let parts: Vec<ChunkSums> = data
-            .par_chunks(512)
-            .map(|chunk| {
-                let mut counts = vec![vec![[0.0f64; 2]; m]; k];
-                let mut mass = vec![0.0; k];
-                let mut ll = 0.0;
-                for votes in chunk {
-                    let mut r = group_scores(votes, &log_weight, &log_theta, &log_not);
-                    ll += normalise(&mut r);
-                    for g in 0..k {
-                        mass[g] += r[g];
-                        for &(c, agree) in votes {
-                            counts[g][c as usize][agree as usize] += r[g];
-                        }
-                    }
-                }
-                (counts, mass, ll)
-            })
-            .collect();
-        let mut counts = vec![vec![[0.0f64; 2]; m]; k];
-        let mut mass = vec![0.0; k];
-        let mut ll = 0.0;
-        for (c, w, l) in parts {
-            for g in 0..k {
-                mass[g] += w[g];
-                for j in 0..m {
-                    counts[g][j][0] += c[g][j][0];
-                    counts[g][j][1] += c[g][j][1];
-                }
-            }
-            ll += l;
-        }
-        log_support = counts.iter().flatten().map(|c| (1.0 + c[0] + c[1]).ln()).sum();
+        let (counts, mass, ll) = e_step(data, m, &log_weight, &log_table(&theta, k));
+        log_support = 0.0;
         // M-step with the Beta(2, 2) prior on θ and a Dirichlet(2) prior on the weights.
-        for g in 0..k {
-            for j in 0..m {
-                theta[g][j] = (counts[g][j][1] + 1.0) / (counts[g][j][0] + counts[g][j][1] + 2.0);
+        for j in 0..m {
+            for g in 0..k {
+                let (no, yes) = (counts[2 * j * k + g], counts[(2 * j + 1) * k + g]);
+                theta[j * k + g] = (yes + 1.0) / (no + yes + 2.0);
+                log_support += (1.0 + no + yes).ln();
             }
+        }
+        for g in 0..k {
             log_weight[g] = ((mass[g] + 1.0) / (n as f64 + k as f64)).ln();
         }
-        let converged = (ll - log_likelihood).abs() < 1e-6 * ll.abs();
+        let converged = (ll - log_likelihood).abs() < TOLERANCE * ll.abs();
         log_likelihood = ll;
         if converged {
             break;
@@ -212,7 +293,7 @@ pub fn discover_groups(
         sample.truncate(FIT_SAMPLE);
         sample.sort_unstable();
     }
-    let data: Vec<Vec<(u32, bool)>> = sample.iter().map(|&r| sides(matrix, r, moderated_out)).collect();
+    let data = Cells::new(sample.iter().map(|&r| sides(matrix, r, moderated_out)));
     let n = data.len();
     let max_k = max_k.min(n);
     // The criterion: BIC with each parameter penalised by the information it rests on. BIC's
@@ -225,10 +306,16 @@ pub fn discover_groups(
     // k from 2 up, the starts of each k in parallel; stop two k past the best.
     let mut scores = std::collections::BTreeMap::new();
     let mut best: Option<(usize, f64, Fit)> = None;
+    let mut previous: Option<Fit> = None;
     for k in 2..=max_k {
-        let fits: Vec<Fit> = (0..STARTS)
+        let seeded = if previous.is_some() { 1 } else { STARTS };
+        let fits: Vec<Fit> = (0..seeded)
             .into_par_iter()
-            .map(|s| em(&data, m, k, &mut Rng::fork(seed ^ MIXTURE_STREAM, (k * STARTS + s) as u64)))
+            .map(|s| {
+                let mut rng = Rng::fork(seed ^ MIXTURE_STREAM, (k * STARTS + s) as u64);
+                em(&data, m, (seed_theta(&data, m, k, &mut rng), vec![(1.0 / k as f64).ln(); k]))
+            })
+            .chain(previous.as_ref().map(|p| em(&data, m, split_start(&data, m, p))))
             .collect();
         // The best start (ties: the first).
         let Some(fit) = fits.into_iter().reduce(|a, b| if b.log_likelihood > a.log_likelihood { b } else { a }) else {
@@ -236,18 +323,21 @@ pub fn discover_groups(
         };
         let score = criterion(k, &fit);
         scores.insert(k, score);
-        if best.as_ref().is_none_or(|(_, s, _)| score < *s) {
+        previous = Some(fit.clone());
+        let smallest = fit.log_weight.iter().copied().fold(f64::INFINITY, f64::min).exp();
+        if smallest >= MIN_SHARE && best.as_ref().is_none_or(|(_, s, _)| score < *s) {
             best = Some((k, score, fit));
         } else if best.as_ref().is_some_and(|(b, _, _)| k >= b + 2) {
             break;
         }
     }
     let (k, _, fit) = best?;
-    let (log_theta, log_not) = logs(&fit.theta);
+    let table = log_table(&fit.theta, k);
     let assigned: Vec<usize> = rows
         .par_iter()
         .map(|&r| {
-            let s = group_scores(&sides(matrix, r, moderated_out), &fit.log_weight, &log_theta, &log_not);
+            let mut s = vec![0.0; k];
+            group_scores(&sides(matrix, r, moderated_out), &fit.log_weight, &table, &mut s);
             (0..s.len()).fold(0, |b, g| if s[g] > s[b] { g } else { b })
         })
         .collect();
@@ -302,6 +392,30 @@ mod tests {
     }
 
     #[test]
+    fn the_split_start_seeds_the_new_group_in_the_camp_the_smaller_fit_merged() {
+        // Three camps; a two-group fit started at one member of each of the two large camps.
+        let (matrix, _) = camps(&[100, 60, 12], 24);
+        let data = Cells::new((0..matrix.n_participants()).map(|r| sides(&matrix, r, &[false; 24])));
+        let start = |p: usize| {
+            let mut own = vec![0.5; 24];
+            data.of(p).iter().for_each(|&cell| own[(cell / 2) as usize] = if cell % 2 == 1 { 0.8 } else { 0.2 });
+            own
+        };
+        let (a, b) = (start(0), start(100));
+        let theta: Vec<f64> = (0..24).flat_map(|j| [a[j], b[j]]).collect();
+        let two = em(&data, 24, (theta, vec![0.5f64.ln(); 2]));
+        let (theta, weights) = split_start(&data, 24, &two);
+        assert_eq!((theta.len(), weights.len()), (72, 3));
+        // The first two groups are kept; the new one takes the third camp's side (bit 2 of s + 1)
+        // on most statements (one vote in ten is flipped).
+        assert!((0..24).all(|j| theta[3 * j] == two.theta[2 * j] && theta[3 * j + 1] == two.theta[2 * j + 1]));
+        let on_side = (0..24).filter(|&j| (theta[3 * j + 2] > 0.5) == (((j + 1) >> 2) & 1 == 1)).count();
+        assert!(on_side >= 19, "{on_side} of 24 statements on the third camp's side");
+        let total: f64 = weights.iter().map(|w| w.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
     fn one_camp_is_not_split() {
         let (matrix, _) = camps(&[200], 24);
         let rows: Vec<usize> = (0..200).collect();
@@ -312,8 +426,10 @@ mod tests {
 
     #[test]
     fn same_groups_with_one_thread_and_four() {
-        let (matrix, _) = camps(&[120, 50, 20, 10], 30);
-        let rows: Vec<usize> = (0..200).collect();
+        // More participants than one E-step chunk, so that the chunks' sums are reduced.
+        let (matrix, _) = camps(&[300, 120, 60, 40], 30);
+        assert!(matrix.n_participants() > 2 * CHUNK);
+        let rows: Vec<usize> = (0..matrix.n_participants()).collect();
         let run = |threads: usize| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
