@@ -177,6 +177,7 @@ class Conversation:
         group_cold_starts: Optional[int] = None,
         pca_cold_start: Optional[str] = None,
         pca_warm_start: Optional[str] = None,
+        profile: Optional[str] = None,
         bridging: Optional[Dict[str, Any]] = None,
         group_stability: Optional[Dict[str, Any]] = None,
         meta: Optional[Sequence[Any]] = None,
@@ -209,9 +210,12 @@ class Conversation:
         groups are clustered from scratch and keeps the least-inertia result (Polis's own start
         can stop in a poor local optimum); ``pca_warm_start="lanczos"`` makes each
         :meth:`update` much faster (the same components to about 1e-9); ``pca_cold_start`` is
-        ``"lanczos"`` (default) or ``"power_iteration"``. ``bridging`` overrides the bridging
-        parameters (e.g. ``{"interval": 0.95, "common_ground_threshold": 0.6, "mf": {"enabled":
-        False}}``) and ``group_stability={"enabled": True, "replicates": 50}`` adds the bootstrap
+        ``"lanczos"`` (default) or ``"power_iteration"``. ``profile="fast"`` trades Polis's exact
+        iteration for speed on very large conversations (k-means until at most one point in a
+        hundred moves, Lanczos PCA without Polis's polish, the factorization to a loss gap of
+        1e-6; BENCHMARKS.md measures how close it stays); ``"polis"``, the default, is exact.
+        ``bridging`` overrides the bridging parameters (e.g. ``{"interval": 0.95,
+        "common_ground_threshold": 0.6, "mf": {"enabled": False}}``) and ``group_stability={"enabled": True, "replicates": 50}`` adds the bootstrap
         stability of the groups (see :attr:`Analysis.group_stability`).
 
         ``meta`` lists statements (by id) that describe the participant rather than an opinion ("I
@@ -232,6 +236,7 @@ class Conversation:
             "min_votes_in_conv": min_votes_in_conv, "min_in_conv": min_in_conv,
             "polis_all_priorities_49": polis_all_priorities_49, "group_cold_starts": group_cold_starts,
             "pca_cold_start": pca_cold_start, "pca_warm_start": pca_warm_start,
+            "profile": profile,
             "bridging": bridging, "group_stability": group_stability,
             "meta": None if meta is None else list(meta), "exclude": None if exclude is None else list(exclude),
         }

@@ -144,6 +144,18 @@ def test_options_beyond_polis_are_accepted_and_bad_values_are_named():
         conversation.analyze(group_cold_starts=0)
 
 
+def test_the_fast_profile_is_a_keyword_and_keeps_the_bundled_example_s_groups():
+    exact = cg.read_polis(EXAMPLE).analyze()
+    conversation = cg.read_polis(EXAMPLE)
+    fast = conversation.analyze(profile="fast")
+    assert conversation.params is not None and conversation.params["profile"] == "fast"
+    # The same partition of the participants (tests/fast_profile.rs measures it by ARI).
+    before, after = exact.participants["group"].fillna(-1), fast.participants["group"].fillna(-1)
+    assert len(set(zip(before, after))) == len(set(before)) == len(set(after))
+    with pytest.raises(cg.InvalidParameterError, match="profile"):
+        conversation.analyze(profile="fastest")
+
+
 def test_timings_name_every_stage_and_the_whole_update():
     analysis = cg.read_polis(EXAMPLE).analyze(seed=0)
     t = analysis.timings

@@ -17,7 +17,7 @@ use commonground::cluster::{GroupCount, StabilityParams};
 use commonground::generate::VoteFileFormat;
 use commonground::io::columnar::TableFormat;
 use commonground::io::{self, PolisMath};
-use commonground::{Batching, Conversation, Id, Mode, Params, Request, Restarts};
+use commonground::{Batching, Conversation, Id, Mode, Params, Profile, Request, Restarts};
 
 /// Finds the opinion groups in a deliberation and the statements that bridge them (the Pol.is
 /// math, faithful, fast and reproducible).
@@ -164,6 +164,12 @@ struct AnalyzeArgs {
     /// give that many).
     #[arg(long, value_name = "polis|discover|K", default_value = "polis", value_parser = str::parse::<GroupCount>)]
     groups: GroupCount,
+    /// "polis" (default): Polis's iteration, exact. "fast": looser stopping rules for very large
+    /// conversations (k-means until at most one point in a hundred moves, Lanczos PCA without
+    /// Polis's polish, the factorization to a loss gap of 1e-6); see BENCHMARKS.md for how close
+    /// it stays to the exact result.
+    #[arg(long, value_name = "polis|fast", default_value = "polis", value_parser = str::parse::<Profile>)]
+    profile: Profile,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -202,7 +208,7 @@ enum Failure {
 
 fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     let path = args.path.unwrap_or_else(bundled_example);
-    let mut params = Params { seed: args.seed, ..Params::default() };
+    let mut params = Params { seed: args.seed, profile: args.profile, ..Params::default() };
     params.bridging.mf.enabled = !args.no_mf;
     params.max_k = args.max_k;
     params.groups = args.groups;

@@ -134,6 +134,26 @@ fn groups_polis_a_number_or_discover_and_the_reason_when_a_number_cannot_be_hono
 }
 
 #[test]
+fn profile_fast_runs_fewer_pca_products_and_an_unknown_profile_is_refused() {
+    let path = example();
+    let products = |extra: &[&str]| {
+        let mut args = vec!["analyze", path.to_str().unwrap(), "--no-mf", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let json = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();
+        json["pca"]["iterations"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).sum::<u64>()
+    };
+    // Lanczos alone against Lanczos then Polis's power-iteration polish.
+    let (fast, exact) = (products(&["--profile", "fast"]), products(&["--profile", "polis"]));
+    assert!(fast < exact, "fast {fast} products, exact {exact}");
+    assert_eq!(products(&[]), exact, "polis is the default profile");
+    let o = run(&["analyze", path.to_str().unwrap(), "--profile", "fastest"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("\"fastest\" is not a profile"), "{}", stderr(&o));
+}
+
+#[test]
 fn ranking_by_the_factorization_without_it_is_a_parameter_error() {
     let o = run(&["analyze", example().to_str().unwrap(), "--rank-by", "mf", "--no-mf"]);
     assert_eq!(o.status.code(), Some(2));

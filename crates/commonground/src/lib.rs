@@ -38,6 +38,7 @@ pub mod analysis;
 pub mod bridging;
 mod clojure;
 pub mod cluster;
+pub mod compare;
 mod conversation;
 pub mod error;
 pub mod generate;
@@ -57,7 +58,7 @@ pub use conversation::{
     STATE_VERSION,
 };
 pub use error::{Error, Location, Result};
-pub use params::Params;
+pub use params::{Params, Profile};
 pub use progress::Progress;
 pub use votes::{Id, ModerationStatus, Statement, StatementList, Vote, VoteBatch, VoteEvent, VoteMatrix, Votes};
 

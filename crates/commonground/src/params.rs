@@ -39,10 +39,76 @@ pub(crate) fn at_most(name: &str, value: usize, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// How much of Polis's exact iteration the analysis runs.
+///
+/// [`Profile::Polis`] (the default) reproduces Polis's iteration counts and stopping tests to the
+/// bit. [`Profile::Fast`] is for conversations far larger than Polis can run (a million
+/// participants), where those counts buy nothing visible; it changes three stopping rules and
+/// nothing else:
+///
+/// - **Base-cluster k-means** stops when a step moved at most [`FAST_KMEANS_SETTLED`] of the
+///   points (one in a hundred) to another cluster, or on Polis's own test (every centre moved
+///   less than 0.01), whichever comes first; `base_iters` stays the budget. Polis's test alone
+///   runs all 101 steps over a million points, whose boundary points keep moving (at 100k,
+///   still 400 of them after 80 steps); the groups are clustered from the base clusters' centres,
+///   which these last moves barely shift.
+/// - **PCA** takes the two components from Lanczos (block Krylov with full
+///   reorthogonalisation) once the residual `‖XᵀX v − λ v‖` is below [`FAST_PCA_TOLERANCE`]
+///   times the top eigenvalue, without Polis's power-iteration polish, from a cold start and from
+///   a warm one alike.
+/// - **The matrix factorization** stops when a sweep lowers the loss by less than
+///   [`FAST_MF_TOLERANCE`] of it (the default `bridging.mf.tolerance` is 1e-9), or at the
+///   configured tolerance when that is looser.
+///
+/// The group k-means (a hundred points), the statistics and bridging are unchanged. How far the
+/// fast profile's groups, representative statements and components are from the exact ones is
+/// measured in BENCHMARKS.md ("Fast profile") and held to floors by a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Polis's iteration, exact (the default).
+    #[default]
+    Polis,
+    /// Looser stopping rules for very large conversations (see [`Profile`]).
+    Fast,
+}
+
+/// [`Profile::Fast`]: the base-cluster k-means stops when at most this share of points changed
+/// cluster in the last step.
+pub const FAST_KMEANS_SETTLED: f64 = 1e-2;
+/// [`Profile::Fast`]: the Lanczos PCA stops when the residual is below this share of the top
+/// eigenvalue.
+pub const FAST_PCA_TOLERANCE: f64 = 1e-8;
+/// [`Profile::Fast`]: the factorization stops when a sweep gains less than this share of the loss.
+pub const FAST_MF_TOLERANCE: f64 = 1e-6;
+
+impl Profile {
+    /// True for the default, so that serialised parameters (the JSON output, a saved state) carry
+    /// no `profile` key unless the fast one was asked for: their bytes stay what they were.
+    pub fn is_polis(&self) -> bool {
+        *self == Profile::Polis
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "polis" => Ok(Profile::Polis),
+            "fast" => Ok(Profile::Fast),
+            other => Err(format!("{other:?} is not a profile (polis or fast)")),
+        }
+    }
+}
+
 /// Parameters of the analysis. See each field for the Polis setting it mirrors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Params {
+    /// Polis's exact iteration (default) or the fast profile's looser stopping rules (see
+    /// [`Profile`]).
+    #[serde(skip_serializing_if = "Profile::is_polis")]
+    pub profile: Profile,
     /// Power-iteration budget per component and update (`pca-iters = 100`).
     pub pca_iters: usize,
     /// Budget for a component with no warm start; see [`PcaParams::cold_iters`].
@@ -100,6 +166,7 @@ impl Default for Params {
     fn default() -> Self {
         let pca = PcaParams::default();
         Params {
+            profile: Profile::Polis,
             pca_iters: pca.iters,
             pca_cold_iters: pca.cold_iters,
             pca_cold_tolerance: pca.cold_tolerance,
@@ -176,7 +243,25 @@ impl Params {
             cold_tolerance: self.pca_cold_tolerance,
             cold_start: self.pca_cold_start,
             warm_start: self.pca_warm_start,
+            lanczos_only: (self.profile == Profile::Fast).then_some(FAST_PCA_TOLERANCE),
         }
+    }
+
+    /// The factorization's parameters as the profile runs them: the fast profile's loss gap
+    /// ([`FAST_MF_TOLERANCE`]) unless the configured one is looser.
+    pub(crate) fn mf(&self) -> crate::bridging::MfParams {
+        let mut mf = self.bridging.mf.clone();
+        if self.profile == Profile::Fast {
+            mf.tolerance = mf.tolerance.max(FAST_MF_TOLERANCE);
+        }
+        mf
+    }
+
+    /// The most points that may change cluster in a base-cluster k-means step for it to count as
+    /// settled: none for Polis's profile (only its own centre test stops it), one in a hundred
+    /// for the fast one.
+    pub(crate) fn base_settled(&self, points: usize) -> Option<usize> {
+        (self.profile == Profile::Fast).then_some((points as f64 * FAST_KMEANS_SETTLED) as usize)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::analysis::{Analysis, KSelection};
 use crate::bridging::MfFit;
 use crate::cluster::{
     discover_groups, discovered_clustering, fixed_group_clustering, group_clusterings, group_stability, kmeans,
-    silhouette, Cluster, GroupCount, MultiStart, Points, Reclustering, DISCOVER_MAX_K,
+    kmeans_settling, silhouette, Cluster, GroupCount, MultiStart, Points, Reclustering, DISCOVER_MAX_K,
 };
 use crate::error::Result;
 use crate::pca::{comment_projections, participant_projections, Pca};
@@ -185,9 +185,8 @@ impl Conversation {
         let mf_warm = self.state.mf.as_ref();
         let fit_mf = || {
             let start = Instant::now();
-            let fit = (with_mf).then(|| {
-                crate::bridging::fit_mf(&self.matrix, &moderated_out, &params.bridging.mf, params.seed, mf_warm)
-            });
+            let fit = (with_mf)
+                .then(|| crate::bridging::fit_mf(&self.matrix, &moderated_out, &params.mf(), params.seed, mf_warm));
             (fit, start.elapsed())
         };
         let map_and_groups = || {
@@ -224,7 +223,8 @@ impl Conversation {
             } else {
                 // Base clusters; then groups: every k from 2 to max, warm-started per k;
                 // silhouette. O(k x 100²). Or the one k asked for.
-                let base = kmeans(&points, params.base_k, previous_base, params.base_iters);
+                let settled = params.base_settled(points.len());
+                let base = kmeans_settling(&points, params.base_k, previous_base, params.base_iters, settled);
                 let clusterings = match params.groups {
                     GroupCount::Fixed(k) => fixed_group_clustering(&base, k, previous, params.group_iters, cold),
                     _ => Ok(group_clusterings(&base, params.max_k, previous, params.group_iters, cold)),

@@ -21,6 +21,10 @@ pub struct PcaParams {
     pub cold_start: ColdStart,
     /// How components with a warm start are updated.
     pub warm_start: WarmStart,
+    /// `Some(tolerance)`: the fast profile ([`crate::Profile::Fast`]). Both components come from
+    /// Lanczos, cold or warm, stopped when every residual is below `tolerance` times the top
+    /// eigenvalue, with no power-iteration polish. `None` (default): Polis's components.
+    pub lanczos_only: Option<f64>,
 }
 
 /// How the PCA updates components it has from the previous update.
@@ -72,6 +76,7 @@ impl Default for PcaParams {
             cold_tolerance: 1e-12,
             cold_start: ColdStart::Lanczos,
             warm_start: WarmStart::Polis,
+            lanczos_only: None,
         }
     }
 }
@@ -261,6 +266,27 @@ impl Pca {
         let mut iterations = [0, 0];
         let mut xpc1 = Vec::new();
         let all_cold = (0..n_comps).all(|c| warm.map(|w| &w[c]).is_none_or(|p| p.iter().all(|&x| x == 0.0)));
+        if let Some(tolerance) = params.lanczos_only.filter(|_| n_comps > 0) {
+            // The fast profile: Lanczos alone, from the previous components when every one is
+            // there (oriented like them), else from the cold start (oriented by the all-ones rule).
+            let previous: Option<Vec<Vec<f64>>> = warm.filter(|_| !all_cold).map(|w| {
+                w.iter()
+                    .map(|c| c.iter().copied().take(n_cols).chain(std::iter::repeat(1.0)).take(n_cols).collect())
+                    .collect()
+            });
+            let (found, used) = super::lanczos::top_eigenvectors(
+                n_cols,
+                n_comps,
+                params.cold_iters.max(1),
+                tolerance,
+                previous.as_deref(),
+                |v, out| x.gram_times(v, None, out),
+            );
+            for (c, pc) in found.into_iter().enumerate().take(n_comps) {
+                comps[c] = pc;
+            }
+            return Pca { center: mean, comps, n_comps, iterations: [used, 0] };
+        }
         let mut lanczos_starts: Vec<Vec<f64>> = Vec::new();
         if all_cold && n_comps > 0 && params.cold_start == ColdStart::Lanczos {
             // Converged to 1e-13: a Lanczos step gains more than a step of the power iteration

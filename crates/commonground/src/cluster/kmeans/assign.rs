@@ -342,14 +342,15 @@ pub(super) fn place(positions: &[[f64; 2]], centers: &[[f64; 2]], points_scale: 
 /// in the same slots, each moved by `moved[slot]`: a point is rescanned only when its bounds, or
 /// its bounds with the distance to its own centre recomputed, no longer prove that it stays
 /// (Hamerly 2010), which gives the same assignment as a scan. Parallel over points, each
-/// independent of the others, so the result does not depend on the threads.
+/// independent of the others, so the result does not depend on the threads. Returns how many
+/// points changed slot (the fast profile's settling test).
 pub(super) fn reassign(
     placements: &mut [Placement],
     positions: &[[f64; 2]],
     centers: &[[f64; 2]],
     points_scale: f64,
     moved: &[f64],
-) {
+) -> usize {
     let strip = Centres::new(centers, points_scale, moved, positions.len());
     // The three largest movements: the largest among centres other than a point's own and
     // its runner-up bounds how much closer any of them came.
@@ -361,35 +362,50 @@ pub(super) fn reassign(
         }
     }
     let moved_other = |a: usize, b: usize| top.iter().find(|t| t.1 != a && t.1 != b).map_or(0.0, |t| t.0);
-    placements.par_iter_mut().zip(positions).with_min_len(MIN_POINTS_PER_JOB).for_each(|(placement, &p)| {
+    let changed = placements.par_iter_mut().zip(positions).with_min_len(MIN_POINTS_PER_JOB).map(|(placement, &p)| {
         let slot = placement.slot as usize;
-        let runner_up = placement.runner_up as usize;
-        let runner_up_lower =
-            if placement.runner_up == NONE { f64::INFINITY } else { placement.runner_up_lower - moved[runner_up] };
-        let upper = placement.upper + moved[slot];
-        let rest_lower = placement.rest_lower - moved_other(slot, runner_up);
-        if upper < rest_lower.min(runner_up_lower) - BOUND_MARGIN {
-            *placement = Placement { upper, runner_up_lower, rest_lower, ..*placement };
-            return;
-        }
-        // Centres farther than `upper + rest_lower` from centre `slot` are farther than
-        // `rest_lower` from the point whatever they did, so only nearby movements count.
-        let upper = true_distance(p, centers[slot]);
-        let radius = upper + placement.rest_lower + strip.slack;
-        let rest_lower = match &strip.neighbours {
-            Some(neighbours) => placement.rest_lower - neighbours.moved_within(slot, placement.runner_up, radius),
-            None => rest_lower,
-        };
-        if upper < rest_lower.min(runner_up_lower) - BOUND_MARGIN {
-            *placement = Placement { upper, runner_up_lower, rest_lower, ..*placement };
-            return;
-        }
-        *placement = (placement.runner_up != NONE)
-            .then(|| settle_between_two(p, &strip, slot, runner_up, rest_lower))
-            .flatten()
-            .unwrap_or_else(|| match &strip.neighbours {
-                Some(neighbours) => scan_near(p, &strip, neighbours, slot, upper),
-                None => scan(p, &strip),
-            });
+        reassign_one(placement, p, &strip, centers, moved, &moved_other);
+        usize::from(placement.slot as usize != slot)
     });
+    changed.sum()
+}
+
+/// [`reassign`] for one point.
+fn reassign_one(
+    placement: &mut Placement,
+    p: [f64; 2],
+    strip: &Centres<'_>,
+    centers: &[[f64; 2]],
+    moved: &[f64],
+    moved_other: &impl Fn(usize, usize) -> f64,
+) {
+    let slot = placement.slot as usize;
+    let runner_up = placement.runner_up as usize;
+    let runner_up_lower =
+        if placement.runner_up == NONE { f64::INFINITY } else { placement.runner_up_lower - moved[runner_up] };
+    let upper = placement.upper + moved[slot];
+    let rest_lower = placement.rest_lower - moved_other(slot, runner_up);
+    if upper < rest_lower.min(runner_up_lower) - BOUND_MARGIN {
+        *placement = Placement { upper, runner_up_lower, rest_lower, ..*placement };
+        return;
+    }
+    // Centres farther than `upper + rest_lower` from centre `slot` are farther than
+    // `rest_lower` from the point whatever they did, so only nearby movements count.
+    let upper = true_distance(p, centers[slot]);
+    let radius = upper + placement.rest_lower + strip.slack;
+    let rest_lower = match &strip.neighbours {
+        Some(neighbours) => placement.rest_lower - neighbours.moved_within(slot, placement.runner_up, radius),
+        None => rest_lower,
+    };
+    if upper < rest_lower.min(runner_up_lower) - BOUND_MARGIN {
+        *placement = Placement { upper, runner_up_lower, rest_lower, ..*placement };
+        return;
+    }
+    *placement = (placement.runner_up != NONE)
+        .then(|| settle_between_two(p, strip, slot, runner_up, rest_lower))
+        .flatten()
+        .unwrap_or_else(|| match &strip.neighbours {
+            Some(neighbours) => scan_near(p, strip, neighbours, slot, upper),
+            None => scan(p, strip),
+        });
 }

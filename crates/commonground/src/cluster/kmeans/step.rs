@@ -26,12 +26,23 @@ struct Run<'a> {
     placements: Vec<Placement>,
     /// Members per slot of the last step.
     counts: Vec<usize>,
+    /// Points that changed cluster in the last step (all of them when its clusters were not the
+    /// step before's).
+    changed: usize,
 }
 
 impl<'a> Run<'a> {
     fn new(points: &'a Points) -> Self {
         let points_scale = points.positions.iter().map(norm2).fold(1.0f64, f64::max);
-        Run { points, points_scale, ids: vec![], centers: vec![], placements: vec![], counts: vec![] }
+        Run {
+            points,
+            points_scale,
+            ids: vec![],
+            centers: vec![],
+            placements: vec![],
+            counts: vec![],
+            changed: usize::MAX,
+        }
     }
 
     /// One k-means step (`cluster-step`): every point joins its nearest centre, ties going to the
@@ -48,9 +59,11 @@ impl<'a> Run<'a> {
         let same_clusters = self.ids == ids && self.placements.len() == points.len();
         if same_clusters {
             let moved: Vec<f64> = self.centers.iter().zip(&centers).map(|(&a, &b)| true_distance(a, b)).collect();
-            assign::reassign(&mut self.placements, &points.positions, &centers, self.points_scale, &moved);
+            self.changed =
+                assign::reassign(&mut self.placements, &points.positions, &centers, self.points_scale, &moved);
         } else {
             self.placements = assign::place(&points.positions, &centers, self.points_scale);
+            self.changed = usize::MAX;
         }
         let means = self.means(centers.len());
         let next = order
@@ -133,6 +146,18 @@ pub(super) fn same_clustering(a: &[Cluster], b: &[Cluster]) -> bool {
 /// distinct points (cold), then step until the centres move less than 0.01 or `max_iters` more
 /// steps have run (1 to `max_iters + 1` steps). Returns clusters sorted by id.
 pub fn kmeans(points: &Points, k: usize, previous: Option<&[Cluster]>, max_iters: usize) -> Vec<Cluster> {
+    kmeans_settling(points, k, previous, max_iters, None)
+}
+
+/// [`kmeans`] that also stops once a step moved at most `settled` points to another cluster (the
+/// fast profile, [`crate::Profile::Fast`]); `None` is Polis's [`kmeans`], step for step.
+pub fn kmeans_settling(
+    points: &Points,
+    k: usize,
+    previous: Option<&[Cluster]>,
+    max_iters: usize,
+    settled: Option<usize>,
+) -> Vec<Cluster> {
     if points.is_empty() || k == 0 {
         return Vec::new();
     }
@@ -140,7 +165,7 @@ pub fn kmeans(points: &Points, k: usize, previous: Option<&[Cluster]>, max_iters
         Some(prev) => clean_start(points, prev, k),
         None => init_clusters(points, k),
     };
-    iterate(points, start, max_iters)
+    iterate(points, start, max_iters, settled)
 }
 
 /// Weighted within-cluster sum of squares, `Σ w_i ‖x_i − c(i)‖²`: the quantity k-means descends.
@@ -169,7 +194,7 @@ pub fn kmeans_cold(points: &Points, k: usize, cold: MultiStart, max_iters: usize
     let mut best_inertia = weighted_inertia(points, &best);
     let mut rng = Rng::fork(cold.seed, k as u64);
     for _ in 1..cold.starts {
-        let candidate = iterate(points, kmeanspp_init(points, k, &mut rng), max_iters);
+        let candidate = iterate(points, kmeanspp_init(points, k, &mut rng), max_iters, None);
         let inertia = weighted_inertia(points, &candidate);
         if inertia < best_inertia {
             best = candidate;
@@ -179,14 +204,16 @@ pub fn kmeans_cold(points: &Points, k: usize, cold: MultiStart, max_iters: usize
     best
 }
 
-/// Polis's k-means loop from given starting clusters.
-pub(super) fn iterate(points: &Points, start: Vec<Cluster>, max_iters: usize) -> Vec<Cluster> {
+/// Polis's k-means loop from given starting clusters; with `settled`, it also stops after a step
+/// that moved at most that many points (see [`kmeans_settling`]).
+pub(super) fn iterate(points: &Points, start: Vec<Cluster>, max_iters: usize, settled: Option<usize>) -> Vec<Cluster> {
     let mut clusters = start;
     let mut iter = max_iters;
     let mut run = Run::new(points);
     loop {
         let next = run.step(&clusters);
-        if iter == 0 || same_clustering(&clusters, &next) {
+        let settled = settled.is_some_and(|n| run.changed <= n);
+        if iter == 0 || settled || same_clustering(&clusters, &next) {
             clusters = next;
             break;
         }

@@ -8,6 +8,7 @@ use super::step::{iterate, same_clustering};
 use super::*;
 use crate::clojure::{hash_long, map_order};
 use crate::rng::Rng;
+use std::collections::HashMap;
 
 fn pts(p: &[[f64; 2]]) -> Points {
     Points::new((0..p.len()).collect(), p.to_vec(), None)
@@ -57,7 +58,7 @@ fn ties_go_to_the_last_cluster_in_map_order() {
         Cluster { id: 0, members: vec![], center: [0.0, 0.0] },
         Cluster { id: 1, members: vec![], center: [2.0, 0.0] },
     ];
-    let one_step = iterate(&p, start, 0);
+    let one_step = iterate(&p, start, 0, None);
     assert_eq!(one_step[1].members, vec![1, 2]);
 }
 
@@ -65,6 +66,17 @@ fn ties_go_to_the_last_cluster_in_map_order() {
 /// point against every centre in map order with Polis's `distance`, the last minimum wins,
 /// empty clusters dropped, centres the `weighted-mean` of the members' rows.
 fn brute_force_kmeans(p: &Points, start: Vec<Cluster>, max_iters: usize) -> Vec<Cluster> {
+    brute_force_kmeans_settling(p, start, max_iters, None)
+}
+
+/// [`brute_force_kmeans`] that also stops, as the fast profile does, after a step that moved at
+/// most `settled` points to a cluster of another id, when its clusters were the step before's.
+fn brute_force_kmeans_settling(
+    p: &Points,
+    start: Vec<Cluster>,
+    max_iters: usize,
+    settled: Option<usize>,
+) -> Vec<Cluster> {
     let brute_step = |clusters: &[Cluster]| -> Vec<Cluster> {
         let order = map_order(&clusters.iter().map(|c| hash_long(c.id as i64)).collect::<Vec<_>>());
         let mut rows: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
@@ -90,13 +102,30 @@ fn brute_force_kmeans(p: &Points, start: Vec<Cluster>, max_iters: usize) -> Vec<
             })
             .collect()
     };
+    let id_of = |clusters: &[Cluster]| -> HashMap<usize, u32> {
+        clusters.iter().flat_map(|c| c.members.iter().map(move |&m| (m, c.id))).collect()
+    };
+    let ids = |clusters: &[Cluster]| -> Vec<u32> {
+        let mut v: Vec<u32> = clusters.iter().map(|c| c.id).collect();
+        v.sort_unstable();
+        v
+    };
     let mut clusters = start;
     let mut iter = max_iters;
+    let mut last: Option<(Vec<u32>, HashMap<usize, u32>)> = None;
     let mut out = loop {
         let next = brute_step(&clusters);
-        if iter == 0 || same_clustering(&clusters, &next) {
+        let now = (ids(&clusters), id_of(&next));
+        let moved = match &last {
+            Some((last_ids, last_of)) if *last_ids == now.0 => {
+                now.1.iter().filter(|(m, id)| last_of.get(*m) != Some(*id)).count()
+            }
+            _ => usize::MAX,
+        };
+        if iter == 0 || settled.is_some_and(|n| moved <= n) || same_clustering(&clusters, &next) {
             break next;
         }
+        last = Some(now);
         clusters = next;
         iter -= 1;
     };
@@ -135,6 +164,25 @@ fn strip_search_and_bounds_give_the_same_clustering_as_brute_force() {
     // 5,000 points in blobs with exact duplicates, 100 clusters (hash-ordered ties).
     let p = blobs(5000, 9);
     assert_identical(&kmeans(&p, 100, None, 100), &brute_force_kmeans(&p, init_clusters(&p, 100), 100));
+}
+
+#[test]
+fn settling_when_no_point_moves_is_polis_kmeans() {
+    // No point moving means the same centres again, which Polis's own test accepts.
+    let p = blobs(5000, 9);
+    assert_identical(&kmeans_settling(&p, 100, None, 100, Some(0)), &kmeans(&p, 100, None, 100));
+}
+
+#[test]
+fn the_fast_stop_ends_where_brute_force_counting_moved_points_ends() {
+    // 20,000 points, 100 clusters; a step moving at most 20 points stops the run.
+    let p = blobs(20_000, 4);
+    let settled = Some(20);
+    let fast = kmeans_settling(&p, 100, None, 100, settled);
+    assert_identical(&fast, &brute_force_kmeans_settling(&p, init_clusters(&p, 100), 100, settled));
+    // A threshold every step meets stops after the second step (the first has no step before
+    // it to count moves against): Polis's loop with a budget of one more step.
+    assert_identical(&kmeans_settling(&p, 100, None, 100, Some(p.len())), &kmeans(&p, 100, None, 1));
 }
 
 #[test]
