@@ -157,22 +157,7 @@ fn discovery_finds_a_five_percent_group_that_polis_rule_merges() {
     // Four camps of 60%, 25%, 10% and 5% of 400 participants on 30 statements, every participant
     // voting on every statement, one vote in ten (at random) against their camp. Camp c agrees with statement
     // s when bit c of s + 1 is set.
-    let sizes = [240i64, 100, 40, 20];
-    let mut votes = Vec::new();
-    let mut planted = Vec::new();
-    let mut p = 0i64;
-    let mut rng = commonground::rng::Rng::new(7);
-    for (c, &size) in sizes.iter().enumerate() {
-        for _ in 0..size {
-            for s in 0..30i64 {
-                let agree = ((s + 1) >> c) & 1 == 1;
-                let flip = rng.below(10) == 0;
-                votes.push(VoteEvent::new(p, s, if agree != flip { Vote::Agree } else { Vote::Disagree }));
-            }
-            planted.push(c);
-            p += 1;
-        }
-    }
+    let (votes, planted) = commonground::generate::planted_camps(&[240, 100, 40, 20], 30, 7);
     let mut params = Params { groups: GroupCount::Discover, ..Params::default() };
     params.bridging.mf.enabled = false;
     let a = analyze(&votes, &[], &params).unwrap();
