@@ -180,3 +180,57 @@ fn discovery_finds_a_five_percent_group_that_polis_rule_merges() {
     params.group_stability.enabled = true;
     assert!(Conversation::new(params).unwrap_err().to_string().contains("group_stability"));
 }
+
+/// Polis's rule on planted camps of 60/25/10/5% merges the small camps into bigger groups; the
+/// analysis then says what it merged: a pool of base clusters, mostly one planted camp other than
+/// its group's main camp, that differs from the rest of its group on several statements (the
+/// statements where the camps' views, bit patterns of the statement number, differ).
+#[test]
+fn what_polis_rule_merges_on_planted_60_25_10_5_camps_is_reported() {
+    let (votes, planted) = commonground::generate::planted_camps(&[240, 100, 40, 20], 30, 7);
+    let mut params = Params::default();
+    params.bridging.mf.enabled = false;
+    let a = analyze(&votes, &[], &params).unwrap();
+    assert!(a.groups.len() < 4, "Polis's rule merges a small camp");
+    let b = a.bridging.as_ref().unwrap();
+    assert!(!b.merged.is_empty(), "nothing reported merged with {} groups", a.groups.len());
+    let camp = |id: &commonground::Id| match id {
+        commonground::Id::Int(p) => planted[*p as usize],
+        _ => usize::MAX,
+    };
+    // The camp most of a set of participants come from, and its share of them.
+    let main_camp = |members: &mut dyn Iterator<Item = usize>| {
+        let mut n = [0usize; 4];
+        let mut total = 0;
+        members.for_each(|c| {
+            n[c] += 1;
+            total += 1;
+        });
+        let best = (0..4).max_by_key(|&c| n[c]).unwrap();
+        (best, n[best] as f64 / total.max(1) as f64)
+    };
+    for m in &b.merged {
+        let pool = b.subgroups.iter().find(|s| s.id == m.subgroup).unwrap();
+        let (pool_camp, purity) = main_camp(
+            &mut pool
+                .base_clusters
+                .iter()
+                .flat_map(|id| a.base_clusters.iter().find(|c| c.id == *id).unwrap().members.iter().map(camp)),
+        );
+        let (group_camp, _) =
+            main_camp(&mut a.participants.iter().filter(|p| p.group == Some(m.group)).map(|p| camp(&p.id)));
+        assert!(m.statements.len() >= commonground::bridging::MERGED_MIN_STATEMENTS);
+        assert!(
+            pool_camp != group_camp && purity >= 0.8,
+            "subgroup {} is {:.0}% camp {pool_camp}, inside group {} of camp {group_camp}",
+            m.subgroup,
+            100.0 * purity,
+            m.group
+        );
+    }
+    // Discovery finds the four camps: nothing is merged then.
+    params.groups = GroupCount::Discover;
+    let found = analyze(&votes, &[], &params).unwrap();
+    assert_eq!(found.groups.len(), 4);
+    assert!(found.bridging.as_ref().unwrap().merged.is_empty(), "{:?}", found.bridging.as_ref().unwrap().merged);
+}
