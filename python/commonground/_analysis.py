@@ -75,8 +75,11 @@ class Analysis:
     - ``bridging``: beyond Polis, one row per statement, ranked: group-aware consensus, its
       geometric mean over groups and the minimum group agreement, each with its credible interval
       (``*_lower``, ``*_upper``), the minimum agreement among those who took a side
-      (``min_side_agreement``), whether it is common ground (its lower bound above the threshold)
-      and the group it hinges on (``weakest_group``), whether it is ``uncertain`` (many passed),
+      (``min_side_agreement``), whether it is common ground (its lower bound above the threshold,
+      and no smaller group inside a group credibly disagrees) and the group it hinges on
+      (``weakest_group``), the subgroup most against it (``weakest_subgroup``, inside
+      ``weakest_subgroup_group``, of ``weakest_subgroup_size`` participants, and
+      ``subgroup_disagrees`` when it vetoes the flag), whether it is ``uncertain`` (many passed),
       the matrix-factorization intercept and factor, and per group, with intervals: the agree rate
       (``agree_group_<g>``), the side-takers' agreement (``side_agree_group_<g>``) and the pass
       rate (``pass_group_<g>``)
@@ -227,6 +230,13 @@ class Analysis:
                     estimate["value"], estimate["lower"], estimate["upper"],
                 )
             row["weakest_group"] = entry.get("weakest_group")
+            # The subgroup hidden in a group that is most against the statement (the flag's
+            # check beyond the groups), its size, and whether it vetoes the flag.
+            weakest = entry.get("weakest_subgroup") or {}
+            row["weakest_subgroup"] = weakest.get("subgroup")
+            row["weakest_subgroup_group"] = weakest.get("group")
+            row["weakest_subgroup_size"] = weakest.get("n_members")
+            row["subgroup_disagrees"] = bool(weakest.get("disagrees", False))
             row["uncertain"] = entry["statement"] in uncertain
             for prefix, key in (("agree_group", "group_agreement"), ("side_agree_group", "side_agreement"),
                                 ("pass_group", "pass_rate")):
@@ -253,11 +263,23 @@ class Analysis:
         discovery: Optional[Dict[str, Any]] = self._json.get("group_discovery")
         return discovery
 
+    @property
+    def merged(self) -> pd.DataFrame:
+        """The smaller groups the opinion groups merge (the core's ``bridging.merged``): one row
+        per pooled subgroup whose side-takers differ credibly from its group's ``core`` (the
+        group's largest subgroup) on several statements, with its ``group``, ``n_members``,
+        ``share`` of the grouped participants and the ``statements`` it differs on. Empty when the
+        groups hide none."""
+        bridging = self._json.get("bridging") or {}
+        columns = ["subgroup", "group", "n_members", "core", "share", "statements"]
+        return pd.DataFrame(bridging.get("merged", []), columns=columns)
+
     def common_ground(self, n: Optional[int] = None) -> pd.DataFrame:
         """The statements that are common ground, as the core defines it everywhere: with the
         analysis's credibility (90% by default), in every group more of those who took a side
         agree than disagree (the lower credible bound of the minimum side-takers' agreement is at
-        least the threshold, 0.5 by default). Ranked by the bridging score (:attr:`bridging`), the
+        least the threshold, 0.5 by default), and no smaller group inside a group (pooled base
+        clusters, ``bridging.subgroups``) credibly disagrees. Ranked by the bridging score (:attr:`bridging`), the
         first ``n`` (all when None), with each group's agree share (a fraction) and percentage
         (``agree_percent_group_*``, as the CLI prints it). Polis's own ranking is
         :meth:`top_group_aware_consensus`."""

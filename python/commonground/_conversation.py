@@ -160,7 +160,7 @@ class Conversation:
         *,
         replay: bool = False,
         window_ms: int = 1000,
-        restarts: str = "final",
+        restarts: Optional[str] = None,
         max_updates: Optional[int] = None,
         pca_iters: Optional[int] = None,
         pca_cold_iters: Optional[int] = None,
@@ -191,8 +191,8 @@ class Conversation:
         in-conversation set and the smoothed number of groups of a live Polis conversation.
         ``restarts`` says which restarts of Polis's worker the replay models (a restart keeps the
         PCA, base clusters and in-conversation set and forgets the group clusterings and the
-        smoother, so the groups are clustered anew): ``"final"`` (default) restarts after the last
-        vote, which reproduces the groups Polis stores; ``"none"``; or ``"gaps:1d"`` (any
+        smoother, so the groups are clustered anew): ``"final"`` restarts after the last vote, which
+        reproduces the groups Polis stores (the core's default, taken when ``restarts`` is None); ``"none"``; or ``"gaps:1d"`` (any
         duration in ``ms``, ``s``, ``m``, ``h``, ``d`` or ``w``) also restarts at every quiet spell
         longer than that. ``max_updates`` merges windows into at most that many batches (faster,
         but it changes the history, so the groups can change); None, the default, merges none.

@@ -57,7 +57,7 @@ def test_the_default_replay_ends_with_a_worker_restart_and_one_more_update():
     votes, comments = _example()
     batches = _daily_batches(votes)
     conversation = cg.Conversation.from_votes(votes, statements=comments)
-    final = conversation.analyze(replay=True, window_ms=DAY_MS)
+    final = conversation.analyze(replay=True, window_ms=DAY_MS)  # restarts=None: the core's default
     assert final.tick == len(batches) + 1
     assert final.to_json() == conversation.analyze(replay=True, window_ms=DAY_MS, restarts="final").to_json()
     with pytest.raises(cg.InvalidParameterError, match="restarts"):

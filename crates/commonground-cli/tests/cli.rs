@@ -36,12 +36,20 @@ fn what_everyone_agrees_on_lists_the_common_ground_with_each_groups_share_then_p
     let o = run(&["analyze", example().to_str().unwrap()]);
     let s = stdout(&o);
     let section = s.split("What everyone agrees on").nth(1).expect("the section");
-    // The flag reads those who took a side (passes set apart): 37 of 119 on vTaiwan.
-    assert!(section.contains("Common ground: 37 of 119 statements every group agrees with"), "{section}");
+    // The flag reads those who took a side (passes set apart), and no smaller group inside a group
+    // may credibly disagree: 28 of 119 on vTaiwan, 9 more that a subgroup vetoes.
+    assert!(section.contains("Common ground: 28 of 119 statements every group agrees with"), "{section}");
+    assert!(section.contains("a smaller group inside one credibly disagrees: 9 statements (#62,"), "{section}");
     assert!(section.contains("with 90% credibility"), "{section}");
     let first = section.lines().find(|l| l.contains("every group >=") && l.contains('#')).unwrap();
     assert!(first.contains(">=  95%") && first.contains("g0 94%  g1 92%") && first.contains("#40"), "{first}");
-    assert!(section.contains("Uncertain, many passed: 2 statements (#162, #161)"), "{section}");
+    assert!(
+        section.contains(
+            "Uncertain, many passed (with 90% credibility, at least 30% of the grouped participants who saw it \
+             passed): 2 statements (#162, #161)"
+        ),
+        "{section}"
+    );
     assert!(section.contains("Polis's consensus") && section.contains("92% of  670 voters agree"), "{section}");
 
     // Ranked by another score: its value beside each statement, and the factorization's fit.

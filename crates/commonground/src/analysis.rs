@@ -168,7 +168,9 @@ impl Analysis {
         self.participants.iter().find(|p| &p.id == participant).and_then(|p| p.group)
     }
 
-    /// Polis's "areas of uncertainty" (its report, `client-report/src/components/app.js`): the
+    /// Polis's "areas of uncertainty" (its report, `client-report/src/components/app.js`), for
+    /// callers that want Polis's report exactly; commonground's own outputs (summary, HTML, JSON,
+    /// Python) show [`crate::bridging::Bridging::uncertain`] instead, one credible rule. Polis's: the
     /// statements on which more than 30% of the votes were passes, most uncertain first (by
     /// `share² × passes`, ties in statement order), at most five. Moderated-out and meta
     /// statements are left out. Column indices into `statements`.

@@ -387,6 +387,32 @@ impl Synthetic {
     }
 }
 
+/// Camps of the given sizes with sharp, distinct views, every participant voting on every
+/// statement: camp `c` agrees with statement `s` when bit `c` of `s + 1` is set, and one vote in
+/// ten (drawn from `Rng::new(seed)`, in participant then statement order) goes against the camp.
+/// Participants are numbered from 0, camp by camp. Returns the votes and each participant's camp.
+///
+/// The small planted case of the group tests (the mixture's unit tests, `tests/groups.rs`, the
+/// merged-groups report): unlike [`Synthetic`], every camp's view is a hand-checkable bit
+/// pattern, so a test can say which statements a camp agrees with.
+pub fn planted_camps(sizes: &[usize], statements: usize, seed: u64) -> (Vec<VoteEvent>, Vec<usize>) {
+    let mut events = Vec::with_capacity(sizes.iter().sum::<usize>() * statements);
+    let mut planted = Vec::new();
+    let mut rng = Rng::new(seed);
+    for (c, &size) in sizes.iter().enumerate() {
+        for _ in 0..size {
+            let p = planted.len() as i64;
+            for s in 0..statements {
+                let agree = ((s + 1) >> c) & 1 == 1;
+                let flip = rng.below(10) == 0;
+                events.push(VoteEvent::new(p, s as i64, if agree != flip { Vote::Agree } else { Vote::Disagree }));
+            }
+            planted.push(c);
+        }
+    }
+    (events, planted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,22 +157,7 @@ fn discovery_finds_a_five_percent_group_that_polis_rule_merges() {
     // Four camps of 60%, 25%, 10% and 5% of 400 participants on 30 statements, every participant
     // voting on every statement, one vote in ten (at random) against their camp. Camp c agrees with statement
     // s when bit c of s + 1 is set.
-    let sizes = [240i64, 100, 40, 20];
-    let mut votes = Vec::new();
-    let mut planted = Vec::new();
-    let mut p = 0i64;
-    let mut rng = commonground::rng::Rng::new(7);
-    for (c, &size) in sizes.iter().enumerate() {
-        for _ in 0..size {
-            for s in 0..30i64 {
-                let agree = ((s + 1) >> c) & 1 == 1;
-                let flip = rng.below(10) == 0;
-                votes.push(VoteEvent::new(p, s, if agree != flip { Vote::Agree } else { Vote::Disagree }));
-            }
-            planted.push(c);
-            p += 1;
-        }
-    }
+    let (votes, planted) = commonground::generate::planted_camps(&[240, 100, 40, 20], 30, 7);
     let mut params = Params { groups: GroupCount::Discover, ..Params::default() };
     params.bridging.mf.enabled = false;
     let a = analyze(&votes, &[], &params).unwrap();
@@ -194,4 +179,58 @@ fn discovery_finds_a_five_percent_group_that_polis_rule_merges() {
     params.groups = GroupCount::Discover;
     params.group_stability.enabled = true;
     assert!(Conversation::new(params).unwrap_err().to_string().contains("group_stability"));
+}
+
+/// Polis's rule on planted camps of 60/25/10/5% merges the small camps into bigger groups; the
+/// analysis then says what it merged: a pool of base clusters, mostly one planted camp other than
+/// its group's main camp, that differs from the rest of its group on several statements (the
+/// statements where the camps' views, bit patterns of the statement number, differ).
+#[test]
+fn what_polis_rule_merges_on_planted_60_25_10_5_camps_is_reported() {
+    let (votes, planted) = commonground::generate::planted_camps(&[240, 100, 40, 20], 30, 7);
+    let mut params = Params::default();
+    params.bridging.mf.enabled = false;
+    let a = analyze(&votes, &[], &params).unwrap();
+    assert!(a.groups.len() < 4, "Polis's rule merges a small camp");
+    let b = a.bridging.as_ref().unwrap();
+    assert!(!b.merged.is_empty(), "nothing reported merged with {} groups", a.groups.len());
+    let camp = |id: &commonground::Id| match id {
+        commonground::Id::Int(p) => planted[*p as usize],
+        _ => usize::MAX,
+    };
+    // The camp most of a set of participants come from, and its share of them.
+    let main_camp = |members: &mut dyn Iterator<Item = usize>| {
+        let mut n = [0usize; 4];
+        let mut total = 0;
+        members.for_each(|c| {
+            n[c] += 1;
+            total += 1;
+        });
+        let best = (0..4).max_by_key(|&c| n[c]).unwrap();
+        (best, n[best] as f64 / total.max(1) as f64)
+    };
+    for m in &b.merged {
+        let pool = b.subgroups.iter().find(|s| s.id == m.subgroup).unwrap();
+        let (pool_camp, purity) = main_camp(
+            &mut pool
+                .base_clusters
+                .iter()
+                .flat_map(|id| a.base_clusters.iter().find(|c| c.id == *id).unwrap().members.iter().map(camp)),
+        );
+        let (group_camp, _) =
+            main_camp(&mut a.participants.iter().filter(|p| p.group == Some(m.group)).map(|p| camp(&p.id)));
+        assert!(m.statements.len() >= commonground::bridging::MERGED_MIN_STATEMENTS);
+        assert!(
+            pool_camp != group_camp && purity >= 0.8,
+            "subgroup {} is {:.0}% camp {pool_camp}, inside group {} of camp {group_camp}",
+            m.subgroup,
+            100.0 * purity,
+            m.group
+        );
+    }
+    // Discovery finds the four camps: nothing is merged then.
+    params.groups = GroupCount::Discover;
+    let found = analyze(&votes, &[], &params).unwrap();
+    assert_eq!(found.groups.len(), 4);
+    assert!(found.bridging.as_ref().unwrap().merged.is_empty(), "{:?}", found.bridging.as_ref().unwrap().merged);
 }

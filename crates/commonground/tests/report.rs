@@ -63,11 +63,12 @@ fn the_vtaiwan_report_has_every_section_with_its_statements_and_is_small() {
     let first = a.statements.iter().find(|s| s.id == b.common_ground[0]).unwrap();
     assert!(agreement.contains(first.text.as_deref().unwrap()));
     assert!(agreement.contains("class=\"ci\">["));
-    // Uncertain: Polis's rule, as the analysis applies it.
+    // Uncertain: the bridging's credible rule, the one the summary and the JSON give.
     let uncertain = section(&html, "uncertain");
-    assert!(!a.uncertain_statements().is_empty());
-    for j in a.uncertain_statements() {
-        assert!(uncertain.contains(a.statements[j].text.as_deref().unwrap()));
+    assert!(!b.uncertain.is_empty());
+    for id in b.uncertain.iter().take(5) {
+        let s = a.statements.iter().find(|s| &s.id == id).unwrap();
+        assert!(uncertain.contains(s.text.as_deref().unwrap()));
     }
     // Bridging: the ranking's first rows, in order.
     let bridging = section(&html, "bridging");
@@ -187,4 +188,48 @@ fn the_card_names_the_counts_groups_and_common_ground() {
     assert!(card.contains("20 participants") && card.contains("4 statements") && card.contains("80 votes"));
     assert!(card.contains("Group 0") && card.contains("Group 1"));
     assert!(card.contains("1 common-ground statement: #0 <span class=\"text\" dir=\"auto\">Buses should be free"));
+}
+
+/// The summary, the HTML report and the JSON say the same thing, with one definition each: the
+/// common ground (the side-takers' flag, with its bound shown and listed by it), the uncertain
+/// statements (one credible rule, worded once) and what the groups merged.
+#[test]
+fn summary_report_and_json_agree_on_common_ground_uncertain_and_merged() {
+    let (a, source) = vtaiwan(Params::default());
+    let b = a.bridging.as_ref().unwrap();
+    let html = html_report(&a, "vtaiwan.uberx", Some(&source));
+    let text = io::summary(&a, "vtaiwan.uberx", None);
+    let json: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|x| x.to_string().trim_matches('"').to_string()).collect()
+    };
+    let own = |list: &[commonground::Id]| -> Vec<String> { list.iter().map(|id| id.to_string()).collect() };
+    // Common ground: the same count everywhere.
+    let n = b.common_ground.len();
+    assert_eq!(ids(&json["bridging"]["common_ground"]), own(&b.common_ground));
+    assert!(text.contains(&format!("Common ground: {n} of {} statements", b.ranking.len())), "{text}");
+    assert!(section(&html, "bridging").contains(&format!("{n} of {} statements are common ground", b.ranking.len())));
+    // The summary lists them by the bound it shows (the flag's), highest first.
+    let bounds: Vec<f64> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("every group >= "))
+        .map(|l| l.split('%').next().unwrap().trim().parse().unwrap())
+        .collect();
+    assert!(!bounds.is_empty() && bounds.windows(2).all(|w| w[0] >= w[1]), "{bounds:?}");
+    // The report's cards show what the flag reads: the side-takers' least agreeing group.
+    let first = a.statements.iter().find(|s| s.id == b.common_ground[0]).unwrap();
+    let agreement = section(&html, "agreement");
+    let card = &agreement[agreement.find(first.text.as_deref().unwrap()).unwrap()..];
+    assert!(card[..card.find("</article>").unwrap()].contains("Least agreeing group, among those who took a side"));
+    // Uncertain: one rule, worded the same in both, over the same statements as the JSON.
+    let rule = "with 90% credibility, at least 30% of the grouped participants who saw it passed";
+    assert!(text.contains(&format!("Uncertain, many passed ({rule}): {} statements", b.uncertain.len())), "{text}");
+    assert!(section(&html, "uncertain").contains(rule));
+    assert_eq!(ids(&json["bridging"]["uncertain"]), own(&b.uncertain));
+    // What was merged: every subgroup the JSON names, in the summary and the groups section.
+    assert_eq!(json["bridging"]["merged"].as_array().unwrap().len(), b.merged.len());
+    for m in &b.merged {
+        let line = format!("subgroup {}: {} participants", m.subgroup, m.n_members);
+        assert!(text.contains(&line) && section(&html, "groups").contains(&line), "{line}");
+    }
 }

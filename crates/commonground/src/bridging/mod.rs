@@ -54,6 +54,7 @@ pub mod distributions;
 mod mf;
 mod params;
 mod scores;
+mod subgroups;
 
 pub use agreement::{
     group_agreement, group_agreement_monte_carlo, min_quantile, side_agreement, Estimate, GroupAgreement, SideAgreement,
@@ -61,6 +62,10 @@ pub use agreement::{
 pub use mf::{fit_mf, MfFit, MfWarmStart};
 pub use params::{BridgingParams, GacInterval, MfParams};
 pub use scores::{BridgingScore, Reading, ScoreSpec, SCORES};
+pub use subgroups::{
+    merged_subgroups, pool_base_clusters, weakest_subgroup, MergedSubgroup, Subgroup, Subgroups, WeakestSubgroup,
+    MERGED_MIN_STATEMENTS,
+};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -97,8 +102,37 @@ pub struct Bridging {
     /// left out.
     #[serde(default)]
     pub uncertain: Vec<Id>,
+    /// The pass rate `uncertain` is measured against ([`BridgingParams::uncertain_pass_rate`]),
+    /// so that every output states the one rule it applies.
+    #[serde(default = "default_uncertain_pass_rate")]
+    pub uncertain_pass_rate: f64,
+    /// The statements every group agrees with (the lower bound of the minimum side-takers'
+    /// agreement clears the threshold) that are not common ground because a subgroup hidden in a
+    /// group credibly disagrees (see [`StatementBridging::weakest_subgroup`]), in `ranking` order.
+    #[serde(default)]
+    pub hidden_disagreement: Vec<Id>,
+    /// The subgroups the flag checks beyond the groups: each group's base clusters pooled along
+    /// the map to at least [`BridgingParams::subgroup_min_share`] of the clustered participants
+    /// (see [`pool_base_clusters`]).
+    #[serde(default)]
+    pub subgroups: Vec<Subgroup>,
+    /// The smallest subgroup's share of the grouped participants ([`BridgingParams::subgroup_min_share`]).
+    #[serde(default = "default_subgroup_min_share")]
+    pub subgroup_min_share: f64,
+    /// What the groups merged: the subgroups whose side-takers differ credibly from their group's
+    /// core (its largest subgroup) on several statements (see [`merged_subgroups`]).
+    #[serde(default)]
+    pub merged: Vec<MergedSubgroup>,
     /// How the matrix factorization went, when it ran.
     pub mf: Option<MfSummary>,
+}
+
+fn default_subgroup_min_share() -> f64 {
+    BridgingParams::default().subgroup_min_share
+}
+
+fn default_uncertain_pass_rate() -> f64 {
+    BridgingParams::default().uncertain_pass_rate
 }
 
 /// The bridging scores of one statement.
@@ -127,9 +161,15 @@ pub struct StatementBridging {
     /// The group whose side-takers agree least: the group the common-ground test hinges on.
     #[serde(default)]
     pub weakest_group: Option<u32>,
+    /// The subgroup (see [`Bridging::subgroups`]) most credibly against the statement, and
+    /// whether it vetoes the flag; `None` without subgroups.
+    #[serde(default)]
+    pub weakest_subgroup: Option<WeakestSubgroup>,
     /// Common ground: the lower bound of `min_side_agreement` is at least the threshold, so with
     /// the interval's credibility, in every group more of those who took a side agreed than
-    /// disagreed (never for moderated-out or meta statements).
+    /// disagreed, and no subgroup hidden in the groups credibly disagrees (the upper bound of
+    /// its side-takers' agreement is below the threshold); never for moderated-out or meta
+    /// statements.
     pub common_ground: bool,
     /// The statement's intercept in the matrix factorization: its bridging score there (`None`
     /// when the factorization did not run or no rating of the statement entered it).
@@ -161,12 +201,14 @@ impl StatementBridging {
 /// statement (column order) are `group_votes[g]`; `moderated_out` and `meta` flag statements by
 /// column (they are scored, but never ranked or common ground). `mf` is the matrix factorization
 /// fitted to the same matrix ([`fit_mf`]), when it ran. Deterministic for a given `seed` (which only
-/// the Monte Carlo intervals use), whatever the number of threads.
+/// the Monte Carlo intervals use), whatever the number of threads. `subgroups` are the pools the
+/// flag checks beyond the groups ([`pool_base_clusters`]; empty: the groups alone).
 #[allow(clippy::too_many_arguments)]
 pub fn bridging(
     matrix: &VoteMatrix,
     group_ids: &[u32],
     group_votes: &[Vec<VoteCounts>],
+    subgroups: &Subgroups,
     moderated_out: &[bool],
     meta: &[bool],
     params: &BridgingParams,
@@ -212,9 +254,13 @@ pub fn bridging(
         .enumerate()
         .map(|(j, (a, side))| {
             let rated = mf.filter(|f| f.statement_ratings[j] > 0);
+            let threshold = params.common_ground_threshold;
+            let weakest_subgroup = weakest_subgroup(subgroups, j, params.interval, threshold);
+            let vetoed = weakest_subgroup.is_some_and(|w| w.disagrees);
             StatementBridging {
                 statement: ids[j].clone(),
-                common_ground: !excluded(j) && side.min_group.lower >= params.common_ground_threshold,
+                common_ground: !excluded(j) && side.min_group.lower >= threshold && !vetoed,
+                weakest_subgroup,
                 side_agreement: side.per_group,
                 pass_rate: side.pass_rate,
                 min_side_agreement: side.min_group,
@@ -234,9 +280,20 @@ pub fn bridging(
     order.sort_by(|&a, &b| score(b).total_cmp(&score(a)));
     let ranking: Vec<Id> = order.iter().map(|&j| ids[j].clone()).collect();
     let common_ground = order.iter().filter(|&&j| statements[j].common_ground).map(|&j| ids[j].clone()).collect();
+    let hidden_disagreement = order
+        .iter()
+        .filter(|&&j| {
+            let s = &statements[j];
+            s.min_side_agreement.lower >= params.common_ground_threshold
+                && s.weakest_subgroup.is_some_and(|w| w.disagrees)
+        })
+        .map(|&j| ids[j].clone())
+        .collect();
     let mut uncertain: Vec<usize> =
         (0..m).filter(|&j| !excluded(j) && pooled_pass[j].1 >= params.uncertain_pass_rate).collect();
     uncertain.sort_by(|&a, &b| pooled_pass[b].0.total_cmp(&pooled_pass[a].0));
+    let scored: Vec<usize> = (0..m).filter(|&j| !excluded(j)).collect();
+    let merged = merged_subgroups(subgroups, ids, &scored, params.interval);
     Bridging {
         interval: params.interval,
         threshold: params.common_ground_threshold,
@@ -246,6 +303,11 @@ pub fn bridging(
         ranking,
         common_ground,
         uncertain: uncertain.into_iter().map(|j| ids[j].clone()).collect(),
+        uncertain_pass_rate: params.uncertain_pass_rate,
+        hidden_disagreement,
+        subgroups: subgroups.list.clone(),
+        subgroup_min_share: params.subgroup_min_share,
+        merged,
         mf: mf.map(|f| MfSummary {
             global_intercept: f.global_intercept,
             n_ratings: f.n_ratings,
@@ -297,7 +359,17 @@ mod tests {
         let votes = count_votes(&matrix, &group_of, 3);
         let mut moderated_out = vec![false; 6];
         moderated_out[5] = true;
-        let b = bridging(&matrix, &[0, 1, 2], &votes, &moderated_out, &[false; 6], &BridgingParams::default(), 0, None);
+        let b = bridging(
+            &matrix,
+            &[0, 1, 2],
+            &votes,
+            &Subgroups::default(),
+            &moderated_out,
+            &[false; 6],
+            &BridgingParams::default(),
+            0,
+            None,
+        );
         // Statement 1 has the highest point estimates (4/5 in every group) but only 3 votes per
         // group, so its lower bound is low: statement 0 (16 of 20 in each group, 17/22) ranks first.
         assert_eq!(b.common_ground, vec![Id::Int(0)]);
@@ -310,7 +382,8 @@ mod tests {
         assert!((b.statements[2].min_group_agreement.value - 1.0 / 22.0).abs() < 1e-15);
         // Ranked by Polis's GAC instead, the rarely seen statement 1 comes first.
         let by_gac = BridgingParams { rank_by: BridgingScore::GroupAwareConsensus, ..BridgingParams::default() };
-        let b = bridging(&matrix, &[0, 1, 2], &votes, &moderated_out, &[false; 6], &by_gac, 0, None);
+        let b =
+            bridging(&matrix, &[0, 1, 2], &votes, &Subgroups::default(), &moderated_out, &[false; 6], &by_gac, 0, None);
         assert_eq!(b.ranking[0], Id::Int(1));
     }
 
@@ -321,7 +394,17 @@ mod tests {
         let run = |threads: usize, params: &BridgingParams| {
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
                 let mf = fit_mf(&matrix, &[false; 6], &params.mf, 3, None);
-                bridging(&matrix, &[0, 1, 2], &votes, &[false; 6], &[false; 6], params, 3, Some(&mf))
+                bridging(
+                    &matrix,
+                    &[0, 1, 2],
+                    &votes,
+                    &Subgroups::default(),
+                    &[false; 6],
+                    &[false; 6],
+                    params,
+                    3,
+                    Some(&mf),
+                )
             })
         };
         for gac_interval in [GacInterval::Saddlepoint, GacInterval::MonteCarlo] {

@@ -38,6 +38,11 @@ pub struct BridgingParams {
     /// A statement is listed as uncertain when, with the interval's credibility, at least this
     /// share of the clustered participants who saw it passed.
     pub uncertain_pass_rate: f64,
+    /// The smallest subgroup the common-ground flag checks beyond the groups, as a share of the
+    /// clustered participants: each group's base clusters are pooled along the map until every
+    /// pool holds at least this many (see [`super::pool_base_clusters`]). 0.05: the issue's
+    /// smallest minority worth protecting.
+    pub subgroup_min_share: f64,
     /// The score that ranks the bridging statements.
     pub rank_by: BridgingScore,
     /// The Community Notes matrix factorization.
@@ -52,6 +57,7 @@ impl Default for BridgingParams {
             draws: 2000,
             common_ground_threshold: 0.5,
             uncertain_pass_rate: 0.3,
+            subgroup_min_share: 0.05,
             rank_by: BridgingScore::default(),
             mf: MfParams::default(),
         }
@@ -121,6 +127,9 @@ impl BridgingParams {
         }
         if !(0.0..=1.0).contains(&self.uncertain_pass_rate) {
             return bad("bridging.uncertain_pass_rate", "must be between 0 and 1");
+        }
+        if !(self.subgroup_min_share > 0.0 && self.subgroup_min_share <= 1.0) {
+            return bad("bridging.subgroup_min_share", "must be above 0 and at most 1 (e.g. 0.05)");
         }
         if self.rank_by == BridgingScore::MfIntercept && !self.mf.enabled {
             return bad("bridging.rank_by", "mf_intercept needs the matrix factorization (bridging.mf.enabled)");

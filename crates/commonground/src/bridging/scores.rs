@@ -188,6 +188,7 @@ mod tests {
             pass_rate: vec![estimate(0.25), estimate(0.125)],
             min_side_agreement: estimate(0.625),
             weakest_group: Some(1),
+            weakest_subgroup: None,
             common_ground: false,
             mf_intercept: Some(0.25),
             mf_factor: Some(-0.5),

@@ -355,27 +355,10 @@ pub fn discover_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::votes::{Vote, VoteEvent};
 
-    /// Camps of the given sizes, each with its own view (camp c agrees with statement s when
-    /// bit c of s+1 is set), every participant voting on every statement with one in ten votes
-    /// flipped.
-    fn camps(sizes: &[usize], statements: i64) -> (VoteMatrix, Vec<usize>) {
-        let mut events = Vec::new();
-        let mut planted = Vec::new();
-        let mut p = 0i64;
-        let mut rng = Rng::new(3);
-        for (c, &size) in sizes.iter().enumerate() {
-            for _ in 0..size {
-                for s in 0..statements {
-                    let agree = ((s + 1) >> c) & 1 == 1;
-                    let flip = rng.below(10) == 0;
-                    events.push(VoteEvent::new(p, s, if agree != flip { Vote::Agree } else { Vote::Disagree }));
-                }
-                planted.push(c);
-                p += 1;
-            }
-        }
+    /// The shared planted camps ([`crate::generate::planted_camps`], seed 3) as a vote matrix.
+    fn camps(sizes: &[usize], statements: usize) -> (VoteMatrix, Vec<usize>) {
+        let (events, planted) = crate::generate::planted_camps(sizes, statements, 3);
         (VoteMatrix::from_events(&events), planted)
     }
 

@@ -97,10 +97,16 @@ impl Conversation {
         let bridging = (!groups.is_empty()).then(|| {
             let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
             let (matrix, seed, bp) = (&self.matrix, params.seed, &params.bridging);
+            // The pools the flag checks beyond the groups: at least subgroup_min_share of the
+            // clustered participants each.
+            let clustered: usize = base.iter().map(|b| b.members.len()).sum();
+            let min_members = (bp.subgroup_min_share * clustered as f64).ceil() as usize;
+            let subgroups = crate::bridging::pool_base_clusters(&base, &groups, &votes_base, min_members.max(1));
             crate::bridging::bridging(
                 matrix,
                 &group_ids,
                 &group_votes,
+                &subgroups,
                 &c.moderated_out,
                 &c.meta,
                 bp,

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
-use crate::bridging::BridgingScore;
+use crate::bridging::{Bridging, BridgingScore, MergedSubgroup, MERGED_MIN_STATEMENTS};
 use crate::stats::{percent, ConsensusEntry, RepfulFor, VoteCounts};
 use crate::votes::Id;
 
@@ -118,6 +118,7 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
         );
     }
     groups_section(&mut out, a);
+    merged_section(&mut out, a);
     agreement_section(&mut out, a);
     stability_section(&mut out, a);
     out
@@ -157,6 +158,59 @@ fn groups_section(out: &mut String, a: &Analysis) {
     }
 }
 
+/// The one wording of the uncertain rule ([`Bridging::uncertain`]), for the summary and the HTML
+/// report alike.
+pub(crate) fn uncertain_rule(b: &Bridging) -> String {
+    format!(
+        "with {:.0}% credibility, at least {:.0}% of the grouped participants who saw it passed",
+        100.0 * b.interval,
+        100.0 * b.uncertain_pass_rate
+    )
+}
+
+/// The one wording of a merged subgroup ([`Bridging::merged`]), for the summary and the HTML report.
+pub(crate) fn merged_line(m: &MergedSubgroup) -> String {
+    let ids: Vec<String> = m.statements.iter().take(LISTED).map(id_label).collect();
+    format!(
+        "subgroup {}: {} participants ({:.0}% of those in groups) inside group {} differ from its core (subgroup {}) \
+         on {} statements ({}{})",
+        m.subgroup,
+        m.n_members,
+        100.0 * m.share,
+        m.group,
+        m.core,
+        m.statements.len(),
+        ids.join(", "),
+        if m.statements.len() > LISTED { ", ..." } else { "" }
+    )
+}
+
+/// The heading of what was merged: what a listed subgroup is.
+pub(crate) fn merged_heading(b: &Bridging) -> String {
+    format!(
+        "Smaller groups the opinion groups merge: pools of nearby base clusters (at least {:.0}% of those in groups \
+         each) whose side-takers, with {:.0}% credibility over all the statements compared, agree more or less than \
+         their group's core (its largest pool) on at least {MERGED_MIN_STATEMENTS} statements",
+        100.0 * b.subgroup_min_share,
+        100.0 * b.interval
+    )
+}
+
+/// What the groups hide, when they hide a smaller group (see [`merged_line`]).
+fn merged_section(out: &mut String, a: &Analysis) {
+    let Some(b) = a.bridging.as_ref().filter(|b| !b.merged.is_empty()) else { return };
+    let _ = writeln!(
+        out,
+        "
+Hidden in the groups
+  {}:",
+        merged_heading(b)
+    );
+    for m in &b.merged {
+        let _ = writeln!(out, "  {}.", merged_line(m));
+    }
+}
+
 /// "What everyone agrees on": the common ground (every group agrees, with the analysis's
 /// credibility), ranked by the bridging score, then Polis's consensus over all participants.
 fn agreement_section(out: &mut String, a: &Analysis) {
@@ -164,7 +218,6 @@ fn agreement_section(out: &mut String, a: &Analysis) {
     if let Some(b) = &a.bridging {
         let credible = (b.interval * 100.0).round();
         let spec = b.rank_by.spec();
-        let by = spec.map_or("", |s| s.display_name);
         let _ = writeln!(
             out,
             "  Common ground: {} of {} statements every group agrees with.\n  \"every group >= X%\": with \
@@ -176,12 +229,21 @@ fn agreement_section(out: &mut String, a: &Analysis) {
         );
         let column: std::collections::HashMap<&Id, usize> =
             a.statements.iter().enumerate().map(|(j, s)| (&s.id, j)).collect();
+        // Listed by the bound shown first on each line (the flag's), whatever ranks the bridging
+        // table; ties keep the ranking's order.
+        let bound = |id: &Id| column.get(id).map_or(f64::NEG_INFINITY, |&j| b.statements[j].min_side_agreement.lower);
+        fn by<'a>(ids: &'a [Id], key: &dyn Fn(&Id) -> f64) -> Vec<&'a Id> {
+            let mut ids: Vec<&Id> = ids.iter().collect();
+            ids.sort_by(|x, y| key(y).total_cmp(&key(x)));
+            ids
+        }
+        let shown = BridgingScore::MinSideLower.spec().map_or("", |s| s.display_name);
         let listed: Vec<&Id> = if b.common_ground.is_empty() {
-            let _ = writeln!(out, "  None yet; the closest, by {by}:");
-            b.ranking.iter().take(LISTED / 2).collect()
+            let _ = writeln!(out, "  None yet; the closest, by {shown}:");
+            by(&b.ranking, &bound).into_iter().take(LISTED / 2).collect()
         } else {
-            let _ = writeln!(out, "  The first {}, by {by}:", b.common_ground.len().min(LISTED));
-            b.common_ground.iter().take(LISTED).collect()
+            let _ = writeln!(out, "  The first {}, by {shown}:", b.common_ground.len().min(LISTED));
+            by(&b.common_ground, &bound).into_iter().take(LISTED).collect()
         };
         // The ranking score beside, unless it is the bound shown first.
         let score = spec.filter(|s| s.score != BridgingScore::MinSideLower);
@@ -207,11 +269,23 @@ fn agreement_section(out: &mut String, a: &Analysis) {
                 short(a.statements[j].text.as_deref())
             );
         }
+        if !b.hidden_disagreement.is_empty() {
+            let ids: Vec<String> = b.hidden_disagreement.iter().take(LISTED).map(id_label).collect();
+            let _ = writeln!(
+                out,
+                "  Not common ground, though every group agrees: a smaller group inside one credibly disagrees: {} \
+                 statements ({}{}).",
+                b.hidden_disagreement.len(),
+                ids.join(", "),
+                if b.hidden_disagreement.len() > LISTED { ", ..." } else { "" }
+            );
+        }
         if !b.uncertain.is_empty() {
             let ids: Vec<String> = b.uncertain.iter().take(LISTED).map(id_label).collect();
             let _ = writeln!(
                 out,
-                "  Uncertain, many passed: {} statements ({}{}).",
+                "  Uncertain, many passed ({}): {} statements ({}{}).",
+                uncertain_rule(b),
                 b.uncertain.len(),
                 ids.join(", "),
                 if b.uncertain.len() > LISTED { ", ..." } else { "" }

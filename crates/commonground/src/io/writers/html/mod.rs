@@ -21,7 +21,7 @@ use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
 use crate::bridging::{Estimate, SCORES};
-use crate::io::writers::summary::{id_label, repful_count, share};
+use crate::io::writers::summary::{id_label, merged_heading, merged_line, repful_count, share, uncertain_rule};
 use crate::io::SourceInfo;
 use crate::stats::VoteCounts;
 use crate::votes::Id;
@@ -32,6 +32,8 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 /// Rows of the bridging table, and of the common ground shown in full.
 const BRIDGING_ROWS: usize = 15;
 const COMMON_GROUND_SHOWN: usize = 10;
+/// Uncertain statements shown as cards (Polis's report shows five); the rest are named.
+const UNCERTAIN_SHOWN: usize = 5;
 
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn escape(text: &str) -> String {
@@ -139,15 +141,27 @@ fn statement_card(out: &mut String, a: &Analysis, j: usize, why: &str) {
     out.push_str("</article>");
 }
 
-/// The least agreeing group's agreement, with its interval, for statement `j`.
+/// What the common-ground flag reads for statement `j`: the least agreeing group's agreement among
+/// those who took a side, with its interval, and the subgroup most against it when one credibly
+/// disagrees.
 fn least_agreeing(a: &Analysis, j: usize) -> String {
-    match &a.bridging {
-        Some(b) => format!(
-            "Least agreeing group: {}",
-            b.statements.get(j).map_or(String::new(), |sb| estimate(&sb.min_group_agreement, 100.0 * b.interval))
-        ),
-        None => String::new(),
+    let Some((b, sb)) = a.bridging.as_ref().and_then(|b| b.statements.get(j).map(|sb| (b, sb))) else {
+        return String::new();
+    };
+    let pct = 100.0 * b.interval;
+    let mut text =
+        format!("Least agreeing group, among those who took a side: {}", estimate(&sb.min_side_agreement, pct));
+    if let Some(w) = sb.weakest_subgroup.filter(|w| w.disagrees) {
+        let _ = write!(
+            text,
+            ". But {} participants inside {} (subgroup {}) disagree: {}",
+            w.n_members,
+            group_name(w.group),
+            w.subgroup,
+            estimate(&w.side_agreement, pct)
+        );
     }
+    text
 }
 
 /// Renders the report. `title` names the conversation; `source` is how it was read, when it was
@@ -264,6 +278,17 @@ fn groups_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize>) 
     if a.groups.is_empty() {
         out.push_str("<p>No opinion groups were found.</p>");
     }
+    if let Some(b) = a.bridging.as_ref().filter(|b| !b.merged.is_empty()) {
+        let _ = write!(
+            out,
+            "<div class=\"merged\"><h3>Hidden in the groups</h3><p class=\"lead\">{}.</p><ul>",
+            escape(&merged_heading(b))
+        );
+        for m in &b.merged {
+            let _ = write!(out, "<li>{}.</li>", escape(&merged_line(m)));
+        }
+        out.push_str("</ul></div>");
+    }
     for (g, (grp, reps)) in a.groups.iter().zip(&a.repness).enumerate() {
         let _ = write!(
             out,
@@ -304,11 +329,13 @@ fn agreement_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize
         let _ = write!(
             out,
             "<h3>Common ground: every group agrees</h3><p class=\"lead\">Statements that, with {:.0}% credibility, \
-             every group agrees with more often than not (the lower bound of the least agreeing group's agreement is at \
-             least {:.2}). Agreement is a group's smoothed agree rate, (agrees + 1) / (voters + 2), shown with its \
-             credible interval.</p>",
+             every group agrees with more often than not among those who took a side (the lower bound of the least \
+             agreeing group's agreement is at least {:.2}; passes are set apart), and that no smaller group inside a \
+             group (pools of nearby base clusters, at least {:.0}% of those in groups each) credibly disagrees with. \
+             Agreement is a group's (agrees + 1) / (agrees + disagrees + 2), shown with its credible interval.</p>",
             100.0 * b.interval,
-            b.threshold
+            b.threshold,
+            100.0 * b.subgroup_min_share
         );
         if b.common_ground.is_empty() {
             out.push_str("<p>No statement is common ground.</p>");
@@ -363,19 +390,40 @@ fn agreement_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize
 
 fn uncertain_section(out: &mut String, a: &Analysis) {
     out.push_str(
-        "<section id=\"uncertain\" aria-labelledby=\"uncertain-h\"><h2 id=\"uncertain-h\">Where people are unsure</h2>\
-         <p class=\"lead\">Statements on which more than 30% of the votes were passes (as Polis's report picks \
-         them): people were unsure, or the statement was unclear.</p>",
+        "<section id=\"uncertain\" aria-labelledby=\"uncertain-h\"><h2 id=\"uncertain-h\">Where people are unsure</h2>",
     );
-    let uncertain = a.uncertain_statements();
-    if uncertain.is_empty() {
-        out.push_str("<p>No statement was passed by more than 30% of its voters.</p>");
+    let Some(b) = &a.bridging else {
+        out.push_str("<p>No opinion groups, so no statement is measured for passes.</p></section>\n");
+        return;
+    };
+    let _ = write!(
+        out,
+        "<p class=\"lead\">Statements many passed on ({}), most passed first: people were unsure, or the statement \
+         was unclear.</p>",
+        escape(&uncertain_rule(b))
+    );
+    if b.uncertain.is_empty() {
+        out.push_str("<p>No statement is uncertain.</p>");
     }
-    for j in uncertain {
-        let s = &a.statements[j];
-        let votes = s.n_agree + s.n_disagree + s.n_pass;
-        let why = format!("{} of its {votes} voters passed.", share(s.n_pass, votes).trim());
+    let column: HashMap<&Id, usize> = a.statements.iter().enumerate().map(|(j, s)| (&s.id, j)).collect();
+    for id in b.uncertain.iter().take(UNCERTAIN_SHOWN) {
+        let Some(&j) = column.get(id) else { continue };
+        let mut grouped = VoteCounts::default();
+        a.groups.iter().for_each(|g| grouped.add(&g.votes[j]));
+        let why = format!(
+            "{} of the {} grouped participants who saw it passed.",
+            share(grouped.passes(), grouped.seen).trim(),
+            grouped.seen
+        );
         statement_card(out, a, j, &why);
+    }
+    if b.uncertain.len() > UNCERTAIN_SHOWN {
+        let _ = write!(
+            out,
+            "<p>And {} more: {}.</p>",
+            b.uncertain.len() - UNCERTAIN_SHOWN,
+            id_list(&b.uncertain[UNCERTAIN_SHOWN..])
+        );
     }
     out.push_str("</section>\n");
 }
@@ -391,7 +439,7 @@ fn bridging_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize>
          <p class=\"lead\">The statements that bridge the groups best, ranked by {name}. {} of {} statements are \
          common ground (marked ✓). Intervals are {pct:.0}% credible; the tick marks 0.5.</p>\
          <div class=\"scroll\"><table class=\"bridging\"><caption>Top {} statements by {name}</caption><thead><tr>\
-         <th scope=\"col\">Rank</th><th scope=\"col\">Statement</th><th scope=\"col\">Minimum group agreement</th>\
+         <th scope=\"col\">Rank</th><th scope=\"col\">Statement</th><th scope=\"col\">Least agreeing group, side-takers</th>\
          <th scope=\"col\">Group-aware consensus</th><th scope=\"col\">Agree per group</th></tr></thead><tbody>",
         b.common_ground.len(),
         b.ranking.len(),
@@ -416,7 +464,7 @@ fn bridging_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize>
             if sb.common_ground { " <span class=\"cg\" title=\"common ground\">✓</span>" } else { "" },
             id_label(&s.id),
             statement_text(s),
-            estimate(&sb.min_group_agreement, pct),
+            estimate(&sb.min_side_agreement, pct),
             estimate(&sb.group_aware_consensus, pct),
             per_group.join(" ")
         );
