@@ -181,6 +181,19 @@ fn min_estimate(posteriors: &[Beta], per_group: &[Estimate], q_lo: f64, q_hi: f6
     }
 }
 
+/// Per group, the side-takers' agreement `(A + 1) / (A + D + 2)` with its interval read from
+/// `bounds`: [`SideAgreement::per_group`] alone, for callers (the subgroup check) that need
+/// neither the pass rates nor the minimum over groups.
+pub(crate) fn side_estimates(counts: &[VoteCounts], bounds: &PosteriorBounds) -> Vec<Estimate> {
+    counts
+        .iter()
+        .map(|c| {
+            let (lower, upper) = bounds.get(side_pair(c).0, side_pair(c).1);
+            Estimate { value: (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0), lower, upper }
+        })
+        .collect()
+}
+
 /// The posterior `Beta(s + 1, n − s + 1)` whose interval a group's side-takers' agreement reads.
 fn side_pair(c: &VoteCounts) -> (u32, u32) {
     (c.agree, c.agree + c.disagree)
@@ -204,7 +217,7 @@ pub(crate) struct PosteriorBounds {
 
 impl PosteriorBounds {
     /// No stored bounds: every one is computed when asked for.
-    fn direct(interval: f64) -> PosteriorBounds {
+    pub(crate) fn direct(interval: f64) -> PosteriorBounds {
         PosteriorBounds { q: ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0), table: Vec::new() }
     }
 
@@ -273,10 +286,7 @@ pub(crate) fn side_agreement_with(counts: &[VoteCounts], bounds: &PosteriorBound
             Beta::posterior(s, n)
         })
         .collect();
-    let per_group: Vec<Estimate> = counts
-        .iter()
-        .map(|c| estimate(side_pair(c), (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0)))
-        .collect();
+    let per_group = side_estimates(counts, bounds);
     let pass_rate =
         counts.iter().map(|c| estimate(pass_pair(c), (c.passes() as f64 + 1.0) / (c.seen as f64 + 2.0))).collect();
     let weakest = (0..per_group.len()).reduce(|w, g| if per_group[g].value < per_group[w].value { g } else { w });

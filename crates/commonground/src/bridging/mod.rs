@@ -247,6 +247,11 @@ pub fn bridging(
             (rate, distributions::Beta::posterior(c.passes(), c.seen).quantile(q_lo))
         })
         .collect();
+    // The subgroup check per statement, in parallel (each is independent; collected in order).
+    let weakest: Vec<Option<WeakestSubgroup>> = (0..m)
+        .into_par_iter()
+        .map(|j| weakest_subgroup(subgroups, j, params.interval, params.common_ground_threshold))
+        .collect();
     let excluded = |j: usize| moderated_out.get(j).copied().unwrap_or(false) || meta.get(j).copied().unwrap_or(false);
     let statements: Vec<StatementBridging> = scores
         .into_iter()
@@ -255,7 +260,7 @@ pub fn bridging(
         .map(|(j, (a, side))| {
             let rated = mf.filter(|f| f.statement_ratings[j] > 0);
             let threshold = params.common_ground_threshold;
-            let weakest_subgroup = weakest_subgroup(subgroups, j, params.interval, threshold);
+            let weakest_subgroup = weakest[j];
             let vetoed = weakest_subgroup.is_some_and(|w| w.disagrees);
             StatementBridging {
                 statement: ids[j].clone(),

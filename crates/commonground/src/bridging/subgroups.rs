@@ -25,7 +25,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::agreement::{side_agreement, Estimate};
+use rayon::prelude::*;
+
+use super::agreement::{side_estimates, Estimate, PosteriorBounds};
 use super::distributions::Beta;
 use crate::cluster::Cluster;
 use crate::stats::VoteCounts;
@@ -155,7 +157,9 @@ pub fn pool_base_clusters(
 /// agreement; the first on a tie), and whether it vetoes the flag; `None` without subgroups.
 pub fn weakest_subgroup(subgroups: &Subgroups, j: usize, interval: f64, threshold: f64) -> Option<WeakestSubgroup> {
     let counts: Vec<VoteCounts> = subgroups.votes.iter().map(|v| v[j]).collect();
-    let side = side_agreement(&counts, interval).per_group;
+    // Only the subgroups' own intervals: the pass rates and the minimum over subgroups that
+    // `side_agreement` also computes are not read here, and cost most of the time at scale.
+    let side = side_estimates(&counts, &PosteriorBounds::direct(interval));
     let w = (0..side.len()).reduce(|w, s| if side[s].upper < side[w].upper { s } else { w })?;
     let pool = &subgroups.list[w];
     Some(WeakestSubgroup {
@@ -183,12 +187,19 @@ pub fn merged_subgroups(
         let b = Beta::posterior(c.agree, c.agree + c.disagree);
         (b.quantile(q), b.quantile(1.0 - q))
     };
+    // Each subgroup's bounds on each scored statement, computed once (a core is compared with
+    // every other subgroup of its group), in parallel; indexed like `scored`.
+    let pool_bounds: Vec<Vec<(f64, f64)>> = subgroups
+        .votes
+        .par_iter()
+        .map(|votes| scored.par_iter().with_min_len(64).map(|&j| bounds(&votes[j])).collect())
+        .collect();
     let clustered: usize = subgroups.list.iter().map(|s| s.n_members).sum();
     subgroups
         .list
         .iter()
-        .zip(&subgroups.votes)
-        .filter_map(|(s, votes)| {
+        .zip(&pool_bounds)
+        .filter_map(|(s, own)| {
             // A smaller group inside its parent: less than half of it (the rest is the parent's
             // own view, which differs from the minority's as much, and is not what was merged).
             let siblings = || subgroups.list.iter().enumerate().filter(|(_, o)| o.group == s.group);
@@ -197,14 +208,12 @@ pub fn merged_subgroups(
             if 2 * s.n_members >= parent || core.1.id == s.id {
                 return None;
             }
-            let core_votes = &subgroups.votes[core.0];
+            let core_bounds = &pool_bounds[core.0];
             let differ: Vec<Id> = scored
                 .iter()
-                .filter(|&&j| {
-                    let ((lo, hi), (core_lo, core_hi)) = (bounds(&votes[j]), bounds(&core_votes[j]));
-                    hi < core_lo || core_hi < lo
-                })
-                .map(|&j| statements[j].clone())
+                .zip(own.iter().zip(core_bounds))
+                .filter(|(_, (&(lo, hi), &(core_lo, core_hi)))| hi < core_lo || core_hi < lo)
+                .map(|(&j, _)| statements[j].clone())
                 .collect();
             (differ.len() >= MERGED_MIN_STATEMENTS).then(|| MergedSubgroup {
                 subgroup: s.id,
