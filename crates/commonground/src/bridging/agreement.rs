@@ -188,7 +188,8 @@ pub(crate) fn side_estimates(counts: &[VoteCounts], bounds: &PosteriorBounds) ->
     counts
         .iter()
         .map(|c| {
-            let (lower, upper) = bounds.get(side_pair(c).0, side_pair(c).1);
+            let (s, n) = side_pair(c);
+            let (lower, upper) = bounds.get(s, n);
             Estimate { value: (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0), lower, upper }
         })
         .collect()
