@@ -4,7 +4,7 @@
 //! column, as the CSV reader's name the line.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{
@@ -17,25 +17,7 @@ use commonground::io::{self, InputFormat};
 use commonground::{analyze, Error, Params, VoteBatch};
 
 mod common;
-use common::bundled_example;
-
-/// A scratch folder under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("commonground-columnar-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use common::{bundled_example, Scratch};
 
 fn analysis_json(dir: &Path) -> String {
     let data = io::load(dir).unwrap();

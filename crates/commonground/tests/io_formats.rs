@@ -5,13 +5,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use commonground::io::{self, InputFormat, SignDetection};
 use commonground::{Error, Id, ModerationStatus, Vote, VoteEvent, VoteMatrix};
 
 mod common;
-use common::shared_data;
+use common::{shared_data, Scratch};
 
 /// The openData conversations: folder, vote events (votes.csv rows), statements (comments.csv rows).
 const OPENDATA: [(&str, usize, usize); 9] = [
@@ -25,31 +25,6 @@ const OPENDATA: [(&str, usize, usize); 9] = [
     ("scoop-hivemind.ubi", 7174, 71),
     ("vtaiwan.uberx", 49997, 197),
 ];
-
-/// A scratch folder under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("commonground-io-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn with(self, file: &str, text: &str) -> Scratch {
-        fs::write(self.0.join(file), text).unwrap();
-        self
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `wc -l` of a file.
 fn line_count(path: &Path) -> usize {
@@ -475,7 +450,7 @@ fn a_folder_without_votes_is_an_empty_conversation() {
     let scratch = Scratch::new("empty").with("votes.csv", VOTES_HEADER);
     let err = io::load(scratch.path()).unwrap_err();
     assert!(matches!(err, Error::EmptyConversation(_)), "{err:?}");
-    assert!(err.to_string().contains("commonground-io-"), "{err}");
+    assert!(err.to_string().contains(&scratch.path().display().to_string()), "{err}");
 }
 
 #[test]
