@@ -557,10 +557,7 @@ impl<'a> Scalars<'a> {
     fn vote(&self, i: usize) -> Option<Vote> {
         match self {
             Scalars::Ints(ints) => Vote::from_value(ints.get(i)?.ok()?),
-            Scalars::F32(_) | Scalars::F64(_) => {
-                let x = self.float(i)?;
-                (x == 1.0 || x == 0.0 || x == -1.0).then(|| Vote::from_value(x as i64)).flatten()
-            }
+            Scalars::F32(_) | Scalars::F64(_) => Vote::from_f64(self.float(i)?),
             Scalars::Text(text) => parse_vote(text.get(i)?),
             Scalars::Time(..) => None,
         }
