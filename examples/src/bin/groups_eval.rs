@@ -23,7 +23,10 @@
 //!   those who take a side, planted probability >= 0.5), and recall of the planted bridging
 //!   statements;
 //! - coverage of the per-group 90% intervals of side-takers' agreement: the share that contain
-//!   the group's true rate (its members' planted probabilities, weighted by who took a side);
+//!   the group's true rate on the statement. The intervals count each vote in the group its
+//!   participant would be in without it (cross-fitting, `cluster/crossfit.rs`), so the true rate
+//!   is over the same members: the planted probabilities of those counted in the group on that
+//!   statement, weighted by who took a side;
 //! - the analysis's wall time.
 //!
 //! ```text
@@ -34,11 +37,12 @@
 
 use std::time::Instant;
 
+use commonground::cluster::ReassignedVote;
 use commonground::cluster::{adjusted_rand_index, GroupCount};
 use commonground::generate::{Synthetic, SyntheticParams};
 use commonground::rng::Rng;
-use commonground::stats::count_votes;
-use commonground::{analyze, Analysis, Id, Params, VoteEvent, VoteMatrix};
+use commonground::stats::{count_votes, VoteCounts};
+use commonground::{Conversation, Id, Params, VoteEvent, VoteMatrix};
 
 const SHARES: [&[f64]; 4] =
     [&[70.0, 30.0], &[60.0, 30.0, 10.0], &[60.0, 25.0, 10.0, 5.0], &[35.0, 25.0, 15.0, 12.0, 8.0, 5.0]];
@@ -106,7 +110,8 @@ fn bayes_groups(matrix: &VoteMatrix, synthetic: &Synthetic) -> Vec<usize> {
         .collect()
 }
 
-fn evaluate(a: &Analysis, votes: &[VoteEvent], synthetic: &Synthetic, bayes: &[usize], t: &mut Tally) {
+fn evaluate(conv: &Conversation, synthetic: &Synthetic, bayes: &[usize], t: &mut Tally) {
+    let Some(a) = conv.analysis() else { return };
     let truth = &synthetic.truth;
     let planted_k = truth.params.groups;
     t.runs += 1;
@@ -133,9 +138,10 @@ fn evaluate(a: &Analysis, votes: &[VoteEvent], synthetic: &Synthetic, bayes: &[u
         t.flagged_bridging += planted_bridging.contains(&j) as usize;
         t.flagged_claim += (truth.bridging_score[j] >= 0.5) as usize;
     }
-    // Each found group's true side-takers' rate on a statement: its members' planted rates,
-    // weighted by how many of them took a side there.
-    let matrix = VoteMatrix::from_events(votes);
+    // Each found group's true side-takers' rate on a statement: the planted rates of those the
+    // intervals count in it there (its members, less their reassigned votes, plus the votes
+    // reassigned to it), weighted by how many of them took a side.
+    let matrix = conv.matrix();
     let row_of: std::collections::HashMap<&Id, usize> =
         matrix.participants().iter().enumerate().map(|(r, id)| (id, r)).collect();
     let group_position: std::collections::HashMap<u32, usize> =
@@ -147,7 +153,15 @@ fn evaluate(a: &Analysis, votes: &[VoteEvent], synthetic: &Synthetic, bayes: &[u
             bucket[r] = Some((group_position[&g] * planted_k + h) as u32);
         }
     }
-    let counts = count_votes(&matrix, &bucket, b.groups.len() * planted_k);
+    let mut counts = count_votes(matrix, &bucket, b.groups.len() * planted_k);
+    for &ReassignedVote { row, column, vote, from, to } in conv.reassigned_votes() {
+        let h = truth.participant_group[index(&matrix.participants()[row])] as usize;
+        let side = VoteCounts { agree: u32::from(vote == 1), disagree: u32::from(vote == -1), seen: 1 };
+        let from = &mut counts[group_position[&from] * planted_k + h][column];
+        (from.agree, from.disagree, from.seen) =
+            (from.agree - side.agree, from.disagree - side.disagree, from.seen - 1);
+        counts[group_position[&to] * planted_k + h][column].add(&side);
+    }
     let column_of: std::collections::HashMap<&Id, usize> =
         matrix.statements().iter().enumerate().map(|(c, id)| (id, c)).collect();
     for sb in &b.statements {
@@ -207,10 +221,12 @@ fn main() {
                         let mut params = Params { groups, ..Params::default() };
                         params.bridging.mf.enabled = false;
                         let start = Instant::now();
-                        match analyze(&votes, &statements, &params) {
-                            Ok(a) => {
+                        let mut conv = Conversation::new(params).expect("valid parameters");
+                        conv.set_statements(statements.iter().cloned());
+                        match conv.update(&votes) {
+                            Ok(_) => {
                                 tallies[f][m].seconds += start.elapsed().as_secs_f64();
-                                evaluate(&a, &votes, &synthetic, &bayes, &mut tallies[f][m]);
+                                evaluate(&conv, &synthetic, &bayes, &mut tallies[f][m]);
                             }
                             // Too few clustered participants for k groups: no groups at all.
                             Err(_) => tallies[f][m].runs += 1,

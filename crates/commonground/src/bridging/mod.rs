@@ -12,7 +12,10 @@
 //! - each group's agree rate with its exact Beta interval;
 //! - each group's agreement among those who took a side, `(A_g + 1) / (A_g + D_g + 2)`, and its
 //!   pass rate, each with its exact Beta interval ([`side_agreement`]): Polis counts a pass as
-//!   "seen, not agreed", so a statement that many pass on looks rejected by Polis's rate;
+//!   "seen, not agreed", so a statement that many pass on looks rejected by Polis's rate. These
+//!   read cross-fitted counts: each vote in the group its participant would be in without it
+//!   (`cluster/crossfit.rs`), since the groups were formed from the same votes and a member's
+//!   votes look more like their group than their opinions do;
 //! - whether it is **common ground**: the lower bound of its minimum side-takers' agreement clears
 //!   [`BridgingParams::common_ground_threshold`] (default: with 90% credibility, in every group
 //!   more of those who took a side agreed than disagreed), and which group is the weakest;
@@ -149,10 +152,14 @@ pub struct StatementBridging {
     /// The lowest smoothed group agree rate, with the exact interval of the lowest group rate.
     pub min_group_agreement: Estimate,
     /// Per group: agreement among those who took a side, `(A + 1) / (A + D + 2)`, and its exact
-    /// interval (see [`side_agreement`]): passes neither for nor against.
+    /// interval (see [`side_agreement`]): passes neither for nor against. Counted cross-fitted:
+    /// each vote in the group its participant would be in without it
+    /// ([`crate::Conversation::reassigned_votes`]), so the counts can differ from Polis's
+    /// group-votes by the few votes that decided their participant's group.
     #[serde(default)]
     pub side_agreement: Vec<Estimate>,
-    /// Per group: the pass rate among those who saw it, `(P + 1) / (S + 2)`, and its interval.
+    /// Per group: the pass rate among those who saw it, `(P + 1) / (S + 2)`, and its interval,
+    /// over the same cross-fitted counts as `side_agreement`.
     #[serde(default)]
     pub pass_rate: Vec<Estimate>,
     /// The lowest side-takers' agreement over groups, with the exact interval of the lowest rate.
@@ -198,7 +205,10 @@ impl StatementBridging {
 }
 
 /// Scores every statement of `matrix` for bridging. `group_ids[g]` names the group whose counts per
-/// statement (column order) are `group_votes[g]`; `moderated_out` and `meta` flag statements by
+/// statement (column order) are `group_votes[g]` (Polis's group-votes, which Polis's rate and GAC
+/// read) and `side_votes[g]` (the cross-fitted counts, each vote in the group its participant
+/// would be in without it: [`crate::cluster::cross_fitted_votes`], which the side-takers'
+/// agreement, the pass rates, their minimum and the flag read); `moderated_out` and `meta` flag statements by
 /// column (they are scored, but never ranked or common ground). `mf` is the matrix factorization
 /// fitted to the same matrix ([`fit_mf`]), when it ran. Deterministic for a given `seed` (which only
 /// the Monte Carlo intervals use), whatever the number of threads. `subgroups` are the pools the
@@ -208,6 +218,7 @@ pub fn bridging(
     matrix: &VoteMatrix,
     group_ids: &[u32],
     group_votes: &[Vec<VoteCounts>],
+    side_votes: &[Vec<VoteCounts>],
     subgroups: &Subgroups,
     moderated_out: &[bool],
     meta: &[bool],
@@ -217,7 +228,8 @@ pub fn bridging(
 ) -> Bridging {
     let ids = matrix.statements();
     let m = ids.len();
-    let bounds = agreement::PosteriorBounds::for_counts(group_votes.iter().flatten(), params.interval);
+    let bounds =
+        agreement::PosteriorBounds::for_counts(group_votes.iter().chain(side_votes).flatten(), params.interval);
     let scores: Vec<GroupAgreement> = (0..m)
         .into_par_iter()
         .with_min_len(64)
@@ -235,7 +247,7 @@ pub fn bridging(
     let sides: Vec<SideAgreement> = (0..m)
         .into_par_iter()
         .with_min_len(64)
-        .map(|j| agreement::side_agreement_with(&group_votes.iter().map(|g| g[j]).collect::<Vec<_>>(), &bounds))
+        .map(|j| agreement::side_agreement_with(&side_votes.iter().map(|g| g[j]).collect::<Vec<_>>(), &bounds))
         .collect();
     // The clustered participants' pass rate, pooled over groups, and its lower bound.
     let q_lo = (1.0 - params.interval) / 2.0;
@@ -368,6 +380,7 @@ mod tests {
             &matrix,
             &[0, 1, 2],
             &votes,
+            &votes,
             &Subgroups::default(),
             &moderated_out,
             &[false; 6],
@@ -387,8 +400,18 @@ mod tests {
         assert!((b.statements[2].min_group_agreement.value - 1.0 / 22.0).abs() < 1e-15);
         // Ranked by Polis's GAC instead, the rarely seen statement 1 comes first.
         let by_gac = BridgingParams { rank_by: BridgingScore::GroupAwareConsensus, ..BridgingParams::default() };
-        let b =
-            bridging(&matrix, &[0, 1, 2], &votes, &Subgroups::default(), &moderated_out, &[false; 6], &by_gac, 0, None);
+        let b = bridging(
+            &matrix,
+            &[0, 1, 2],
+            &votes,
+            &votes,
+            &Subgroups::default(),
+            &moderated_out,
+            &[false; 6],
+            &by_gac,
+            0,
+            None,
+        );
         assert_eq!(b.ranking[0], Id::Int(1));
     }
 
@@ -402,6 +425,7 @@ mod tests {
                 bridging(
                     &matrix,
                     &[0, 1, 2],
+                    &votes,
                     &votes,
                     &Subgroups::default(),
                     &[false; 6],

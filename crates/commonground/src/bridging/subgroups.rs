@@ -292,7 +292,8 @@ mod tests {
         let pools = pool_base_clusters(&base, &groups, &votes.votes_base, 5);
         let params = BridgingParams::default();
         let none = [false; 4];
-        let b = bridging(&matrix, &[0, 1], &votes.group_votes, &pools, &none, &none, &params, 0, None);
+        let b =
+            bridging(&matrix, &[0, 1], &votes.group_votes, &votes.group_votes, &pools, &none, &none, &params, 0, None);
         let s0 = &b.statements[0];
         // Group 0 agrees 42 to 8: its side-takers' 5% bound (Beta(43, 9)) is well above one half,
         // so the groups alone would flag statement 0.
@@ -306,8 +307,18 @@ mod tests {
         assert!(b.statements[1].common_ground && !b.statements[1].weakest_subgroup.unwrap().disagrees);
         assert_eq!(b.common_ground, vec![Id::Int(1)]);
         // Without the pools, the groups alone flag statements 0, 2 and 3 too.
-        let alone =
-            bridging(&matrix, &[0, 1], &votes.group_votes, &Subgroups::default(), &none, &none, &params, 0, None);
+        let alone = bridging(
+            &matrix,
+            &[0, 1],
+            &votes.group_votes,
+            &votes.group_votes,
+            &Subgroups::default(),
+            &none,
+            &none,
+            &params,
+            0,
+            None,
+        );
         assert_eq!(alone.common_ground.len(), 4);
     }
 
@@ -317,8 +328,18 @@ mod tests {
         let votes = base_and_group_votes(&matrix, &base, &groups);
         let pools = pool_base_clusters(&base, &groups, &votes.votes_base, 5);
         let none = [false; 4];
-        let b =
-            bridging(&matrix, &[0, 1], &votes.group_votes, &pools, &none, &none, &BridgingParams::default(), 0, None);
+        let b = bridging(
+            &matrix,
+            &[0, 1],
+            &votes.group_votes,
+            &votes.group_votes,
+            &pools,
+            &none,
+            &none,
+            &BridgingParams::default(),
+            0,
+            None,
+        );
         // By hand, at 1 − 0.1/4 credibility (four statements compared): the minority's Beta(1, 9)
         // is below 1 − 0.0125^(1/9) = 0.385 and group 0's core (pool 0)'s Beta(43, 1) above
         // 0.0125^(1/43) = 0.903 on statements 0, 2 and 3; the core itself is not reported; group

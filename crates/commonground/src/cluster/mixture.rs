@@ -25,6 +25,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::crossfit::ReassignedVote;
 use crate::rng::Rng;
 use crate::votes::VoteMatrix;
 
@@ -266,9 +267,43 @@ fn em(data: &Cells, m: usize, (mut theta, mut log_weight): (Vec<f64>, Vec<f64>))
     Fit { log_weight, theta, log_likelihood, log_support }
 }
 
+/// Each of `rows`'s most probable group under `fit`, and their pivotal votes as `(cell, group)`
+/// (`crossfit.rs`): the group without one vote is the argmax once that vote's term is taken out
+/// under every group, O(k) per vote. Ties go to the lower group.
+fn assign(
+    matrix: &VoteMatrix,
+    rows: &[usize],
+    moderated_out: &[bool],
+    fit: &Fit,
+) -> (Vec<usize>, Vec<Vec<(u32, usize)>>) {
+    let k = fit.log_weight.len();
+    let table = log_table(&fit.theta, k);
+    let argmax = |s: &[f64]| (0..s.len()).fold(0, |b, g| if s[g] > s[b] { g } else { b });
+    rows.par_iter()
+        .map(|&r| {
+            let cells = sides(matrix, r, moderated_out);
+            let mut s = vec![0.0; k];
+            group_scores(&cells, &fit.log_weight, &table, &mut s);
+            let own = argmax(&s);
+            let mut without = vec![0.0; k];
+            let pivotal = cells
+                .iter()
+                .filter_map(|&cell| {
+                    let row = &table[cell as usize * k..][..k];
+                    without.iter_mut().zip(&s).zip(row).for_each(|((w, s), t)| *w = s - t);
+                    let to = argmax(&without);
+                    (to != own).then_some((cell, to))
+                })
+                .collect();
+            (own, pivotal)
+        })
+        .unzip()
+}
+
 /// Discovers opinion groups among the participant `rows` of `matrix`: returns each row's group
-/// (0-based, in `rows` order; groups numbered by decreasing size, no group empty) and how k was
-/// chosen. `max_k` is the largest k tried (at least 2); `None` when fewer than two of `rows` cast a
+/// (0-based, in `rows` order; groups numbered by decreasing size, no group empty), how k was
+/// chosen, and the pivotal votes (the group a participant would be in without one of their votes,
+/// where it differs; in `rows` order, then column order) that the bridging intervals count there. `max_k` is the largest k tried (at least 2); `None` when fewer than two of `rows` cast a
 /// vote on a statement that is not moderated out.
 pub fn discover_groups(
     matrix: &VoteMatrix,
@@ -276,7 +311,7 @@ pub fn discover_groups(
     moderated_out: &[bool],
     max_k: usize,
     seed: u64,
-) -> Option<(Vec<usize>, Discovery)> {
+) -> Option<(Vec<usize>, Discovery, Vec<ReassignedVote>)> {
     let m = matrix.n_statements();
     let voters: Vec<usize> = rows.iter().copied().filter(|&r| !sides(matrix, r, moderated_out).is_empty()).collect();
     if voters.len() < 2 {
@@ -332,15 +367,7 @@ pub fn discover_groups(
         }
     }
     let (k, _, fit) = best?;
-    let table = log_table(&fit.theta, k);
-    let assigned: Vec<usize> = rows
-        .par_iter()
-        .map(|&r| {
-            let mut s = vec![0.0; k];
-            group_scores(&sides(matrix, r, moderated_out), &fit.log_weight, &table, &mut s);
-            (0..s.len()).fold(0, |b, g| if s[g] > s[b] { g } else { b })
-        })
-        .collect();
+    let (assigned, pivotal) = assign(matrix, rows, moderated_out, &fit);
     // Groups numbered by decreasing size (ties: lower index), empty ones dropped.
     let mut size = vec![0usize; k];
     assigned.iter().for_each(|&g| size[g] += 1);
@@ -348,8 +375,26 @@ pub fn discover_groups(
     order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(a.cmp(&b)));
     let mut rename = vec![0usize; k];
     order.iter().enumerate().for_each(|(new, &old)| rename[old] = new);
+    let name = |g: usize| rename[g] as u32;
+    // A vote whose group without it is one no participant ended in stays where it is: that group
+    // is not among the groups found.
+    let size = &size;
+    let reassigned = rows
+        .iter()
+        .zip(&assigned)
+        .zip(&pivotal)
+        .flat_map(|((&row, &own), votes)| {
+            votes.iter().filter(|&&(_, to)| size[to] > 0).map(move |&(cell, to)| ReassignedVote {
+                row,
+                column: (cell / 2) as usize,
+                vote: if cell % 2 == 1 { 1 } else { -1 },
+                from: name(own),
+                to: name(to),
+            })
+        })
+        .collect();
     let groups = assigned.into_iter().map(|g| rename[g]).collect();
-    Some((groups, Discovery { k: order.len(), bic: scores, n_fitted: n }))
+    Some((groups, Discovery { k: order.len(), bic: scores, n_fitted: n }, reassigned))
 }
 
 #[cfg(test)]
@@ -367,7 +412,7 @@ mod tests {
         // 160, 30 and 10 participants: the smallest is 5%.
         let (matrix, planted) = camps(&[160, 30, 10], 24);
         let rows: Vec<usize> = (0..matrix.n_participants()).collect();
-        let (groups, d) = discover_groups(&matrix, &rows, &[false; 24], 8, 0).unwrap();
+        let (groups, d, _) = discover_groups(&matrix, &rows, &[false; 24], 8, 0).unwrap();
         assert_eq!(d.k, 3, "BIC {:?}", d.bic);
         assert_eq!(crate::cluster::adjusted_rand_index(&groups, &planted), 1.0);
         // Numbered by size.
@@ -399,10 +444,39 @@ mod tests {
     }
 
     #[test]
+    fn a_vote_that_decided_its_participants_group_is_counted_in_the_group_it_would_be_in_without_it() {
+        // Two groups, equal weights. Statement 0 tells them apart (θ = 0.9 vs 0.1), statements 1
+        // and 2 barely (0.6 vs 0.4). The participant agrees with 0 and disagrees with 1 and 2:
+        // group 0 has likelihood 0.9 · 0.4 · 0.4 = 0.144, group 1 0.1 · 0.6 · 0.6 = 0.036. Without
+        // the agree on 0 it is 0.16 against 0.36: group 1. Without either disagree it is
+        // 0.36 against 0.06: group 0 still. So only the agree is pivotal.
+        let votes = [
+            crate::VoteEvent::new(0, 0, crate::Vote::Agree),
+            crate::VoteEvent::new(0, 1, crate::Vote::Disagree),
+            crate::VoteEvent::new(0, 2, crate::Vote::Disagree),
+        ];
+        let matrix = VoteMatrix::from_events(&votes);
+        let fit = Fit {
+            log_weight: vec![0.5f64.ln(); 2],
+            theta: vec![0.9, 0.1, 0.6, 0.4, 0.6, 0.4],
+            log_likelihood: 0.0,
+            log_support: 0.0,
+        };
+        let (groups, pivotal) = assign(&matrix, &[0], &[false; 3], &fit);
+        assert_eq!(groups, vec![0]);
+        // Cell 2 · 0 + 1: the agree on statement 0.
+        assert_eq!(pivotal, vec![vec![(1, 1)]]);
+        // Statement 0 moderated out: the votes left favour group 1 (0.4 · 0.4 < 0.6 · 0.6), and
+        // neither is pivotal alone (0.4 against 0.6 without the other).
+        let (groups, pivotal) = assign(&matrix, &[0], &[true, false, false], &fit);
+        assert_eq!((groups, pivotal), (vec![1], vec![vec![]]));
+    }
+
+    #[test]
     fn one_camp_is_not_split() {
         let (matrix, _) = camps(&[200], 24);
         let rows: Vec<usize> = (0..200).collect();
-        let (_, d) = discover_groups(&matrix, &rows, &[false; 24], 6, 0).unwrap();
+        let (_, d, _) = discover_groups(&matrix, &rows, &[false; 24], 6, 0).unwrap();
         // k = 1 is not tried; the lowest BIC from k = 2 up is at k = 2, never more.
         assert_eq!(d.k, 2, "BIC {:?}", d.bic);
     }

@@ -15,12 +15,14 @@
 //! [`group_stability`] measures, by bootstrap, whether the groups would come out the same from
 //! another sample of participants (opt-in: [`StabilityParams`]).
 
+mod crossfit;
 mod groups;
 mod kmeans;
 mod metrics;
 mod mixture;
 mod stability;
 
+pub use crossfit::{cross_fitted_votes, map_reassignments, ReassignedVote};
 pub use groups::{
     discovered_clustering, fixed_group_clustering, group_clusterings, max_group_k, silhouette, GroupCount,
     GroupKSmoother, DISCOVER_MAX_K,

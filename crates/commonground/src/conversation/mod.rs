@@ -86,6 +86,10 @@ pub struct Conversation {
     tick: u64,
     analysis: Option<Analysis>,
     timings: StageTimings,
+    /// The last update's pivotal votes, which the bridging intervals count in another group than
+    /// their participant's ([`Conversation::reassigned_votes`]); like the timings, not part of
+    /// the state or the results.
+    reassigned: Vec<crate::cluster::ReassignedVote>,
     /// Where long stages report their progress ([`Conversation::set_progress`]); never part of the
     /// state or the results.
     progress: Option<Arc<dyn Progress>>,
@@ -126,6 +130,7 @@ impl Conversation {
             tick: 0,
             analysis: None,
             timings: StageTimings::default(),
+            reassigned: Vec::new(),
             progress: None,
         })
     }
@@ -160,6 +165,14 @@ impl Conversation {
     /// Wall time of each stage of the last update.
     pub fn timings(&self) -> StageTimings {
         self.timings
+    }
+    /// The last update's pivotal votes: each a participant's vote that the bridging intervals
+    /// count in the group the participant would be in without it, because that group is not
+    /// theirs (cross-fitting, against the bias of counting the votes that formed the groups; see
+    /// docs/groups.md). Every other vote counts in its participant's group. Empty before the
+    /// first update, without groups, and after a replay step that computed no statistics.
+    pub fn reassigned_votes(&self) -> &[crate::cluster::ReassignedVote] {
+        &self.reassigned
     }
 
     /// Applies one batch of votes and recomputes the analysis with warm starts. The batch is

@@ -17,8 +17,9 @@ use super::Conversation;
 use crate::analysis::{Analysis, KSelection};
 use crate::bridging::MfFit;
 use crate::cluster::{
-    discover_groups, discovered_clustering, fixed_group_clustering, group_clusterings, group_stability, kmeans,
-    kmeans_settling, silhouette, Cluster, GroupCount, MultiStart, Points, Reclustering, DISCOVER_MAX_K,
+    cross_fitted_votes, discover_groups, discovered_clustering, fixed_group_clustering, group_clusterings,
+    group_stability, kmeans, kmeans_settling, map_reassignments, silhouette, Cluster, GroupCount, MultiStart, Points,
+    ReassignedVote, Reclustering, DISCOVER_MAX_K,
 };
 use crate::error::Result;
 use crate::pca::{comment_projections, participant_projections, Pca};
@@ -47,6 +48,8 @@ struct Clustered {
     groups: Vec<Cluster>,
     /// What discovery found, when the groups were discovered from the votes.
     discovery: Option<crate::cluster::Discovery>,
+    /// Discovery's pivotal votes (the bridging intervals' cross-fitting), with discovery only.
+    discovered_reassigned: Option<Vec<ReassignedVote>>,
     mf: Option<MfFit>,
     mf_time: Duration,
 }
@@ -59,7 +62,8 @@ impl Conversation {
         let params = self.params.clone();
         let m = self.matrix.n_statements();
         let c = self.cluster(params.bridging.mf.enabled)?;
-        let (groups, base, clusterings) = (c.groups, c.base, c.clusterings);
+        let (groups, base, clusterings, discovered_reassigned) =
+            (c.groups, c.base, c.clusterings, c.discovered_reassigned);
         let mf = c.mf.filter(|_| !groups.is_empty());
 
         // Bootstrap stability of the groups at every candidate k (opt-in).
@@ -97,23 +101,32 @@ impl Conversation {
         let bridging = (!groups.is_empty()).then(|| {
             let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
             let (matrix, seed, bp) = (&self.matrix, params.seed, &params.bridging);
+            // The intervals count each vote in the group its participant would be in without it
+            // (`cluster/crossfit.rs`): by discovery's own rule, or by the map's.
+            let reassigned = discovered_reassigned
+                .unwrap_or_else(|| map_reassignments(matrix, &c.moderated_out, &c.pca, &c.projections, &base, &groups));
+            let side_votes = cross_fitted_votes(&group_ids, &group_votes, &reassigned);
             // The pools the flag checks beyond the groups: at least subgroup_min_share of the
             // clustered participants each.
             let clustered: usize = base.iter().map(|b| b.members.len()).sum();
             let min_members = (bp.subgroup_min_share * clustered as f64).ceil() as usize;
             let subgroups = crate::bridging::pool_base_clusters(&base, &groups, &votes_base, min_members.max(1));
-            crate::bridging::bridging(
+            let scores = crate::bridging::bridging(
                 matrix,
                 &group_ids,
                 &group_votes,
+                &side_votes,
                 &subgroups,
                 &c.moderated_out,
                 &c.meta,
                 bp,
                 seed,
                 mf.as_ref(),
-            )
+            );
+            (scores, reassigned)
         });
+        let (bridging, reassigned) = bridging.unzip();
+        self.reassigned = reassigned.unwrap_or_default();
         self.timings.bridging = bridging_start.elapsed();
         self.timings.mf = c.mf_time;
 
@@ -169,6 +182,7 @@ impl Conversation {
         self.carry_forward(&pca, &base, &clusterings, totals.then_some(group_votes.as_slice()));
         self.timings.statistics = start.elapsed();
         (self.timings.bridging, self.timings.mf, self.timings.stability) = Default::default();
+        self.reassigned = Vec::new();
         Ok(())
     }
 
@@ -211,17 +225,19 @@ impl Conversation {
             let cold = MultiStart { starts: params.group_cold_starts, seed: params.seed };
             let previous = &self.state.group_clusterings;
             let mut discovery = None;
+            let mut discovered_reassigned = None;
             let (base, clusterings) = if params.groups == GroupCount::Discover {
                 // Groups from the votes (a mixture model), then base clusters inside each group.
                 let max_k = params.max_k.max(DISCOVER_MAX_K);
                 match discover_groups(&self.matrix, &in_rows, &moderated_out, max_k, params.seed) {
-                    Some((group_of, found)) => {
+                    Some((group_of, found, reassigned)) => {
                         let (base, groups) =
                             discovered_clustering(&points, &group_of, params.base_k, params.base_iters);
                         let centers: Vec<[f64; 2]> = base.iter().map(|c| c.center).collect();
                         let names: Vec<usize> = base.iter().map(|c| c.id as usize).collect();
                         let s = silhouette(&names, &centers, &groups);
                         discovery = Some(found);
+                        discovered_reassigned = Some(reassigned);
                         (base, Ok(BTreeMap::from([(groups.len(), (groups, s))])))
                     }
                     None => (kmeans(&points, params.base_k, None, params.base_iters), Ok(BTreeMap::new())),
@@ -238,13 +254,15 @@ impl Conversation {
                 (base, clusterings)
             };
             let stages = (pca_time, start.elapsed());
-            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovery, stages)
+            let discovered = (discovery, discovered_reassigned);
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovered, stages)
         };
         let (
-            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovery, stages),
+            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovered, stages),
             (mf, mf_time),
         ) = rayon::join(map_and_groups, fit_mf);
         let clusterings = clusterings?;
+        let (discovery, discovered_reassigned) = discovered;
         let start = Instant::now();
         let silhouettes: BTreeMap<usize, f64> = clusterings.iter().map(|(&k, (_, s))| (k, *s)).collect();
         let best_k = silhouettes.iter().fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
@@ -276,6 +294,7 @@ impl Conversation {
             k,
             groups,
             discovery,
+            discovered_reassigned,
             mf,
             mf_time,
         })

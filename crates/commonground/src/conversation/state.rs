@@ -183,6 +183,7 @@ impl Conversation {
             tick: state.tick,
             analysis: state.analysis,
             timings: StageTimings::default(),
+            reassigned: Vec::new(),
             progress: None,
         })
     }

@@ -1,0 +1,274 @@
+//! Cross-fitted group membership for the bridging intervals: each vote counted in the group its
+//! participant would be in *without that vote*.
+//!
+//! The groups are formed from the same votes the bridging intervals count. A participant whose
+//! vote on statement j looks like group g's is more likely to be put in g, so within a found group
+//! the observed votes on j look more like the group than its members' true rates do: the 90%
+//! intervals of side-takers' agreement covered the found groups' true rates 61-80% of the time
+//! with 30% of votes observed (docs/groups.md). Cross-fitting removes that selection: participant
+//! i's vote on j is counted in the group the assignment rule gives i from i's other votes. Given
+//! the others, the vote on j is then an unselected draw of i's opinion, and the Beta posteriors
+//! the intervals read are honest again.
+//!
+//! The assignment rule is the one that made the groups, with the vote taken out:
+//!
+//! - **discovery** (the latent-class mixture, `mixture.rs`): i is in the group of highest
+//!   `ln w_g + Σ_votes ln P(vote | θ_g)`; without j, j's term is subtracted under every group and
+//!   the argmax taken again. O(votes × k), inside discovery's own assignment pass;
+//! - **the opinion map** (Polis's rule and a fixed k, [`map_reassignments`]): i is in the group of
+//!   the base cluster whose centre is nearest to i's projection. Polis's projection is
+//!   sparsity-aware, `sqrt(m / n_i) · Σ_voted (v_ij − mean_j) · pc_j` with `n_i` counting the
+//!   moderated-out statements as voted (`pca/algorithm.rs`), so without j the sum loses j's term
+//!   and the scale becomes `sqrt(m / (n_i − 1))`. The components and the base-cluster centres are
+//!   kept: one vote moves them by O(1 / participants). A vote moves the point by `δ`; when `δ` is
+//!   less than half the gap between the nearest centre and the nearest centre of another group,
+//!   the group cannot change (triangle inequality) and no scan is needed. O(votes), plus
+//!   O(base clusters) for the few votes that come close to a border.
+//!
+//! Only the pivotal votes are kept ([`ReassignedVote`]): those whose removal changes the rule's
+//! group. A participant whose k-means cluster is not the one nearest their point (k-means stops
+//! before every point sits with its nearest centre) keeps their cluster's group for every vote that
+//! does not move them across a border, so without pivotal votes the cross-fitted counts are the
+//! plain ones exactly. Only the bridging extension reads them (side-takers' agreement, pass rate,
+//! their minimum and the flag); Polis's outputs (group-votes, repness, consensus, the Polis math
+//! JSON, votes-base) count every vote in its participant's group, as Polis does.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::kmeans::Cluster;
+use crate::pca::Pca;
+use crate::stats::VoteCounts;
+use crate::votes::VoteMatrix;
+
+/// Participants per parallel job: the map's reassignment is a few operations per vote.
+const ROWS_PER_JOB: usize = 4096;
+
+/// A vote counted, for the bridging intervals, in another group than its participant's: without
+/// it, the assignment rule puts the participant in group `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReassignedVote {
+    /// The participant's row in the vote matrix.
+    pub row: usize,
+    /// The statement's column in the vote matrix.
+    pub column: usize,
+    /// The vote: 1 agree, -1 disagree, 0 pass.
+    pub vote: i8,
+    /// The participant's group id.
+    pub from: u32,
+    /// The group id the participant would have without this vote.
+    pub to: u32,
+}
+
+/// The pivotal votes of the clustered participants on the opinion map (Polis's rule and a fixed
+/// number of groups): see the module docs. `projections` are [`crate::pca::participant_projections`]
+/// of the same `matrix`, `moderated_out` and `pca`; `base` the base clusters (members are rows) and
+/// `groups` their groups (members are base-cluster ids). In row order, each row's votes in column
+/// order; the same whatever the number of threads.
+pub fn map_reassignments(
+    matrix: &VoteMatrix,
+    moderated_out: &[bool],
+    pca: &Pca,
+    projections: &[[f64; 2]],
+    base: &[Cluster],
+    groups: &[Cluster],
+) -> Vec<ReassignedVote> {
+    if pca.n_comps < 2 || groups.len() < 2 {
+        return Vec::new();
+    }
+    let group_of_base: std::collections::HashMap<usize, u32> =
+        groups.iter().flat_map(|g| g.members.iter().map(move |&b| (b, g.id))).collect();
+    // The base clusters that lie in a group: their centres and groups.
+    let centres: Vec<([f64; 2], u32)> =
+        base.iter().filter_map(|b| group_of_base.get(&(b.id as usize)).map(|&g| (b.center, g))).collect();
+    let mut clustered: Vec<(usize, u32)> = base
+        .iter()
+        .filter_map(|b| group_of_base.get(&(b.id as usize)).map(|&g| (b, g)))
+        .flat_map(|(b, g)| b.members.iter().map(move |&row| (row, g)))
+        .collect();
+    clustered.sort_unstable();
+    let m = matrix.n_statements();
+    let n_out = moderated_out.iter().filter(|&&out| out).count();
+    let nearest = |x: [f64; 2]| {
+        centres
+            .iter()
+            .map(|&(c, g)| (squared(x, c), g))
+            .fold((f64::INFINITY, u32::MAX), |b, d| if d.0 < b.0 { d } else { b })
+    };
+    clustered
+        .par_chunks(ROWS_PER_JOB)
+        .flat_map_iter(|chunk| {
+            let mut out = Vec::new();
+            for &(row, own) in chunk {
+                let (cols, vals) = matrix.row(row);
+                let voted = |c: u32| !moderated_out.get(c as usize).copied().unwrap_or(false);
+                // Polis's projection, unscaled, as `participant_projections` sums it.
+                let (mut p, mut n_voted) = ([0.0f64; 2], n_out);
+                for (&c, &v) in cols.iter().zip(vals).filter(|&(&c, _)| voted(c)) {
+                    let d = v as f64 - pca.center[c as usize];
+                    p[0] += d * pca.comps[0][c as usize];
+                    p[1] += d * pca.comps[1][c as usize];
+                    n_voted += 1;
+                }
+                let x = projections[row];
+                let (d1, rule) = nearest(x);
+                // The nearest centre of another group than the rule's: the border's distance.
+                let other = centres
+                    .iter()
+                    .filter(|&&(_, g)| g != rule)
+                    .map(|&(c, _)| squared(x, c))
+                    .fold(f64::INFINITY, f64::min);
+                let margin = 0.5 * (other.sqrt() - d1.sqrt());
+                let scale = (m as f64 / (n_voted.max(2) - 1) as f64).sqrt();
+                for (&c, &v) in cols.iter().zip(vals).filter(|&(&c, _)| voted(c)) {
+                    let d = v as f64 - pca.center[c as usize];
+                    let without =
+                        [scale * (p[0] - d * pca.comps[0][c as usize]), scale * (p[1] - d * pca.comps[1][c as usize])];
+                    if squared(x, without).sqrt() < margin {
+                        continue;
+                    }
+                    let (_, to) = nearest(without);
+                    // The rule's group changes: the vote is pivotal.
+                    if to != rule && to != own {
+                        out.push(ReassignedVote { row, column: c as usize, vote: v, from: own, to });
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+fn squared(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
+}
+
+/// The groups' vote counts with every reassigned vote moved from its participant's group to the
+/// group it would be in without it: the counts the bridging intervals read. `group_votes[g]` are
+/// the counts of the group `group_ids[g]` (Polis's group-votes); a reassigned vote that names a
+/// group not among them is left where it is.
+pub fn cross_fitted_votes(
+    group_ids: &[u32],
+    group_votes: &[Vec<VoteCounts>],
+    reassigned: &[ReassignedVote],
+) -> Vec<Vec<VoteCounts>> {
+    let position = |id: u32| group_ids.iter().position(|&g| g == id);
+    let mut counts = group_votes.to_vec();
+    for r in reassigned {
+        let (Some(from), Some(to)) = (position(r.from), position(r.to)) else { continue };
+        let (agree, disagree) = (u32::from(r.vote == 1), u32::from(r.vote == -1));
+        let Some(cell) = counts[from].get_mut(r.column) else { continue };
+        // Every reassigned vote was counted in its participant's group, so nothing goes below 0.
+        cell.agree = cell.agree.saturating_sub(agree);
+        cell.disagree = cell.disagree.saturating_sub(disagree);
+        cell.seen = cell.seen.saturating_sub(1);
+        let cell = &mut counts[to][r.column];
+        cell.agree += agree;
+        cell.disagree += disagree;
+        cell.seen += 1;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::votes::{Vote, VoteEvent};
+
+    /// Three statements; component 1 reads statement 0 and 1, component 2 statement 2; centre 0.
+    fn pca() -> Pca {
+        Pca { center: vec![0.0; 3], comps: [vec![1.0, 1.0, 0.0], vec![0.0, 0.0, 1.0]], n_comps: 2, iterations: [0, 0] }
+    }
+
+    #[test]
+    fn a_vote_that_carries_its_participant_across_the_border_is_counted_on_the_other_side() {
+        // Participant 0 agrees with 0 and disagrees with 1: Σ = (1 − 1, 0) = (0, 0), scale
+        // √(3/2), so at the origin. Participant 1 agrees with 0 and 1 and passes on 2: Σ = (2, 0),
+        // scale 1, at (2, 0).
+        let votes = [
+            VoteEvent::new(0, 0, Vote::Agree),
+            VoteEvent::new(0, 1, Vote::Disagree),
+            VoteEvent::new(1, 0, Vote::Agree),
+            VoteEvent::new(1, 1, Vote::Agree),
+            VoteEvent::new(1, 2, Vote::Pass),
+        ];
+        let matrix = VoteMatrix::from_events(&votes);
+        let pca = pca();
+        let projections = crate::pca::participant_projections(&matrix, &[false; 3], &pca);
+        assert_eq!(projections, vec![[0.0, 0.0], [2.0, 0.0]]);
+        // Base clusters centred at x = -0.4 (group 7) and x = 0.6 (group 9): the border is x = 0.1.
+        let base = [
+            Cluster { id: 0, members: vec![0], center: [-0.4, 0.0] },
+            Cluster { id: 1, members: vec![1], center: [0.6, 0.0] },
+        ];
+        let groups = [
+            Cluster { id: 7, members: vec![0], center: [-0.4, 0.0] },
+            Cluster { id: 9, members: vec![1], center: [0.6, 0.0] },
+        ];
+        let moved = map_reassignments(&matrix, &[false; 3], &pca, &projections, &base, &groups);
+        // Without its agree on 0, participant 0 is at √3 · (−1, 0), still group 7; without its
+        // disagree on 1, at √3 · (1, 0): group 9. Participant 1 without any one vote stays at
+        // x ≥ √(3/2) · 1 > 0.1: no vote of theirs is pivotal.
+        assert_eq!(moved, vec![ReassignedVote { row: 0, column: 1, vote: -1, from: 7, to: 9 }]);
+        // The counts the intervals read: that disagree moves from group 7 to group 9.
+        let plain = crate::stats::base_and_group_votes(&matrix, &base, &groups).group_votes;
+        let cross = cross_fitted_votes(&[7, 9], &plain, &moved);
+        let vc = |agree, disagree, seen| VoteCounts { agree, disagree, seen };
+        assert_eq!(plain[0][1], vc(0, 1, 1));
+        assert_eq!((cross[0][1], cross[1][1]), (vc(0, 0, 0), vc(1, 1, 2)));
+        assert_eq!((cross[0][0], cross[1][0], cross[1][2]), (plain[0][0], plain[1][0], plain[1][2]));
+    }
+
+    #[test]
+    fn moderated_out_statements_count_in_the_scale_and_never_move_a_vote() {
+        // Participant 0 agrees with 0, disagrees with 1 and agrees with 2, which is moderated
+        // out: Σ = (0, 0) and n = 3 (statement 2 counts as voted), so at the origin. Without the
+        // disagree, Σ = (1, 0) and n = 2: at √(3/2) ≈ 1.22, short of the border at x = 1.3
+        // between centres at -0.4 and 3.0. Counting only the two votes on statements in play
+        // (n = 1 without one) would put it at √3 ≈ 1.73, across; the vote on statement 2 is
+        // never pivotal (it is not in the projection).
+        let votes = [
+            VoteEvent::new(0, 0, Vote::Agree),
+            VoteEvent::new(0, 1, Vote::Disagree),
+            VoteEvent::new(0, 2, Vote::Agree),
+        ];
+        let matrix = VoteMatrix::from_events(&votes);
+        let out = [false, false, true];
+        let pca = pca();
+        let projections = crate::pca::participant_projections(&matrix, &out, &pca);
+        assert_eq!(projections, vec![[0.0, 0.0]]);
+        let base = [
+            Cluster { id: 0, members: vec![0], center: [-0.4, 0.0] },
+            Cluster { id: 1, members: vec![], center: [3.0, 0.0] },
+        ];
+        let groups = [
+            Cluster { id: 0, members: vec![0], center: [-0.4, 0.0] },
+            Cluster { id: 1, members: vec![1], center: [3.0, 0.0] },
+        ];
+        assert!(map_reassignments(&matrix, &out, &pca, &projections, &base, &groups).is_empty());
+        // With the border at x = 1.0 (centres -0.4 and 2.4) the disagree is pivotal.
+        let base = [base[0].clone(), Cluster { id: 1, members: vec![], center: [2.4, 0.0] }];
+        let moved = map_reassignments(&matrix, &out, &pca, &projections, &base, &groups);
+        assert_eq!(moved, vec![ReassignedVote { row: 0, column: 1, vote: -1, from: 0, to: 1 }]);
+    }
+
+    #[test]
+    fn a_participant_far_from_every_border_has_no_pivotal_vote() {
+        // Ten participants who all agree with 0 and 1 (two statements in the matrix): at (2, 0),
+        // with either vote out at √(2/1) · (1, 0) ≈ (1.41, 0), far from the border at x = 0.1.
+        let votes: Vec<VoteEvent> =
+            (0..10).flat_map(|p| [VoteEvent::new(p, 0, Vote::Agree), VoteEvent::new(p, 1, Vote::Agree)]).collect();
+        let matrix = VoteMatrix::from_events(&votes);
+        let pca = pca();
+        let projections = crate::pca::participant_projections(&matrix, &[false; 3], &pca);
+        let base = [
+            Cluster { id: 0, members: vec![], center: [-0.4, 0.0] },
+            Cluster { id: 1, members: (0..10).collect(), center: [0.6, 0.0] },
+        ];
+        let groups = [
+            Cluster { id: 0, members: vec![0], center: [-0.4, 0.0] },
+            Cluster { id: 1, members: vec![1], center: [0.6, 0.0] },
+        ];
+        assert!(map_reassignments(&matrix, &[false; 3], &pca, &projections, &base, &groups).is_empty());
+    }
+}
