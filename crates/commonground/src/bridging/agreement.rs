@@ -222,12 +222,18 @@ impl PosteriorBounds {
         PosteriorBounds { q: ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0), table: Vec::new() }
     }
 
-    /// The bounds every group's agreement, side-takers' agreement and pass rate read, for the vote
-    /// counts `counts` (per statement, one per group), computed once each, in parallel when
-    /// there are many.
-    pub(crate) fn for_counts<'a>(counts: impl Iterator<Item = &'a VoteCounts>, interval: f64) -> PosteriorBounds {
+    /// The bounds the scores read, computed once each, in parallel when there are many: every
+    /// group's agreement for the counts `rates` (Polis's group-votes), its side-takers' agreement
+    /// and pass rate for the counts `sides` (the cross-fitted ones; per statement, one per group).
+    /// Only the pairs each score reads, so that two sets of counts cost no more than one.
+    pub(crate) fn for_counts<'a>(
+        rates: impl Iterator<Item = &'a VoteCounts>,
+        sides: impl Iterator<Item = &'a VoteCounts>,
+        interval: f64,
+    ) -> PosteriorBounds {
         use rayon::prelude::*;
-        let mut pairs: Vec<(u32, u32)> = counts.flat_map(|c| [(c.agree, c.seen), side_pair(c), pass_pair(c)]).collect();
+        let mut pairs: Vec<(u32, u32)> =
+            rates.map(|c| (c.agree, c.seen)).chain(sides.flat_map(|c| [side_pair(c), pass_pair(c)])).collect();
         pairs.sort_unstable();
         pairs.dedup();
         let q = Self::direct(interval).q;
@@ -395,7 +401,7 @@ mod tests {
         let statements: Vec<Vec<VoteCounts>> = (0..40u32)
             .map(|j| vec![vc(j % 7, j % 5, j % 7 + j % 5 + j % 3), vc(3, j % 4, 9), vc(j % 11, 2, j % 11 + 2 + j % 2)])
             .collect();
-        let bounds = PosteriorBounds::for_counts(statements.iter().flatten(), 0.9);
+        let bounds = PosteriorBounds::for_counts(statements.iter().flatten(), statements.iter().flatten(), 0.9);
         assert!(bounds.table.len() < 3 * 3 * statements.len(), "repeated counts are stored once");
         for counts in &statements {
             assert_eq!(group_agreement_with(counts, &bounds), group_agreement(counts, 0.9));

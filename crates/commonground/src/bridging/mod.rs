@@ -228,8 +228,11 @@ pub fn bridging(
 ) -> Bridging {
     let ids = matrix.statements();
     let m = ids.len();
-    let bounds =
-        agreement::PosteriorBounds::for_counts(group_votes.iter().chain(side_votes).flatten(), params.interval);
+    let bounds = agreement::PosteriorBounds::for_counts(
+        group_votes.iter().flatten(),
+        side_votes.iter().flatten(),
+        params.interval,
+    );
     let scores: Vec<GroupAgreement> = (0..m)
         .into_par_iter()
         .with_min_len(64)
