@@ -22,8 +22,10 @@
 //!   and the scale becomes `sqrt(m / (n_i − 1))`. The components and the base-cluster centres are
 //!   kept: one vote moves them by O(1 / participants). A vote moves the point by `δ`; when `δ` is
 //!   less than half the gap between the nearest centre and the nearest centre of another group,
-//!   the group cannot change (triangle inequality) and no scan is needed. O(votes), plus
-//!   O(base clusters) for the few votes that come close to a border.
+//!   the group cannot change (triangle inequality) and no scan is needed; otherwise only the
+//!   centres within `d_1 + 2 δ_max` of the point are scanned (the nearest centre to a point moved
+//!   by `δ` is within `d_1 + 2δ` of where it was). O(votes), plus a scan of a few centres for the
+//!   votes of participants near a border.
 //!
 //! Only the pivotal votes are kept ([`ReassignedVote`]): those whose removal changes the rule's
 //! group. A participant whose k-means cluster is not the one nearest their point (k-means stops
@@ -89,8 +91,9 @@ pub fn map_reassignments(
     clustered.sort_unstable();
     let m = matrix.n_statements();
     let n_out = moderated_out.iter().filter(|&&out| out).count();
-    let nearest = |x: [f64; 2]| {
-        centres
+    // The nearest of `among` to x (ties: the first), and its group.
+    let nearest = |among: &[([f64; 2], u32)], x: [f64; 2]| {
+        among
             .iter()
             .map(|&(c, g)| (squared(x, c), g))
             .fold((f64::INFINITY, u32::MAX), |b, d| if d.0 < b.0 { d } else { b })
@@ -98,7 +101,7 @@ pub fn map_reassignments(
     clustered
         .par_chunks(ROWS_PER_JOB)
         .flat_map_iter(|chunk| {
-            let mut out = Vec::new();
+            let (mut out, mut shifted, mut near) = (Vec::new(), Vec::new(), Vec::new());
             for &(row, own) in chunk {
                 let (cols, vals) = matrix.row(row);
                 let voted = |c: u32| !moderated_out.get(c as usize).copied().unwrap_or(false);
@@ -111,7 +114,7 @@ pub fn map_reassignments(
                     n_voted += 1;
                 }
                 let x = projections[row];
-                let (d1, rule) = nearest(x);
+                let (d1, rule) = nearest(&centres, x);
                 // The nearest centre of another group than the rule's: the border's distance.
                 let other = centres
                     .iter()
@@ -119,15 +122,31 @@ pub fn map_reassignments(
                     .map(|&(c, _)| squared(x, c))
                     .fold(f64::INFINITY, f64::min);
                 let margin = 0.5 * (other.sqrt() - d1.sqrt());
+                // Each vote's point without it, and how far the farthest moves.
                 let scale = (m as f64 / (n_voted.max(2) - 1) as f64).sqrt();
-                for (&c, &v) in cols.iter().zip(vals).filter(|&(&c, _)| voted(c)) {
+                shifted.clear();
+                shifted.extend(cols.iter().zip(vals).filter(|&(&c, _)| voted(c)).map(|(&c, &v)| {
                     let d = v as f64 - pca.center[c as usize];
-                    let without =
-                        [scale * (p[0] - d * pca.comps[0][c as usize]), scale * (p[1] - d * pca.comps[1][c as usize])];
+                    (
+                        c,
+                        v,
+                        [scale * (p[0] - d * pca.comps[0][c as usize]), scale * (p[1] - d * pca.comps[1][c as usize])],
+                    )
+                }));
+                let reach = shifted.iter().map(|s| squared(x, s.2)).fold(0.0, f64::max).sqrt();
+                if reach < margin {
+                    continue;
+                }
+                // The centre nearest to a point moved by δ ≤ reach is within d1 + 2 reach of x:
+                // only those are scanned (a small slack for rounding keeps every tie).
+                let limit = (d1.sqrt() + 2.0 * reach).powi(2) * (1.0 + 1e-9) + 1e-12;
+                near.clear();
+                near.extend(centres.iter().copied().filter(|&(c, _)| squared(x, c) <= limit));
+                for &(c, v, without) in &shifted {
                     if squared(x, without).sqrt() < margin {
                         continue;
                     }
-                    let (_, to) = nearest(without);
+                    let (_, to) = nearest(&near, without);
                     // The rule's group changes: the vote is pivotal.
                     if to != rule && to != own {
                         out.push(ReassignedVote { row, column: c as usize, vote: v, from: own, to });
