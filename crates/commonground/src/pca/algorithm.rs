@@ -193,16 +193,31 @@ impl<'a> Centered<'a> {
 }
 
 /// Per-statement mean vote over cast votes (pass = 0); 0 for moderated-out statements, whose
-/// column Polis sets to 0 for every participant. O(votes).
+/// column Polis sets to 0 for every participant. O(votes), in parallel over fixed chunks of votes:
+/// the sums and counts are integers, so the chunks add up to the same numbers in any order.
 pub(crate) fn column_means(matrix: &VoteMatrix, moderated_out: &[bool]) -> Vec<f64> {
     let n_cols = matrix.n_statements();
     let (_, indices, values) = matrix.csr();
-    let mut sum = vec![0i64; n_cols];
-    let mut count = vec![0u64; n_cols];
-    for (&c, &v) in indices.iter().zip(values) {
-        sum[c as usize] += v as i64;
-        count[c as usize] += 1;
-    }
+    let chunk = (indices.len() / 64).max(1 << 16);
+    let (sum, count) = indices
+        .par_chunks(chunk)
+        .zip(values.par_chunks(chunk))
+        .fold(
+            || (vec![0i64; n_cols], vec![0u64; n_cols]),
+            |(mut sum, mut count), (indices, values)| {
+                for (&c, &v) in indices.iter().zip(values) {
+                    sum[c as usize] += v as i64;
+                    count[c as usize] += 1;
+                }
+                (sum, count)
+            },
+        )
+        .reduce_with(|(mut sum, mut count), (s, c)| {
+            sum.iter_mut().zip(s).for_each(|(a, b)| *a += b);
+            count.iter_mut().zip(c).for_each(|(a, b)| *a += b);
+            (sum, count)
+        })
+        .unwrap_or_else(|| (vec![0; n_cols], vec![0; n_cols]));
     (0..n_cols).map(|j| if moderated_out[j] || count[j] == 0 { 0.0 } else { sum[j] as f64 / count[j] as f64 }).collect()
 }
 
@@ -557,6 +572,24 @@ mod tests {
         }
         let (p, f) = (polis.iterations.iter().sum::<usize>(), fast.iterations.iter().sum::<usize>());
         assert!(f < p, "Lanczos {f} products, Polis {p}");
+    }
+
+    #[test]
+    fn column_means_over_many_chunks_of_votes_are_each_statements_mean_cast_vote() {
+        // Enough votes for several parallel chunks (at least 65,536 votes each).
+        let events: Vec<VoteEvent> = (0..300_000i64)
+            .map(|i| VoteEvent::new(i / 7, (i * 31) % 11, Vote::from_value((i * i % 5) % 3 - 1).unwrap()))
+            .collect();
+        let m = VoteMatrix::from_events(&events);
+        let mut out = vec![false; m.n_statements()];
+        out[4] = true;
+        let means = column_means(&m, &out);
+        for (j, &mean) in means.iter().enumerate() {
+            let votes: Vec<f64> =
+                (0..m.n_participants()).filter_map(|r| m.get(r, j)).map(|v| v.value() as f64).collect();
+            let expected = if out[j] { 0.0 } else { votes.iter().sum::<f64>() / votes.len() as f64 };
+            assert_eq!(mean, expected, "statement {j}");
+        }
     }
 
     #[test]

@@ -26,6 +26,8 @@ mod step;
 #[cfg(test)]
 mod tests;
 
+use std::sync::OnceLock;
+
 use rustc_hash::FxHashMap;
 
 pub use init::MultiStart;
@@ -50,13 +52,14 @@ pub struct Points {
     pub names: Vec<usize>,
     pub positions: Vec<[f64; 2]>,
     pub weights: Option<Vec<f64>>,
-    index: FxHashMap<usize, usize>,
+    /// Row of each name, built on the first look-up: only a warm start and the inertia look names
+    /// up, and a cold start over a million participants should not wait for a million inserts.
+    index: OnceLock<FxHashMap<usize, usize>>,
 }
 
 impl Points {
     pub fn new(names: Vec<usize>, positions: Vec<[f64; 2]>, weights: Option<Vec<f64>>) -> Points {
-        let index = names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
-        Points { names, positions, weights, index }
+        Points { names, positions, weights, index: OnceLock::new() }
     }
     pub fn len(&self) -> usize {
         self.names.len()
@@ -65,7 +68,8 @@ impl Points {
         self.names.is_empty()
     }
     fn row_of(&self, name: usize) -> Option<usize> {
-        self.index.get(&name).copied()
+        let index = self.index.get_or_init(|| self.names.iter().enumerate().map(|(i, &n)| (n, i)).collect());
+        index.get(&name).copied()
     }
 }
 
