@@ -242,10 +242,11 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     let request = Request { params, mode, meta: ids(&args.meta), exclude: ids(&args.exclude) };
     let reporter = bars.clone().map(|b| b as Arc<dyn commonground::Progress>);
     let conv = progress::spinner(bars.as_ref(), "analysing", || {
-        Conversation::run_reporting(&request, statements, &votes, reporter)
+        // Taken, not lent: the vote matrix is built out of the votes' arrays, which are freed
+        // before the analysis (the matrix holds what it needs).
+        Conversation::run_owned(&request, statements, votes, reporter)
     })
     .map_err(Failure::Input)?;
-    drop(votes); // the matrix holds what the analysis needs: free the input before the output is built
     let analysis = conv.analysis().expect("an update ran");
 
     let start = Instant::now();

@@ -22,6 +22,7 @@
 //! - `state.rs`: the whole state as bytes ([`ConversationState`]);
 //! - `request.rs`: the one entry point every front end calls ([`Request`], [`Conversation::run`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::progress::Progress;
 use crate::stats::VoteCounts;
-use crate::votes::{Id, Statement, StatementList, VoteMatrix, Votes};
+use crate::votes::{Id, Statement, StatementList, VoteBatch, VoteMatrix, Votes};
 
 mod assemble;
 mod pipeline;
@@ -181,6 +182,17 @@ impl Conversation {
     ///
     /// `votes`: a slice of [`VoteEvent`]s, or a [`crate::VoteBatch`] for large batches.
     pub fn update<V: Votes + ?Sized>(&mut self, votes: &V) -> Result<&Analysis> {
+        self.update_batch(votes.as_batch())
+    }
+
+    /// [`Conversation::update`], taking the votes: a first update builds the vote matrix out of
+    /// the batch's own arrays and frees them before the analysis, the least memory a large
+    /// conversation can be analysed in (see [`VoteMatrix::with_owned_batch`]).
+    pub fn update_owned(&mut self, votes: VoteBatch) -> Result<&Analysis> {
+        self.update_batch(Cow::Owned(votes))
+    }
+
+    fn update_batch(&mut self, votes: Cow<'_, VoteBatch>) -> Result<&Analysis> {
         let (total, analysis) = self.apply_then(votes, Self::compute)?;
         self.timings.total = total.elapsed();
         Ok(self.analysis.insert(analysis))
@@ -200,7 +212,7 @@ impl Conversation {
     /// previous ones stay, stale: for a replay's batches whose next update is not the last, since
     /// only the last update's priorities read them (one O(votes) count saved per batch).
     fn advance_keeping<V: Votes + ?Sized>(&mut self, votes: &V, totals: bool) -> Result<()> {
-        let (total, ()) = self.apply_then(votes, |conv| conv.compute_state(totals))?;
+        let (total, ()) = self.apply_then(votes.as_batch(), |conv| conv.compute_state(totals))?;
         self.analysis = None;
         self.timings.total = total.elapsed();
         Ok(())
@@ -210,15 +222,17 @@ impl Conversation {
     /// returns when it started and what `step` gave. On error nothing changes, whether the batch
     /// was refused (a conversation with no votes at all is an error) or `step` failed (a fixed
     /// number of groups the data cannot give).
-    fn apply_then<V: Votes + ?Sized, T>(
+    fn apply_then<T>(
         &mut self,
-        votes: &V,
+        votes: Cow<'_, VoteBatch>,
         step: impl FnOnce(&mut Self) -> Result<T>,
     ) -> Result<(Instant, T)> {
-        let votes = votes.as_batch();
         self.statements.check_votes(&votes)?;
         let start = Instant::now();
-        let matrix = self.matrix.with_batch(&votes);
+        let matrix = match votes {
+            Cow::Borrowed(votes) => self.matrix.with_batch(votes),
+            Cow::Owned(votes) => self.matrix.with_owned_batch(votes),
+        };
         self.timings.matrix = start.elapsed();
         if matrix.n_votes() == 0 {
             return Err(Error::EmptyConversation("no votes to analyse".into()));

@@ -6,6 +6,7 @@
 //! from one JSON object ([`Request::from_json`]), and call [`Conversation::run`]; they only
 //! convert inputs and outputs.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use super::{Batching, Conversation, Restarts};
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::progress::Progress;
-use crate::votes::{Id, ModerationStatus, Statement, StatementList, Votes};
+use crate::votes::{Id, ModerationStatus, Statement, StatementList, VoteBatch, Votes};
 
 /// How the votes go through the analysis.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -189,19 +190,40 @@ impl Conversation {
         votes: &V,
         progress: Option<Arc<dyn Progress>>,
     ) -> Result<Conversation> {
+        Conversation::run_batch(request, statements, votes.as_batch(), progress)
+    }
+
+    /// [`Conversation::run_reporting`], taking the votes: an analysis in one batch builds its vote
+    /// matrix out of the batch's arrays and frees them before the analysis
+    /// ([`Conversation::update_owned`]), so that the votes are not held twice. The result is the
+    /// same.
+    pub fn run_owned(
+        request: &Request,
+        statements: Vec<Statement>,
+        votes: VoteBatch,
+        progress: Option<Arc<dyn Progress>>,
+    ) -> Result<Conversation> {
+        Conversation::run_batch(request, statements, Cow::Owned(votes), progress)
+    }
+
+    fn run_batch(
+        request: &Request,
+        statements: Vec<Statement>,
+        votes: Cow<'_, VoteBatch>,
+        progress: Option<Arc<dyn Progress>>,
+    ) -> Result<Conversation> {
         match &request.mode {
             Mode::OneBatch => {
-                let statements = request.mark_statements(statements, votes)?;
+                let statements = request.mark_statements(statements, &*votes)?;
                 let mut conversation = Conversation::new(request.params.clone())?;
                 if let Some(progress) = progress {
                     conversation.set_progress(progress);
                 }
                 conversation.set_statements(statements);
-                conversation.update(votes)?;
+                conversation.update_batch(votes)?;
                 Ok(conversation)
             }
             Mode::Replay(batching) => {
-                let votes = votes.as_batch();
                 if !votes.is_empty() && !votes.has_timestamps() {
                     return Err(Error::InvalidParameter {
                         name: "replay".into(),

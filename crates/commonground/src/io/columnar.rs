@@ -21,6 +21,7 @@
 //! Errors name the file and the 1-based **row** of the table (in [`crate::Location`]'s `line`, as
 //! an API dump's errors give the record index), and the column.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -350,11 +351,12 @@ impl Columns {
                 ),
             },
         };
+        let before = out.votes.len();
+        let statements_before = out.votes.statement_ids().len();
+        out.votes.reserve(batch.num_rows());
+        let plain = decode_plain(&participants, &statements, &votes, times.as_ref(), out);
         let votes_out = &mut out.votes;
-        let before = votes_out.len();
-        let statements_before = votes_out.statement_ids().len();
-        votes_out.reserve(batch.num_rows());
-        for i in 0..batch.num_rows() {
+        for i in (0..batch.num_rows()).filter(|_| !plain) {
             let participant = participants.get(i).map_err(|p| id_error(&self.participant.0, i, p))?;
             let statement = statements.get(i).map_err(|p| id_error(&self.statement.0, i, p))?;
             let vote = votes.vote(i).ok_or_else(|| Error::InvalidVote { location: at(i), value: votes.show(i) })?;
@@ -387,6 +389,46 @@ impl Columns {
         }
         Ok(())
     }
+}
+
+/// The common case of [`Columns::decode`] in one tight loop: integer ids and votes without nulls,
+/// and integer timestamps without nulls or none. Returns `false`, having read nothing, for
+/// anything else (a null, a vote outside -1, 0, 1, text, floats), which the general loop then
+/// reads, with its errors.
+fn decode_plain(
+    participants: &Ids<'_>,
+    statements: &Ids<'_>,
+    votes: &Scalars<'_>,
+    times: Option<&Scalars<'_>>,
+    out: &mut VoteTable,
+) -> bool {
+    let (Ids::Ints(participants), Ids::Ints(statements), Scalars::Ints(votes)) = (participants, statements, votes)
+    else {
+        return false;
+    };
+    let (Some(participants), Some(statements), Some(votes)) = (participants.plain(), statements.plain(), votes.plain())
+    else {
+        return false;
+    };
+    if votes.iter().any(|v| !(-1..=1).contains(v)) {
+        return false;
+    }
+    let times = match times {
+        None => None,
+        Some(Scalars::Ints(times)) => match times.plain() {
+            Some(times) => Some(times),
+            None => return false,
+        },
+        Some(_) => return false,
+    };
+    for (i, ((&participant, &statement), &vote)) in
+        participants.iter().zip(statements.iter()).zip(votes.iter()).enumerate()
+    {
+        let timestamp = times.as_ref().map(|times| timestamp_ms(times[i]));
+        out.seconds_converted += timestamp.is_some_and(|(_, converted)| converted) as u64;
+        out.votes.push_ints(participant, statement, vote as i8, timestamp.map(|(ms, _)| ms));
+    }
+    true
 }
 
 enum IdProblem {
@@ -449,6 +491,31 @@ impl<'a> Ints<'a> {
             DataType::UInt64 => Ints::U64(array.as_primitive()),
             _ => return None,
         })
+    }
+
+    /// Every value as an `i64` (borrowed when they are one), or `None` when there is a null or a
+    /// `u64` beyond `i64`.
+    fn plain(&self) -> Option<Cow<'a, [i64]>> {
+        macro_rules! widened {
+            ($a:expr) => {
+                ($a.null_count() == 0).then(|| Cow::Owned($a.values().iter().map(|&v| i64::from(v)).collect()))
+            };
+        }
+        match self {
+            Ints::I64(a) => (a.null_count() == 0).then(|| Cow::Borrowed(&a.values()[..])),
+            Ints::I8(a) => widened!(a),
+            Ints::I16(a) => widened!(a),
+            Ints::I32(a) => widened!(a),
+            Ints::U8(a) => widened!(a),
+            Ints::U16(a) => widened!(a),
+            Ints::U32(a) => widened!(a),
+            Ints::U64(a) => {
+                if a.null_count() != 0 {
+                    return None;
+                }
+                a.values().iter().map(|&v| i64::try_from(v).ok()).collect::<Option<Vec<i64>>>().map(Cow::Owned)
+            }
+        }
     }
 
     /// The value of row `i`; `None` when null.

@@ -2,20 +2,18 @@
 //!
 //! A [`VoteEvent`] carries two [`Id`]s and an optional timestamp: about 88 bytes a vote once
 //! boxed in a `Vec`. A [`VoteBatch`] interns the ids once and keeps one `u32` per participant and
-//! statement reference, one `i8` vote and, when the input has them, one `i64` timestamp: 9 bytes a
-//! vote without timestamps, 17 with. A 50-million-vote `votes.csv` thus fits in 850 MB while it is
-//! read, and [`crate::VoteMatrix`] builds its rows straight from the interned indices.
+//! statement reference, one `i8` vote and, when the input has them, a timestamp in 4 bytes (an
+//! offset, while the votes span less than ±24 days around the first; 5 bytes within ±17 years,
+//! else 8: see `times.rs`): 9 bytes a vote without timestamps, 13 with. A 50-million-vote
+//! `votes.csv` thus fits in 650 MB while it is read, and [`crate::VoteMatrix`] builds its rows
+//! straight from the interned indices.
 
 use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
+use super::times::{Times, NO_TIME};
 use super::{Id, Vote, VoteEvent};
-
-/// The stored timestamp of a vote without one. `i64::MIN` orders first, as a missing timestamp
-/// does everywhere (`timestamp.unwrap_or(i64::MIN)`); a vote stamped `i64::MIN` itself therefore
-/// reads back as unstamped, which orders the same.
-const NO_TIME: i64 = i64::MIN;
 
 /// Vote events in columnar form, in input order (see the [module docs](self)).
 ///
@@ -35,8 +33,9 @@ pub struct VoteBatch {
     participants: Vec<u32>,
     statements: Vec<u32>,
     values: Vec<i8>,
-    /// Empty while no vote had a timestamp; else one per vote, [`NO_TIME`] for none.
-    timestamps: Vec<i64>,
+    /// Each vote's timestamp, if any vote has one. A vote stamped `i64::MIN` reads back as
+    /// unstamped, which orders the same (first).
+    times: Times,
 }
 
 impl VoteBatch {
@@ -67,18 +66,20 @@ impl VoteBatch {
         self.push_interned(p, s, vote.value(), timestamp);
     }
 
+    /// [`VoteBatch::push`] for integer ids (Polis's), which need no [`Id`] until they are new;
+    /// `value` is the vote's value, -1, 0 or 1.
+    #[inline]
+    pub(crate) fn push_ints(&mut self, participant: i64, statement: i64, value: i8, timestamp: Option<i64>) {
+        let p = self.participant_ids.intern_int(participant);
+        let s = self.statement_ids.intern_int(statement);
+        self.push_interned(p, s, value, timestamp);
+    }
+
     fn push_interned(&mut self, participant: u32, statement: u32, value: i8, timestamp: Option<i64>) {
         self.participants.push(participant);
         self.statements.push(statement);
+        self.times.push(self.values.len(), timestamp);
         self.values.push(value);
-        if let Some(t) = timestamp {
-            if self.timestamps.is_empty() {
-                self.timestamps.resize(self.values.len() - 1, NO_TIME);
-            }
-            self.timestamps.push(t);
-        } else if !self.timestamps.is_empty() {
-            self.timestamps.push(NO_TIME);
-        }
     }
 
     /// Appends another batch (say, a chunk parsed on its own, with its own interned ids): its ids
@@ -92,14 +93,7 @@ impl VoteBatch {
         self.participants.extend(chunk.participants.iter().map(|&p| participant_map[p as usize]));
         self.statements.extend(chunk.statements.iter().map(|&s| statement_map[s as usize]));
         self.values.extend_from_slice(&chunk.values);
-        match (self.timestamps.is_empty(), chunk.timestamps.is_empty()) {
-            (_, false) => {
-                self.timestamps.resize(before, NO_TIME);
-                self.timestamps.extend_from_slice(&chunk.timestamps);
-            }
-            (false, true) => self.timestamps.resize(self.values.len(), NO_TIME),
-            (true, true) => {}
-        }
+        self.times.append(before, chunk.times, chunk.values.len());
     }
 
     /// Number of vote events.
@@ -131,11 +125,15 @@ impl VoteBatch {
     }
     /// Vote `i`'s timestamp (epoch ms), if it has one.
     pub fn timestamp(&self, i: usize) -> Option<i64> {
-        self.timestamps.get(i).copied().filter(|&t| t != NO_TIME)
+        self.times.get(i)
     }
     /// Whether any vote has a timestamp.
     pub fn has_timestamps(&self) -> bool {
-        self.timestamps.iter().any(|&t| t != NO_TIME)
+        self.times.any()
+    }
+    /// The latest timestamp, if any vote has one.
+    pub fn last_timestamp(&self) -> Option<i64> {
+        self.times.max()
     }
     /// The number of (participant, statement) cells whose latest time (or, without timestamps,
     /// the whole cell) holds votes that disagree: two different votes with the same timestamp,
@@ -160,35 +158,49 @@ impl VoteBatch {
             bucket[fill[p as usize]] = i as u32;
             fill[p as usize] += 1;
         }
-        let time = |i: usize| self.timestamps.get(i).copied().unwrap_or(NO_TIME);
+        let time = |i: usize| self.times.get(i).unwrap_or(NO_TIME);
+        let m = self.statement_ids.ids.len();
         (0..n)
             .into_par_iter()
             .with_min_len(1024)
-            .map_init(Vec::new, |keys: &mut Vec<(u32, i64, i8)>, p| {
-                keys.clear();
-                keys.extend(bucket[start[p]..start[p + 1]].iter().map(|&i| {
-                    let i = i as usize;
-                    (self.statements[i], time(i), self.values[i])
-                }));
-                keys.sort_unstable();
-                // Per statement, the run of votes at its latest time: contradictory when it holds
-                // more than one value (the sort puts them first and last in the run).
-                let mut conflicts = 0;
-                let mut end = keys.len();
-                while end > 0 {
-                    let (statement, t, last_value) = keys[end - 1];
-                    let mut run = end - 1;
-                    while run > 0 && keys[run - 1].0 == statement && keys[run - 1].1 == t {
-                        run -= 1;
+            .map_init(
+                || (Vec::new(), vec![u32::MAX; m]),
+                |(keys, seen): &mut (Vec<(u32, i64, i8)>, Vec<u32>), p| {
+                    let votes = &bucket[start[p]..start[p + 1]];
+                    // Most participants vote once on each statement: nothing to decide, no sort.
+                    // (`seen[s] == p`: participant p voted on s before.)
+                    let repeats = votes.iter().any(|&i| {
+                        let s = self.statements[i as usize] as usize;
+                        std::mem::replace(&mut seen[s], p as u32) == p as u32
+                    });
+                    if !repeats {
+                        return 0;
                     }
-                    conflicts += (keys[run].2 != last_value) as usize;
-                    while run > 0 && keys[run - 1].0 == statement {
-                        run -= 1;
+                    keys.clear();
+                    keys.extend(votes.iter().map(|&i| {
+                        let i = i as usize;
+                        (self.statements[i], time(i), self.values[i])
+                    }));
+                    keys.sort_unstable();
+                    // Per statement, the run of votes at its latest time: contradictory when it holds
+                    // more than one value (the sort puts them first and last in the run).
+                    let mut conflicts = 0;
+                    let mut end = keys.len();
+                    while end > 0 {
+                        let (statement, t, last_value) = keys[end - 1];
+                        let mut run = end - 1;
+                        while run > 0 && keys[run - 1].0 == statement && keys[run - 1].1 == t {
+                            run -= 1;
+                        }
+                        conflicts += (keys[run].2 != last_value) as usize;
+                        while run > 0 && keys[run - 1].0 == statement {
+                            run -= 1;
+                        }
+                        end = run;
                     }
-                    end = run;
-                }
-                conflicts
-            })
+                    conflicts
+                },
+            )
             .sum()
     }
 
@@ -225,6 +237,12 @@ impl VoteBatch {
             out.push_interned(p, s, self.values[i], self.timestamp(i));
         }
         out
+    }
+
+    /// The statement and value columns, the rest dropped: what [`crate::VoteMatrix`]'s build
+    /// still reads once it has placed the votes by row.
+    pub(crate) fn into_statements_and_values(self) -> (Vec<u32>, Vec<i8>) {
+        (self.statements, self.values)
     }
 
     /// Flips every vote's sign (agree <-> disagree), for input in Polis's raw sign.
@@ -271,48 +289,30 @@ impl FromIterator<VoteEvent> for VoteBatch {
 }
 
 /// Distinct ids in first-appearance order, with their index. Integer ids (Polis's) are looked up
-/// by value: small non-negative ones in a direct table while the ids seen stay dense (Polis's
-/// `tid`s and `pid`s count up from 0), others in a map that hashes a plain `i64`; the last id
-/// looked up is remembered, as consecutive votes often share a participant.
+/// by value: in a direct table over a window of values while the ids seen stay dense (Polis's
+/// `tid`s and `pid`s count up from 0; a chunk of a file read in parallel sees a run of them that
+/// starts anywhere), others in a map that hashes a plain `i64`; the last id looked up is
+/// remembered, as consecutive votes often share a participant.
 #[derive(Debug, Clone, Default)]
 struct Interner {
     ids: Vec<Id>,
-    /// `dense[n]` is the index of `Id::Int(n)` + 1, or 0 if not seen.
+    /// `dense[k]` is the index of `Id::Int(dense_base + k)` + 1, or 0 if not seen.
     dense: Vec<u32>,
+    dense_base: i64,
     ints: FxHashMap<i64, u32>,
     strs: FxHashMap<String, u32>,
     last: Option<(i64, u32)>,
 }
 
+/// How far the direct table may reach beyond 4 entries per id: a 10,000-statement conversation's
+/// ids fit from the first one seen, wherever it falls among them.
+const DENSE_SLACK: usize = 1 << 16;
+
 impl Interner {
     fn intern(&mut self, id: &Id) -> u32 {
         let next = self.ids.len() as u32;
         match id {
-            Id::Int(n) => {
-                let n = *n;
-                if let Some((last, i)) = self.last {
-                    if last == n {
-                        return i;
-                    }
-                }
-                let i = match usize::try_from(n) {
-                    Ok(d) if d < self.dense.len() || self.dense_can_grow_to(d) => {
-                        if d >= self.dense.len() {
-                            self.dense.resize((d + 1).next_power_of_two(), 0);
-                        }
-                        if self.dense[d] == 0 {
-                            self.dense[d] = next + 1;
-                        }
-                        self.dense[d] - 1
-                    }
-                    _ => *self.ints.entry(n).or_insert(next),
-                };
-                self.last = Some((n, i));
-                if i == next {
-                    self.ids.push(id.clone());
-                }
-                i
-            }
+            Id::Int(n) => self.intern_int(*n),
             Id::Str(text) => match self.strs.get(text) {
                 Some(&i) => i,
                 None => {
@@ -324,10 +324,70 @@ impl Interner {
         }
     }
 
-    /// Whether the direct table may grow to hold `n`: only while it stays within a few times the
-    /// number of ids (and none went to the map, which would then have to be searched too).
-    fn dense_can_grow_to(&self, n: usize) -> bool {
-        self.ints.is_empty() && n < 4 * self.ids.len() + 4096
+    /// [`Interner::intern`] for `Id::Int(n)`.
+    #[inline]
+    fn intern_int(&mut self, n: i64) -> u32 {
+        if let Some((last, i)) = self.last {
+            if last == n {
+                return i;
+            }
+        }
+        let next = self.ids.len() as u32;
+        let i = match self.dense_slot(n) {
+            Some(k) => {
+                if self.dense[k] == 0 {
+                    self.dense[k] = next + 1;
+                }
+                self.dense[k] - 1
+            }
+            None => *self.ints.entry(n).or_insert(next),
+        };
+        self.last = Some((n, i));
+        if i == next {
+            self.ids.push(Id::Int(n));
+        }
+        i
+    }
+
+    /// `n`'s place in the direct table, which grows (either way, doubling) to hold it while it
+    /// stays within [`DENSE_SLACK`] + 4 entries per id and no id went to the map (which would
+    /// then have to be searched too); `None` when `n` is for the map.
+    #[inline]
+    fn dense_slot(&mut self, n: i64) -> Option<usize> {
+        let len = self.dense.len();
+        if let Some(k) = n.checked_sub(self.dense_base).and_then(|k| usize::try_from(k).ok()).filter(|&k| k < len) {
+            return Some(k);
+        }
+        if !self.ints.is_empty() {
+            return None;
+        }
+        let limit = 4 * self.ids.len() + DENSE_SLACK;
+        if len == 0 {
+            // The first id: a small window that starts a little below it, as later ids may.
+            self.dense_base = n.saturating_sub(16);
+            self.dense = vec![0; 64];
+            return self.dense_slot(n).or_else(|| {
+                self.dense.clear();
+                None
+            });
+        }
+        let low = i128::from(self.dense_base.min(n));
+        let high = i128::from(self.dense_base) + len as i128 - 1;
+        let high = high.max(i128::from(n));
+        let needed = usize::try_from(high - low + 1).ok().filter(|&w| w <= limit)?;
+        let grown = needed.next_power_of_two().min(limit).max(needed);
+        if n < self.dense_base {
+            // Grow downwards: the table's values move up by the added length.
+            let added = grown - len;
+            let base = i64::try_from(i128::from(self.dense_base) - added as i128).ok()?;
+            let mut table = vec![0; grown];
+            table[added..].copy_from_slice(&self.dense);
+            self.dense = table;
+            self.dense_base = base;
+        } else {
+            self.dense.resize(grown, 0);
+        }
+        self.dense_slot(n)
     }
 }
 
@@ -387,6 +447,37 @@ mod contradictory_ties_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_ids_are_interned_in_first_appearance_order_wherever_their_values_fall() {
+        // A run starting high, then lower values (the window grows down), a far value (to the
+        // map), then values around both, negatives and the extremes: against a plain map.
+        let mut values: Vec<i64> = (500_000..500_300).rev().chain(499_000..499_100).collect();
+        values.extend([7, -3, i64::MIN, i64::MAX, 1 << 40, 500_150, 499_050, 12, 7, 0]);
+        values.extend((0..2_000).map(|k| (k * 7_919) % 3_001));
+        for order in [values.clone(), values.iter().rev().copied().collect()] {
+            let mut interner = Interner::default();
+            let mut oracle: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
+            for &n in &order {
+                let next = oracle.len() as u32;
+                let expected = *oracle.entry(n).or_insert(next);
+                assert_eq!(interner.intern(&Id::Int(n)), expected, "id {n}");
+            }
+            let mut first_seen: Vec<i64> = Vec::new();
+            for &n in &order {
+                if !first_seen.contains(&n) {
+                    first_seen.push(n);
+                }
+            }
+            assert_eq!(interner.ids, first_seen.into_iter().map(Id::Int).collect::<Vec<_>>());
+        }
+        // A dense run that starts anywhere stays in the table.
+        let mut interner = Interner::default();
+        (0..10_000).map(|k| 2_468 + (k * 7_001) % 10_000 - 2_468).for_each(|n| {
+            interner.intern(&Id::Int(n));
+        });
+        assert!(interner.ints.is_empty());
+    }
 
     fn events() -> Vec<VoteEvent> {
         vec![

@@ -8,6 +8,7 @@ mod batch;
 mod dense;
 mod matrix;
 mod statements;
+mod times;
 
 pub use batch::{VoteBatch, Votes};
 pub use matrix::{MatrixParts, VoteMatrix};
