@@ -12,6 +12,9 @@ and reused). Each measurement is a fresh child process, so its peak RSS (``ru_ma
   profile)"), and, on the generated conversations, their Parquet twin (``generate --format
   parquet``, read by ``analyze``: "commonground CLI (parquet)");
 - commonground Python: ``cg.read_polis(DIR)``, then ``conv.analyze(seed=0)`` (``run_one.py``);
+  on the generated conversations' Parquet twins, when pyarrow is installed and the package takes
+  Arrow tables, also ``pyarrow.parquet.read_table`` then ``cg.Conversation.from_votes(table)``
+  ("commonground Python (Arrow table)", its two steps timed apart);
 - red-dwarf: its CSV loader emulated on the local files, then ``run_pipeline`` (``run_one.py``,
   the same code as ``compare_reddwarf.py``). It is not run where its memory estimate exceeds
   the budget, and a run is killed after ``--timeout`` seconds; the table says why.
@@ -58,6 +61,10 @@ CLI, PYTHON, REDDWARF = "commonground CLI", "commonground Python", "red-dwarf"
 # Rows that exist only when the CLI has the feature (probed from its --help, see cli_features).
 CLI_FAST, CLI_PARQUET = "commonground CLI (fast profile)", "commonground CLI (parquet)"
 CLI_TOOLS = (CLI, CLI_FAST, CLI_PARQUET)
+# The Python package reading the Parquet twin through pyarrow (when both can, see python_arrow).
+PYTHON_ARROW = "commonground Python (Arrow table)"
+# The rows that read the Parquet twin, so run only on inputs that have one.
+PARQUET_TOOLS = (CLI_PARQUET, PYTHON_ARROW)
 
 # The issue's targets ("Performance II"), checked by target_lines on each run's numbers.
 TARGET_1M_ANALYSIS_S = 6.0  # exact (default) profile
@@ -65,6 +72,9 @@ TARGET_1M_ANALYSIS_FAST_S = 3.0  # --profile fast
 TARGET_1M_LOAD_CSV_S = 3.0
 TARGET_1M_LOAD_PARQUET_S = 1.0
 TARGET_1M_PEAK = 1 * GIB
+# "from_votes on a 50M-row pyarrow table adds under 0.5 s to the load": the table's own read
+# (pyarrow's, from the Parquet twin) is the load; from_votes must add less than this.
+TARGET_FROM_VOTES_S = 0.5
 TARGET_REDDWARF_RATIO = 100.0  # red-dwarf's analysis ÷ the CLI's, on every openData conversation
 # "The load itself within a few times one pass over the file": a few, read as at most this many
 # times one read of votes.csv (from the page cache, newlines counted; count_votes), on the largest
@@ -280,7 +290,19 @@ def run_cli(cli: Path, folder: Path, env: Dict[str, str], timeout: float, extra:
 def run_python(tool: str, folder: Path, env: Dict[str, str], timeout: float) -> Run:
     stdout, _, wall, rss = run_child([sys.executable, str(BENCHES / "run_one.py"), tool, str(folder)], env, timeout)
     times = json.loads(stdout.strip().splitlines()[-1])
-    return Run(times["load_s"], times["analysis_s"], wall, rss, {})
+    # commonground-arrow: the load's two steps.
+    stages = {name[:-2]: times[name] for name in ("read_table_s", "from_votes_s") if name in times}
+    return Run(times["load_s"], times["analysis_s"], wall, rss, stages)
+
+
+def python_arrow() -> bool:
+    """Whether this interpreter has pyarrow and a commonground whose ``from_votes`` takes Arrow
+    tables (``_core.Conversation.add_table``)."""
+    if importlib.util.find_spec("pyarrow") is None or importlib.util.find_spec("commonground") is None:
+        return False
+    from commonground import _core
+
+    return hasattr(_core.Conversation, "add_table")
 
 
 # -- red-dwarf's memory ----------------------------------------------------------------------
@@ -328,12 +350,15 @@ def measure(settings: Settings, tool: str, item: Input) -> Run:
         assert item.parquet is not None  # benchmark() runs this row only with a twin
         files = sorted(item.parquet.glob("*.parquet"))
         return run_cli(settings.cli, files[0] if len(files) == 1 else item.parquet, settings.env, settings.timeout)
+    if tool == PYTHON_ARROW:
+        assert item.parquet is not None
+        return run_python("commonground-arrow", item.parquet, settings.env, settings.timeout)
     return run_python("commonground" if tool == PYTHON else "reddwarf", item.folder, settings.env, settings.timeout)
 
 
 def benchmark(settings: Settings, item: Input) -> Dict[str, Outcome]:
     """``repeat`` rounds over the tools, so that all of them see the same (noisy) machine."""
-    outcomes = {tool: Outcome() for tool in settings.tools if tool != CLI_PARQUET or item.parquet is not None}
+    outcomes = {tool: Outcome() for tool in settings.tools if tool not in PARQUET_TOOLS or item.parquet is not None}
     if REDDWARF in outcomes:
         outcomes[REDDWARF].not_run = reddwarf_not_run(item, settings.reddwarf_budget)
     for _ in range(settings.repeat):
@@ -492,6 +517,13 @@ def target_lines(results: Dict[Input, Dict[str, Outcome]], opendata: List[str],
                 p_load = parquet.best("load_s")
                 lines.append(f"- 1M × 10k × 50M, CLI load from Parquet: {fmt_s(p_load)} (target ≤ "
                              f"{TARGET_1M_LOAD_PARQUET_S:.0f} s: {met(p_load <= TARGET_1M_LOAD_PARQUET_S)}).")
+            arrow = outcomes.get(PYTHON_ARROW, Outcome())
+            if arrow.runs:
+                from_votes = min(r.stages["from_votes"] for r in arrow.runs)
+                read = min(r.stages["read_table"] for r in arrow.runs)
+                lines.append(f"- 1M × 10k × 50M, Python `from_votes` on the 50M-row pyarrow table: {fmt_s(from_votes)} "
+                             f"beyond pyarrow's read of the Parquet file ({fmt_s(read)}) (target < "
+                             f"{TARGET_FROM_VOTES_S} s: {met(from_votes < TARGET_FROM_VOTES_S)}).")
         if item.name == TARGET_50K_INPUT and cli.runs:
             e2e = cli.best("end_to_end_s")
             lines.append(f"- {item.votes:,}-vote conversation ({item.name}), CLI load + analysis: {fmt_s(e2e)} "
@@ -637,7 +669,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             env[var] = str(args.threads)
     features = cli_features(args.cli)
     tools = ([CLI] + ([CLI_FAST] if features["profile"] else []) + ([CLI_PARQUET] if features["parquet"] else [])
-             + ([] if args.skip_python else [PYTHON]) + ([] if args.skip_reddwarf else [REDDWARF]))
+             + ([] if args.skip_python else [PYTHON])
+             + ([PYTHON_ARROW] if not args.skip_python and features["parquet"] and python_arrow() else [])
+             + ([] if args.skip_reddwarf else [REDDWARF]))
     budget = args.reddwarf_memory_budget * GIB if args.reddwarf_memory_budget else total_memory() / 2
     settings = Settings(args.cli, tools, args.repeat, args.timeout, budget, env)
 

@@ -19,7 +19,7 @@ import pandas as pd
 from . import _core
 from ._analysis import Analysis, _frame
 from ._core import InvalidVoteError, ParseError
-from ._inputs import statement_columns, vote_columns
+from ._inputs import check_agree, is_arrow_table, statement_columns, vote_columns
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -83,7 +83,14 @@ class Conversation:
         - a dict of such columns (lists or numpy arrays);
         - a tuple of arrays ``(participants, statements, votes[, timestamps])``;
         - a list of dicts in red-dwarf's vote format:
-          ``{"participant_id": 3, "statement_id": 7, "vote": 1, "modified": 1714782753431}``.
+          ``{"participant_id": 3, "statement_id": 7, "vote": 1, "modified": 1714782753431}``;
+        - an Arrow table: any object with the Arrow PyCapsule interface (``__arrow_c_stream__``),
+          such as a pyarrow Table or RecordBatchReader, a polars DataFrame or a DuckDB relation.
+          It is read where it lies, without a copy, by the rules of the CLI's Parquet and Arrow
+          vote tables: columns found by name as in ``votes.csv`` (case and ``_``/``-`` ignored);
+          ids integers of any width or text (large, view or dictionary-encoded too); votes
+          integers, floats or text (-1, 0, 1); timestamps Arrow timestamps, or numbers in epoch
+          ms (below 10^11: seconds, converted). An error names the 1-based row and the column.
 
         Ids are ints or strs. Votes are 1 agree, -1 disagree, 0 pass; pass ``agree=-1`` for data
         in Polis's raw database sign (agree = -1). Timestamps are epoch milliseconds (or
@@ -148,6 +155,11 @@ class Conversation:
     def add_votes(self, votes: Any, *, agree: int = 1) -> None:
         """Adds votes without analysing (see :meth:`from_votes` for the formats). The batch is
         checked first; on error nothing is added."""
+        if is_arrow_table(votes):
+            check_agree(agree)
+            with self._lock:
+                self._core.add_table(votes, agree == -1)
+            return
         participants, statements, values, timestamps = vote_columns(votes, agree)
         with self._lock:
             self._core.add_votes(participants, statements, values, timestamps)
@@ -256,6 +268,11 @@ class Conversation:
         vote so far with Polis's default parameters."""
         if statements is not None:
             self.set_statements(statements)
+        if is_arrow_table(votes):
+            check_agree(agree)
+            with self._lock:
+                core = self._core.update_table(votes, agree == -1)
+            return Analysis(core)
         participants, statement_ids, values, timestamps = vote_columns(votes, agree)
         with self._lock:
             core = self._core.update(participants, statement_ids, values, timestamps)

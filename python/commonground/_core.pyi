@@ -32,6 +32,9 @@ _Id = Union[int, str]
 _IdColumn = Union[npt.NDArray[np.int64], Sequence[Any]]
 #: A vote column: float64 or int64 array, or a sequence of numbers (1 agree, -1 disagree, 0 pass).
 _VoteColumn = Union[npt.NDArray[np.float64], npt.NDArray[np.int64], Sequence[Any]]
+#: A vote table with the Arrow PyCapsule interface (``__arrow_c_stream__`` or ``__arrow_c_array__``):
+#: a pyarrow Table, RecordBatch or RecordBatchReader, a polars DataFrame, a DuckDB relation.
+_ArrowTable = Any
 #: Nullable integers: (values, valid mask).
 _NullableInts = Tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]
 
@@ -82,6 +85,7 @@ class Conversation:
         votes: _VoteColumn,
         timestamps: Optional[npt.NDArray[np.int64]] = None,
     ) -> None: ...
+    def add_table(self, table: _ArrowTable, flip_signs: bool = False) -> None: ...
     def analyze(self, request: str = "{}") -> Analysis: ...
     def update(
         self,
@@ -90,6 +94,7 @@ class Conversation:
         votes: _VoteColumn,
         timestamps: Optional[npt.NDArray[np.int64]] = None,
     ) -> Analysis: ...
+    def update_table(self, table: _ArrowTable, flip_signs: bool = False) -> Analysis: ...
     @property
     def analysis(self) -> Optional[Analysis]: ...
     @property

@@ -157,10 +157,26 @@ def _timestamps(values: Any) -> np.ndarray:
     return out
 
 
-def vote_columns(votes: Any, agree: int = 1) -> VoteColumns:
-    """(participants, statements, votes, timestamps or None) from any supported vote input."""
+def check_agree(agree: Any) -> None:
+    """``agree`` must be 1 or -1."""
     if agree not in (1, -1):
         raise InvalidParameterError(f"agree must be 1 (agree = +1, commonground's and Polis exports' sign) or -1 (Polis's raw sign), not {agree!r}")
+
+
+def is_arrow_table(votes: Any) -> bool:
+    """Whether ``votes`` goes to ``_core`` as an Arrow table: any object with the Arrow PyCapsule
+    interface (a pyarrow Table, RecordBatch or RecordBatchReader, a polars DataFrame, a DuckDB
+    relation), which the core reads where it lies by the CLI's vote table rules. A pandas
+    DataFrame has the interface too (pandas 2.2 and later) but keeps its own reading below, as it
+    always has: its numbers are converted by pandas' rules (a numeric timestamp is epoch ms)."""
+    if isinstance(votes, (pd.DataFrame, Mapping, tuple, list)):
+        return False
+    return hasattr(type(votes), "__arrow_c_stream__") or hasattr(type(votes), "__arrow_c_array__")
+
+
+def vote_columns(votes: Any, agree: int = 1) -> VoteColumns:
+    """(participants, statements, votes, timestamps or None) from any supported vote input."""
+    check_agree(agree)
     if isinstance(votes, pd.DataFrame):
         frame: Mapping[str, Any] = votes
         columns = [str(c) for c in votes.columns]

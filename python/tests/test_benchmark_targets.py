@@ -99,3 +99,20 @@ def test_cli_features_are_read_from_the_help_texts(bench: Any) -> None:
     # Today's CLI: neither; a "parquet" elsewhere in the help is not the format option.
     old_generate = "Options:\n      --format-version <N>  x\n      --output <OUTPUT>  not parquet\n"
     assert bench.features_from_help("Options:\n      --timings\n", old_generate) == {"profile": False, "parquet": False}
+
+
+def test_from_votes_on_the_50m_row_table_must_add_under_half_a_second_to_pyarrows_read(bench: Any) -> None:
+    m = item(bench, "synthetic-1m", 50_000_000)
+
+    def arrow(from_votes: float, read: float) -> Any:
+        run = bench.Run(read + from_votes, 6.0, 10.0, 0, {"read_table": read, "from_votes": from_votes})
+        return bench.Outcome(runs=[run])
+
+    results = {m: {bench.CLI: outcome(bench, 3.0, 6.0), bench.PYTHON_ARROW: arrow(0.49, 0.8)}}
+    line = line_with(bench.target_lines(results, []), "from_votes")
+    assert "490.0 ms beyond pyarrow's read of the Parquet file (800.0 ms)" in line and line.endswith(": met).")
+    results[m][bench.PYTHON_ARROW] = arrow(0.5, 0.8)
+    assert line_with(bench.target_lines(results, []), "from_votes").endswith("not met).")
+    # Without the row, no line.
+    del results[m][bench.PYTHON_ARROW]
+    assert not any("from_votes" in line for line in bench.target_lines(results, []))

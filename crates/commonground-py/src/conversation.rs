@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::analysis::PyAnalysis;
-use crate::convert::{array, ids_to_py, optional_ints, statements_from_py, vote_batch};
+use crate::convert::{array, ids_to_py, optional_ints, statements_from_py, vote_batch, vote_table};
 use crate::errors::to_py;
 
 /// What a pickle of a conversation holds (see `__getstate__`).
@@ -101,7 +101,17 @@ impl PyConversation {
         timestamps: Option<PyReadonlyArray1<'_, i64>>,
     ) -> PyResult<()> {
         let events = self.new_votes(py, participants, statements, votes, timestamps)?;
-        self.votes.append(events);
+        self.keep(events);
+        Ok(())
+    }
+
+    /// Adds the vote events of an Arrow table (any object with `__arrow_c_stream__` or
+    /// `__arrow_c_array__`), read by the CLI's vote table rules; `flip_signs` for Polis's raw sign
+    /// (agree = -1). Checked as `add_votes` checks; on error nothing is added.
+    #[pyo3(signature = (table, flip_signs=false))]
+    fn add_table(&mut self, py: Python<'_>, table: &Bound<'_, PyAny>, flip_signs: bool) -> PyResult<()> {
+        let events = self.new_table_votes(py, table, flip_signs)?;
+        self.keep(events);
         Ok(())
     }
 
@@ -133,32 +143,14 @@ impl PyConversation {
         timestamps: Option<PyReadonlyArray1<'_, i64>>,
     ) -> PyResult<PyAnalysis> {
         let events = self.new_votes(py, participants, statements, votes, timestamps)?;
-        let live = self.live.take();
-        let (all_votes, statement_list) = (&self.votes, &self.statements);
-        let result = py.detach(move || match live {
-            Some(mut live) => {
-                // Copied only when an Analysis still shares it.
-                let result = Arc::make_mut(&mut live).update(&events).map(|_| ());
-                (result, Some(live), events)
-            }
-            None => {
-                let mut all = all_votes.clone();
-                all.append(events.clone());
-                let first = Conversation::run(&Request::default(), statement_list.as_slice().to_vec(), &all);
-                match first {
-                    Ok(c) => (Ok(()), Some(Arc::new(c)), events),
-                    Err(e) => (Err(e), None, events),
-                }
-            }
-        });
-        let (outcome, live, events) = result;
-        self.live = live;
-        outcome.map_err(|e| to_py(py, e))?;
-        self.votes.append(events);
-        match &self.live {
-            Some(live) => PyAnalysis::new(live.clone(), self.source.clone()),
-            None => Err(pyo3::exceptions::PyRuntimeError::new_err("internal: no conversation after an update")),
-        }
+        self.update_with(py, events)
+    }
+
+    /// `update` with the vote events of an Arrow table (see `add_table`).
+    #[pyo3(signature = (table, flip_signs=false))]
+    fn update_table(&mut self, py: Python<'_>, table: &Bound<'_, PyAny>, flip_signs: bool) -> PyResult<PyAnalysis> {
+        let events = self.new_table_votes(py, table, flip_signs)?;
+        self.update_with(py, events)
     }
 
     /// The latest analysis (from `analyze` or `update`), if any.
@@ -296,5 +288,52 @@ impl PyConversation {
         let batch = vote_batch(py, participants, statements, votes, timestamps)?;
         self.statements.check_votes(&batch).map_err(|e| to_py(py, e))?;
         Ok(batch)
+    }
+
+    /// An Arrow table's vote events, checked as `new_votes` checks columns.
+    fn new_table_votes(&self, py: Python<'_>, table: &Bound<'_, PyAny>, flip_signs: bool) -> PyResult<VoteBatch> {
+        let batch = vote_table(py, table, flip_signs)?;
+        self.statements.check_votes(&batch).map_err(|e| to_py(py, e))?;
+        Ok(batch)
+    }
+
+    /// Keeps checked vote events: taken as they are when there are none yet (a 50-million-vote
+    /// table is not copied into an empty conversation), else appended.
+    fn keep(&mut self, events: VoteBatch) {
+        if self.votes.is_empty() {
+            self.votes = events;
+        } else {
+            self.votes.append(events);
+        }
+    }
+
+    /// Adds checked vote events and updates the live conversation (or makes it: see `update`).
+    fn update_with(&mut self, py: Python<'_>, events: VoteBatch) -> PyResult<PyAnalysis> {
+        let live = self.live.take();
+        let (all_votes, statement_list) = (&self.votes, &self.statements);
+        let result = py.detach(move || match live {
+            Some(mut live) => {
+                // Copied only when an Analysis still shares it.
+                let result = Arc::make_mut(&mut live).update(&events).map(|_| ());
+                (result, Some(live), events)
+            }
+            None => {
+                let mut all = all_votes.clone();
+                all.append(events.clone());
+                let first = Conversation::run(&Request::default(), statement_list.as_slice().to_vec(), &all);
+                match first {
+                    Ok(c) => (Ok(()), Some(Arc::new(c)), events),
+                    Err(e) => (Err(e), None, events),
+                }
+            }
+        });
+        let (outcome, live, events) = result;
+        self.live = live;
+        outcome.map_err(|e| to_py(py, e))?;
+        self.keep(events);
+        match &self.live {
+            Some(live) => PyAnalysis::new(live.clone(), self.source.clone()),
+            None => Err(pyo3::exceptions::PyRuntimeError::new_err("internal: no conversation after an update")),
+        }
     }
 }

@@ -1,16 +1,19 @@
 //! Python values <-> commonground's types. Columns come in as numpy arrays when they are numeric
 //! (read without copying through Python objects) or as sequences of Python objects otherwise, and
-//! go out as numpy arrays (numbers) or lists (ids that are not all integers, texts).
+//! go out as numpy arrays (numbers) or lists (ids that are not all integers, texts). A whole vote
+//! table comes in through the Arrow PyCapsule interface ([`vote_table`]), read where it lies.
 //!
 //! Bad values become the core's own errors ([`Error::Parse`], [`Error::InvalidVote`], ...) with the
 //! 1-based record number, so that they read like every other input error.
 
 use commonground::error::shown;
+use commonground::io::columnar::read_record_batches;
 use commonground::{Error, Id, Location, ModerationStatus, Statement, StatementList, Vote, VoteBatch};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyComplex, PyInt, PyList, PyString};
 use pyo3::IntoPyObjectExt;
+use pyo3_arrow::input::AnyRecordBatch;
 
 use crate::errors::{id_to_py, to_py, ParseError};
 
@@ -129,6 +132,27 @@ pub fn vote_batch(
         batch.push(participant, statement, vote, timestamps.as_ref().map(|t| t[i]).filter(|&t| t != i64::MIN));
     }
     Ok(batch)
+}
+
+/// A vote table from any object with the Arrow PyCapsule interface (`__arrow_c_stream__`, or
+/// `__arrow_c_array__` for one record batch): a pyarrow Table, RecordBatch or RecordBatchReader, a
+/// polars DataFrame, a DuckDB relation. Its arrays are imported as they lie (no copy) and read by
+/// the core's vote table rules ([`read_record_batches`], the CLI's Parquet and Arrow reader) with
+/// the GIL released; `flip` turns Polis's raw sign (agree = -1) into commonground's.
+pub fn vote_table(py: Python<'_>, table: &Bound<'_, PyAny>, flip: bool) -> PyResult<VoteBatch> {
+    let not_a_table = |e: PyErr| {
+        ParseError::new_err(format!(
+            "votes: {} does not give an Arrow table of record batches ({})",
+            shown(&repr(&table.get_type().into_any())),
+            e.value(py)
+        ))
+    };
+    let reader = table.extract::<AnyRecordBatch>().and_then(AnyRecordBatch::into_reader).map_err(not_a_table)?;
+    let mut votes = py.detach(|| read_record_batches(reader)).map_err(|e| to_py(py, e))?;
+    if flip {
+        votes.flip_signs();
+    }
+    Ok(votes)
 }
 
 /// Statements from parallel columns, sorted by id. A statement listed twice must carry the same

@@ -8,11 +8,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{
-    ArrayRef, DictionaryArray, Float64Array, Int16Array, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
-    TimestampSecondArray, UInt16Array,
+    ArrayRef, DictionaryArray, Float64Array, Int16Array, Int32Array, Int64Array, Int8Array, RecordBatch,
+    RecordBatchIterator, StringArray, TimestampSecondArray, UInt16Array,
 };
 use commonground::generate::{Synthetic, SyntheticParams, VoteFileFormat};
-use commonground::io::columnar::{write_vote_table, TableFormat};
+use commonground::io::columnar::{read_record_batches, write_vote_table, TableFormat};
 use commonground::io::{self, InputFormat};
 use commonground::{analyze, Error, Params, VoteBatch};
 
@@ -189,6 +189,64 @@ fn row_groups_read_in_parallel_give_the_votes_in_file_order_whatever_the_threads
         assert_eq!(one.votes, votes, "{}", dir.display());
         assert_eq!(four.votes, votes, "{}", dir.display());
     }
+}
+
+/// Record batches in memory (what the Python binding hands over for a pyarrow table or a polars
+/// DataFrame) read as the same rows pushed one by one: a batch longer than a slice (a million rows)
+/// is cut and decoded on every thread, the votes in stream order whatever the threads; a bad row is
+/// named by its place in the whole stream, and a failing stream by what failed.
+#[test]
+fn record_batches_in_memory_read_in_stream_order_and_name_a_bad_row_by_its_place() {
+    let n = 2_500_000usize;
+    let participant = |i: usize| ((i * 7919) % 100_003) as i64;
+    let statement = |i: usize| format!("s{}", i % 997);
+    let vote = |i: usize| (i % 3) as i8 - 1;
+    let mut expected = VoteBatch::new();
+    for i in 0..n {
+        let v = commonground::Vote::from_value(i64::from(vote(i))).unwrap();
+        expected.push(&participant(i).into(), &statement(i).as_str().into(), v, None);
+    }
+    let rows = |from: usize, to: usize, votes: Vec<i8>| {
+        let statements: DictionaryArray<arrow_array::types::Int32Type> =
+            (from..to).map(&statement).collect::<Vec<_>>().iter().map(String::as_str).collect();
+        batch(vec![
+            ("participant", ints((from..to).map(participant).collect())),
+            ("statement", Arc::new(statements)),
+            ("vote", Arc::new(Int8Array::from(votes))),
+        ])
+    };
+    // One long batch, then a short one.
+    let split = 2_400_000;
+    let batches = vec![rows(0, split, (0..split).map(vote).collect()), rows(split, n, (split..n).map(vote).collect())];
+    let read = |batches: Vec<RecordBatch>| {
+        let schema = batches[0].schema();
+        read_record_batches(RecordBatchIterator::new(batches.into_iter().map(Ok), schema))
+    };
+    assert_eq!(in_pool(1, || read(batches.clone()).unwrap()), expected);
+    assert_eq!(in_pool(2, || read(batches.clone()).unwrap()), expected);
+
+    // Vote 2 on row 2,100,001 (the third slice of the first batch), then on the second batch's first row.
+    let mut votes: Vec<i8> = (0..split).map(vote).collect();
+    votes[2_100_000] = 2;
+    let bad = vec![rows(0, split, votes), batches[1].clone()];
+    let e = in_pool(2, || read(bad)).unwrap_err().to_string();
+    assert_eq!(e, "record 2100001: vote value \"2\" is not one of -1 (disagree), 0 (pass), 1 (agree)");
+    let bad =
+        vec![batches[0].clone(), rows(split, n, (split..n).map(|i| if i == split { 3 } else { vote(i) }).collect())];
+    let e = in_pool(2, || read(bad)).unwrap_err().to_string();
+    assert!(e.starts_with("record 2400001: vote value \"3\""), "{e}");
+    // A missing column, with no file to name.
+    let no_vote = batch(vec![("participant", ints(vec![1])), ("statement", ints(vec![0]))]);
+    let e = read(vec![no_vote]).unwrap_err().to_string();
+    assert_eq!(e, "input: the table has no \"vote\" column (nor value; found: \"participant, statement\")");
+    // A stream that fails midway.
+    let schema = batches[1].schema();
+    let failing = vec![
+        Ok(batches[1].clone()),
+        Err(arrow_schema::ArrowError::IoError("gone".into(), std::io::ErrorKind::Other.into())),
+    ];
+    let e = read_record_batches(RecordBatchIterator::new(failing, schema)).unwrap_err().to_string();
+    assert!(e.starts_with("input: the Arrow stream of the vote table failed") && e.contains("gone"), "{e}");
 }
 
 /// The error of loading a folder holding `table` as votes.parquet (and as votes.arrow).

@@ -13,10 +13,16 @@
 //! against `comments.csv`'s tallies, the statements, the notes), so a table gives the analysis its
 //! CSV gives, byte for byte.
 //!
-//! Speed: Parquet row groups (and Arrow record batches) are decoded on rayon's threads, a few per
-//! thread at a time, each into its own [`VoteBatch`], appended in file order: the result does not
-//! depend on the number of threads, and memory beyond the votes is one wave of row groups. Only
-//! the vote columns are decoded (a column projection), and an integer id costs no allocation.
+//! The same decoding reads a table that is already in memory: [`read_record_batches`] takes the
+//! record batches the Python binding receives through the Arrow C stream interface (a pyarrow
+//! table, a polars DataFrame, a DuckDB relation), so `Conversation.from_votes` reads them by these
+//! rules too.
+//!
+//! Speed: Parquet row groups (and Arrow record batches, cut into slices of at most a million rows)
+//! are decoded on rayon's threads, a few per thread at a time, each into its own [`VoteBatch`],
+//! appended in file order: the result does not depend on the number of threads, and memory beyond
+//! the votes is one wave of row groups. Only the vote columns are decoded (a column projection),
+//! and an integer id costs no allocation.
 //!
 //! Errors name the file and the 1-based **row** of the table (in [`crate::Location`]'s `line`, as
 //! an API dump's errors give the record index), and the column.
@@ -135,6 +141,7 @@ table_reader!(
 );
 
 /// The votes of a table, as `votes_csv` gives them for a CSV.
+#[derive(Default)]
 pub(crate) struct VoteTable {
     pub votes: VoteBatch,
     pub seconds_converted: u64,
@@ -151,6 +158,11 @@ pub(crate) fn read_vote_table(path: &Path, format: TableFormat, known: Option<&H
         TableFormat::Parquet => read_parquet(path, known),
         TableFormat::ArrowIpc => read_ipc(path, known),
     }
+}
+
+/// Where in a table: the file (none for a table handed over in memory) and the 1-based row.
+fn location(path: Option<&Path>, row: Option<u64>) -> Location {
+    Location { file: path.map(Path::to_path_buf), line: row }
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -170,7 +182,7 @@ fn read_parquet(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
     let file = open(path)?;
     let metadata =
         ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| unreadable(path, format, e))?;
-    let columns = Columns::find(metadata.schema(), path)?;
+    let columns = Columns::find(metadata.schema(), Some(path))?;
     let projection = ProjectionMask::roots(metadata.parquet_schema(), columns.indices());
     let groups = metadata.metadata().row_groups();
     // Each row group's first row, for errors.
@@ -192,7 +204,7 @@ fn read_parquet(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
         let mut row = first_rows[g];
         for batch in reader {
             let batch = batch.map_err(|e| unreadable(path, format, e))?;
-            columns.decode(&batch, row, path, known, &mut table)?;
+            columns.decode(&batch, row, Some(path), known, &mut table)?;
             row += batch.num_rows() as u64;
         }
         Ok(table)
@@ -227,25 +239,68 @@ fn read_ipc(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
                 .map_err(|e| unreadable(path, format, e))?,
         )
     };
-    let columns = Columns::find(&reader.schema(), path)?;
-    let wave = rayon::current_num_threads() * GROUPS_PER_THREAD;
-    let mut table = VoteTable { votes: VoteBatch::new(), seconds_converted: 0 };
+    let columns = Columns::find(&reader.schema(), Some(path))?;
+    decode_batches(reader, &columns, Some(path), known, |e| unreadable(path, format, e))
+}
+
+/// Reads the votes of a stream of Arrow record batches by the rules of a vote table file (the same
+/// columns by name, the same field rules, the same errors): what the Python binding hands over for
+/// a pyarrow table, a polars DataFrame or any other object with the Arrow C stream interface. The
+/// arrays are read where they lie, without a copy. Errors name the 1-based row of the stream (as
+/// `record N`) and the column.
+pub fn read_record_batches(reader: impl RecordBatchReader) -> Result<VoteBatch> {
+    let columns = Columns::find(&reader.schema(), None)?;
+    let stream_failed = |e: ArrowError| Error::Parse {
+        location: Location::none(),
+        message: format!("the Arrow stream of the vote table failed ({e})"),
+    };
+    Ok(decode_batches(reader, &columns, None, None, stream_failed)?.votes)
+}
+
+/// Rows decoded by one task at most: a longer record batch (a pyarrow table made from numpy arrays
+/// is one batch of every row) is cut into slices of this many rows, which share its buffers, so
+/// that it too is decoded on every thread.
+const SLICE_ROWS: usize = 1 << 20;
+
+/// Decodes record batches in waves of a few slices per thread, each slice into its own
+/// [`VoteBatch`], appended in stream order: the votes do not depend on the number of threads, and
+/// memory beyond them is one wave. Shared by the Arrow IPC file reader and [`read_record_batches`].
+fn decode_batches<E>(
+    batches: impl Iterator<Item = std::result::Result<RecordBatch, E>>,
+    columns: &Columns,
+    path: Option<&Path>,
+    known: Option<&HashSet<Id>>,
+    unreadable: impl Fn(E) -> Error,
+) -> Result<VoteTable> {
+    let wave = (rayon::current_num_threads() * GROUPS_PER_THREAD).max(1);
+    let mut table = VoteTable::default();
     let mut row = 0u64;
-    let mut batches = reader.peekable();
-    while batches.peek().is_some() {
-        // One wave of batches, each with its first row.
-        let mut wave_batches: Vec<(u64, RecordBatch)> = Vec::with_capacity(wave);
-        for batch in batches.by_ref().take(wave.max(1)) {
-            let batch = batch.map_err(|e| unreadable(path, format, e))?;
+    let mut slices = batches
+        .flat_map(|batch| match batch {
+            Ok(batch) => {
+                let rows = batch.num_rows();
+                (0..rows)
+                    .step_by(SLICE_ROWS)
+                    .map(|start| Ok(batch.slice(start, SLICE_ROWS.min(rows - start))))
+                    .collect()
+            }
+            Err(e) => vec![Err(e)],
+        })
+        .peekable();
+    while slices.peek().is_some() {
+        // One wave of slices, each with its first row.
+        let mut wave_slices: Vec<(u64, RecordBatch)> = Vec::with_capacity(wave);
+        for slice in slices.by_ref().take(wave) {
+            let slice = slice.map_err(&unreadable)?;
             let first = row;
-            row += batch.num_rows() as u64;
-            wave_batches.push((first, batch));
+            row += slice.num_rows() as u64;
+            wave_slices.push((first, slice));
         }
-        let decoded: Vec<Result<VoteTable>> = wave_batches
+        let decoded: Vec<Result<VoteTable>> = wave_slices
             .par_iter()
-            .map(|(first, batch)| {
-                let mut part = VoteTable { votes: VoteBatch::new(), seconds_converted: 0 };
-                columns.decode(batch, *first, path, known, &mut part).map(|()| part)
+            .map(|(first, slice)| {
+                let mut part = VoteTable::default();
+                columns.decode(slice, *first, path, known, &mut part).map(|()| part)
             })
             .collect();
         for part in decoded {
@@ -266,7 +321,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn find(schema: &Schema, path: &Path) -> Result<Columns> {
+    fn find(schema: &Schema, path: Option<&Path>) -> Result<Columns> {
         let keys: Vec<String> = schema.fields().iter().map(|f| column_key(f.name())).collect();
         let find = |names: &[&str]| -> Option<(String, usize)> {
             names.iter().find_map(|n| keys.iter().position(|k| k == n)).map(|i| (schema.field(i).name().clone(), i))
@@ -276,7 +331,7 @@ impl Columns {
             find(names).ok_or_else(|| {
                 let found: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
                 Error::Parse {
-                    location: Location::new(path, None),
+                    location: location(path, None),
                     message: format!(
                         "the table has no {:?} column (nor {}; found: {})",
                         names[0],
@@ -307,18 +362,18 @@ impl Columns {
         &self,
         batch: &RecordBatch,
         first_row: u64,
-        path: &Path,
+        path: Option<&Path>,
         known: Option<&HashSet<Id>>,
         out: &mut VoteTable,
     ) -> Result<()> {
         let column = |(name, _): &(String, usize)| -> Result<&ArrayRef> {
             batch.column_by_name(name).ok_or_else(|| Error::Parse {
-                location: Location::new(path, None),
+                location: location(path, None),
                 message: format!("a record batch has no {name:?} column"),
             })
         };
         let wrong_type = |name: &str, dt: &DataType, expected: &str| Error::Parse {
-            location: Location::new(path, None),
+            location: location(path, None),
             message: format!("column {name:?} holds {dt}; expected {expected}"),
         };
         let ids = |c: &(String, usize)| -> Result<Ids<'_>> {
@@ -340,7 +395,7 @@ impl Columns {
             None => None,
         };
 
-        let at = |i: usize| Location::new(path, Some(first_row + i as u64 + 1));
+        let at = |i: usize| location(path, Some(first_row + i as u64 + 1));
         let id_error = |name: &str, i: usize, problem: IdProblem| Error::Parse {
             location: at(i),
             message: match problem {

@@ -246,7 +246,7 @@ impl VoteBatch {
     }
 
     /// Flips every vote's sign (agree <-> disagree), for input in Polis's raw sign.
-    pub(crate) fn flip_signs(&mut self) {
+    pub fn flip_signs(&mut self) {
         self.values.iter_mut().for_each(|v| *v = -*v);
     }
 
