@@ -79,7 +79,8 @@ class Analysis:
       and no smaller group inside a group credibly disagrees) and the group it hinges on
       (``weakest_group``), the subgroup most against it (``weakest_subgroup``, inside
       ``weakest_subgroup_group``, of ``weakest_subgroup_size`` participants, and
-      ``subgroup_disagrees`` when it vetoes the flag), whether it is ``uncertain`` (many passed),
+      ``subgroup_disagrees`` when it vetoes the flag), whether it is ``unresolved`` (every group
+      agrees, but too few votes to rule out a hidden minority), whether it is ``uncertain`` (many passed),
       the matrix-factorization intercept and factor, and per group, with intervals: the agree rate
       (``agree_group_<g>``), the side-takers' agreement (``side_agree_group_<g>``) and the pass
       rate (``pass_group_<g>``)
@@ -237,6 +238,8 @@ class Analysis:
             row["weakest_subgroup_group"] = weakest.get("group")
             row["weakest_subgroup_size"] = weakest.get("n_members")
             row["subgroup_disagrees"] = bool(weakest.get("disagrees", False))
+            # Every group agrees, but too few votes to rule out a hidden minority: not common ground.
+            row["unresolved"] = bool(entry.get("unresolved", False))
             row["uncertain"] = entry["statement"] in uncertain
             for prefix, key in (("agree_group", "group_agreement"), ("side_agree_group", "side_agreement"),
                                 ("pass_group", "pass_rate")):

@@ -121,7 +121,7 @@ def test_common_ground_is_the_core_flag_in_bridging_order(vtaiwan_analysis):
     core = vtaiwan_analysis._json["bridging"]
     common = vtaiwan_analysis.common_ground()
     assert common["id"].tolist() == core["common_ground"]
-    assert len(common) == 28  # the README's "28 of 119 statements"
+    assert len(common) == 20  # the README's "20 of 119 statements"
     assert (common["min_side_agreement_lower"] >= core["threshold"]).all()
     assert set(common["weakest_group"]) <= set(vtaiwan_analysis.groups["group"])
     # Side-takers in every group agree more than they disagree.
@@ -185,7 +185,7 @@ def test_bridging_frame_has_a_column_per_score_field_in_the_documented_order(vta
         "min_group_agreement", "min_group_agreement_lower", "min_group_agreement_upper",
         "min_side_agreement", "min_side_agreement_lower", "min_side_agreement_upper",
         "weakest_group", "weakest_subgroup", "weakest_subgroup_group", "weakest_subgroup_size",
-        "subgroup_disagrees", "uncertain",
+        "subgroup_disagrees", "unresolved", "uncertain",
     ]
     for g in vtaiwan_analysis.groups["group"]:
         for prefix in per_group:
@@ -256,8 +256,10 @@ def test_the_subgroup_check_and_what_was_merged_read_the_core(vtaiwan_analysis):
         assert row["weakest_subgroup"] == weakest["subgroup"]
         assert row["weakest_subgroup_size"] == sizes[weakest["subgroup"]]
         assert bool(row["subgroup_disagrees"]) == weakest["disagrees"]
-    # A vetoed statement is never common ground.
+    # A vetoed statement is never common ground, nor one with too few votes to rule out a minority.
     assert not (frame["common_ground"].astype(bool) & frame["subgroup_disagrees"].astype(bool)).any()
+    assert not (frame["common_ground"].astype(bool) & frame["unresolved"].astype(bool)).any()
+    assert set(frame.index[frame["unresolved"].astype(bool)]) == set(core["unresolved"])
     merged = vtaiwan_analysis.merged
     assert list(merged.columns) == ["subgroup", "group", "n_members", "core", "share", "statements"]
     assert merged["subgroup"].tolist() == [m["subgroup"] for m in core["merged"]]

@@ -84,8 +84,12 @@ fn planted_bridging_statements_lead_the_ranking_and_the_factorization_agrees() {
     // every planted group agrees with). Not every planted one is: with about 60 votes per group,
     // a group that agrees 60% of the time (passes count as seen) cannot be shown to agree with 90%
     // credibility, so the test is conservative by design.
-    assert!(b.common_ground.iter().all(|id| planted.contains(id)), "{:?}", b.common_ground);
-    assert!(b.common_ground.len() >= 3, "{:?}", b.common_ground);
+    // About 200 votes per statement: where the weakest group agrees at 0.7-0.8, a 5% minority
+    // (about 10 side-takers) could not show its disagreement, so some of the statements every group
+    // agrees with are unresolved rather than common ground; together they are what the groups agree on.
+    let agreed: Vec<&Id> = b.common_ground.iter().chain(&b.unresolved).collect();
+    assert!(agreed.iter().all(|id| planted.contains(id)), "{:?} {:?}", b.common_ground, b.unresolved);
+    assert!(agreed.len() >= 3, "{:?} {:?}", b.common_ground, b.unresolved);
     let mut by_mf: Vec<&commonground::bridging::StatementBridging> = b.statements.iter().collect();
     by_mf.sort_by(|x, y| y.mf_intercept.unwrap_or(f64::MIN).total_cmp(&x.mf_intercept.unwrap_or(f64::MIN)));
     let mf_ranking: Vec<Id> = by_mf.iter().map(|s| s.statement.clone()).collect();

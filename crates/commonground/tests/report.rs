@@ -105,10 +105,15 @@ fn the_report_fetches_nothing_and_runs_nothing() {
 /// Two camps of 10 split on statements 1-3; both agree on statement 0. `texts` gives statements'
 /// texts by id.
 fn two_camps(texts: &[(i64, &str)]) -> Analysis {
-    let votes: Vec<VoteEvent> = (0..20)
+    camps_of(10, texts)
+}
+
+/// [`two_camps`] with `per_camp` participants in each camp.
+fn camps_of(per_camp: i64, texts: &[(i64, &str)]) -> Analysis {
+    let votes: Vec<VoteEvent> = (0..2 * per_camp)
         .flat_map(|p| {
             (0..4).map(move |s| {
-                let camp = if p < 10 { Vote::Agree } else { Vote::Disagree };
+                let camp = if p < per_camp { Vote::Agree } else { Vote::Disagree };
                 // Participant 0 passes on statement 0, so that shares are not all 100%.
                 let vote = match (p, s) {
                     (0, 0) => Vote::Pass,
@@ -183,9 +188,11 @@ fn shares_are_the_summary_s_whole_percentages_of_raw_counts() {
 
 #[test]
 fn the_card_names_the_counts_groups_and_common_ground() {
-    let a = two_camps(&[(0, "Buses should be free")]);
+    // Camps of 50: with 20 participants a 5% minority is one person, too few to rule out, and
+    // statement 0 would be unresolved rather than common ground.
+    let a = camps_of(50, &[(0, "Buses should be free")]);
     let card = html_card(&a, "transport");
-    assert!(card.contains("20 participants") && card.contains("4 statements") && card.contains("80 votes"));
+    assert!(card.contains("100 participants") && card.contains("4 statements") && card.contains("400 votes"));
     assert!(card.contains("Group 0") && card.contains("Group 1"));
     assert!(card.contains("1 common-ground statement: #0 <span class=\"text\" dir=\"auto\">Buses should be free"));
 }

@@ -18,7 +18,9 @@
 //!   votes look more like their group than their opinions do;
 //! - whether it is **common ground**: the lower bound of its minimum side-takers' agreement clears
 //!   [`BridgingParams::common_ground_threshold`] (default: with 90% credibility, in every group
-//!   more of those who took a side agreed than disagreed), and which group is the weakest;
+//!   more of those who took a side agreed than disagreed), no subgroup credibly disagrees, and
+//!   the votes are enough to show a 5% minority that would ([`resolves_a_minority`]; otherwise
+//!   the statement is *unresolved*, [`Bridging::unresolved`]), and which group is the weakest;
 //! - the statements many pass on, listed apart as *uncertain* ([`Bridging::uncertain`]);
 //! - the Community Notes matrix-factorization score ([`fit_mf`]): the statement's intercept in
 //!   `r = μ + i_participant + i_statement + f_participant · f_statement`, which needs no groups at
@@ -29,10 +31,10 @@
 //!
 //! ```
 //! use commonground::{analyze, Params, Vote, VoteEvent};
-//! // Two camps of 30 split on statements 1-5; both agree with statement 0.
-//! let votes: Vec<VoteEvent> = (0..60)
+//! // Two camps of 50 split on statements 1-5; both agree with statement 0.
+//! let votes: Vec<VoteEvent> = (0..100)
 //!     .flat_map(|p| (0..6).map(move |s| {
-//!         let camp = if p < 30 { Vote::Agree } else { Vote::Disagree };
+//!         let camp = if p < 50 { Vote::Agree } else { Vote::Disagree };
 //!         VoteEvent::new(p, s, if s == 0 { Vote::Agree } else if s % 2 == 0 { camp } else { camp.flipped() })
 //!     }))
 //!     .collect();
@@ -114,6 +116,13 @@ pub struct Bridging {
     /// group credibly disagrees (see [`StatementBridging::weakest_subgroup`]), in `ranking` order.
     #[serde(default)]
     pub hidden_disagreement: Vec<Id>,
+    /// The statements every group agrees with and no subgroup credibly disagrees with that are
+    /// nonetheless not common ground, because they have too few votes to rule out a hidden
+    /// minority: a subgroup of [`BridgingParams::subgroup_min_share`] of the side-takers that
+    /// disagreed as clearly as the weakest group agrees would not show credible disagreement (see
+    /// [`StatementBridging::unresolved`]), in `ranking` order.
+    #[serde(default)]
+    pub unresolved: Vec<Id>,
     /// The subgroups the flag checks beyond the groups: each group's base clusters pooled along
     /// the map to at least [`BridgingParams::subgroup_min_share`] of the clustered participants
     /// (see [`pool_base_clusters`]).
@@ -172,11 +181,15 @@ pub struct StatementBridging {
     /// whether it vetoes the flag; `None` without subgroups.
     #[serde(default)]
     pub weakest_subgroup: Option<WeakestSubgroup>,
+    /// Every group agrees and no subgroup credibly disagrees, but the statement has too few
+    /// side-takers to rule out a hidden minority: see [`resolves_a_minority`]. Not common ground.
+    #[serde(default)]
+    pub unresolved: bool,
     /// Common ground: the lower bound of `min_side_agreement` is at least the threshold, so with
     /// the interval's credibility, in every group more of those who took a side agreed than
     /// disagreed, and no subgroup hidden in the groups credibly disagrees (the upper bound of
-    /// its side-takers' agreement is below the threshold); never for moderated-out or meta
-    /// statements.
+    /// its side-takers' agreement is below the threshold), and its votes could have shown a
+    /// minority that disagrees (not `unresolved`); never for moderated-out or meta statements.
     pub common_ground: bool,
     /// The statement's intercept in the matrix factorization: its bridging score there (`None`
     /// when the factorization did not run or no rating of the statement entered it).
@@ -277,9 +290,20 @@ pub fn bridging(
             let threshold = params.common_ground_threshold;
             let weakest_subgroup = weakest[j];
             let vetoed = weakest_subgroup.is_some_and(|w| w.disagrees);
+            let agreed = side.min_group.lower >= threshold && !vetoed;
+            let side_takers: u32 = group_votes.iter().map(|g| g[j].agree + g[j].disagree).sum();
+            let unresolved = !excluded(j)
+                && agreed
+                && !resolves_a_minority(
+                    params.subgroup_min_share * side_takers as f64,
+                    side.min_group.value,
+                    params.interval,
+                    threshold,
+                );
             StatementBridging {
                 statement: ids[j].clone(),
-                common_ground: !excluded(j) && side.min_group.lower >= threshold && !vetoed,
+                common_ground: !excluded(j) && agreed && !unresolved,
+                unresolved,
                 weakest_subgroup,
                 side_agreement: side.per_group,
                 pass_rate: side.pass_rate,
@@ -309,6 +333,7 @@ pub fn bridging(
         })
         .map(|&j| ids[j].clone())
         .collect();
+    let unresolved = order.iter().filter(|&&j| statements[j].unresolved).map(|&j| ids[j].clone()).collect();
     let mut uncertain: Vec<usize> =
         (0..m).filter(|&j| !excluded(j) && pooled_pass[j].1 >= params.uncertain_pass_rate).collect();
     uncertain.sort_by(|&a, &b| pooled_pass[b].0.total_cmp(&pooled_pass[a].0));
@@ -325,6 +350,7 @@ pub fn bridging(
         uncertain: uncertain.into_iter().map(|j| ids[j].clone()).collect(),
         uncertain_pass_rate: params.uncertain_pass_rate,
         hidden_disagreement,
+        unresolved,
         subgroups: subgroups.list.clone(),
         subgroup_min_share: params.subgroup_min_share,
         merged,
@@ -339,22 +365,44 @@ pub fn bridging(
     }
 }
 
+/// Whether a statement's votes could show a hidden minority that disagrees: a subgroup of
+/// `side_takers` (the expected number of side-takers of the smallest subgroup the flag promises
+/// about, [`BridgingParams::subgroup_min_share`] of the statement's side-takers) whose agreement
+/// is the weakest group's `agreement` mirrored about the threshold (`2 t − p`: it disagrees as
+/// clearly as that group agrees) would have its upper bound below the threshold, so that the
+/// subgroup check could veto it.
+///
+/// Why: the check vetoes a statement only when a subgroup it can see credibly disagrees. When
+/// even a subgroup of the promised size that disagreed that clearly would not be credible, a
+/// silence of the check is no evidence, and calling the statement common ground would rest on
+/// the groups alone, which merge minorities (docs/groups.md). Derived from the flag's own terms
+/// (threshold, credibility, subgroup size) and the statement's votes, nothing fitted to data. For
+/// a group at 0.8 and 90% credibility it asks a 5% subgroup for about 9 side-takers, so about
+/// 180 side-takers on the statement.
+pub fn resolves_a_minority(side_takers: f64, agreement: f64, interval: f64, threshold: f64) -> bool {
+    let mirrored = (2.0 * threshold - agreement).clamp(0.0, 1.0);
+    let upper = distributions::Beta::new(side_takers * mirrored + 1.0, side_takers * (1.0 - mirrored) + 1.0)
+        .quantile(1.0 - (1.0 - interval) / 2.0);
+    upper < threshold
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::stats::count_votes;
     use crate::votes::{Vote, VoteEvent};
 
-    /// Three groups of 20 on 6 statements: 0 agreed by 16 of each group, 1 agreed by all who saw
+    /// Three groups of 100 on 6 statements: 0 agreed by 80 of each group, 1 agreed by all who saw
     /// it but seen by only three per group, 2 agreed by groups 0 and 1 only, 3-5 divisive, 5 moderated out.
+    /// (A hundred per group, so that statement 0's 300 side-takers can resolve a 5% minority.)
     fn three_groups() -> (VoteMatrix, Vec<Option<u32>>) {
         let mut events = Vec::new();
-        for p in 0..60i64 {
-            let g = p / 20;
+        for p in 0..300i64 {
+            let g = p / 100;
             for s in 0..6i64 {
                 let vote = match s {
                     0 => Some(if p % 5 == 0 { Vote::Disagree } else { Vote::Agree }),
-                    1 => (p % 20 < 3).then_some(Vote::Agree),
+                    1 => (p % 100 < 3).then_some(Vote::Agree),
                     2 => Some(if g < 2 { Vote::Agree } else { Vote::Disagree }),
                     _ => Some(if (g + s) % 2 == 0 { Vote::Agree } else { Vote::Disagree }),
                 };
@@ -366,7 +414,7 @@ mod tests {
         let matrix = VoteMatrix::from_events(&events);
         let group_of = (0..matrix.n_participants())
             .map(|r| match matrix.participants()[r] {
-                Id::Int(p) => Some((p / 20) as u32),
+                Id::Int(p) => Some((p / 100) as u32),
                 _ => None,
             })
             .collect();
@@ -392,15 +440,15 @@ mod tests {
             None,
         );
         // Statement 1 has the highest point estimates (4/5 in every group) but only 3 votes per
-        // group, so its lower bound is low: statement 0 (16 of 20 in each group, 17/22) ranks first.
+        // group, so its lower bound is low: statement 0 (80 of 100 in each group, 81/102) ranks first.
         assert_eq!(b.common_ground, vec![Id::Int(0)]);
         assert_eq!(b.ranking[0], Id::Int(0));
         let s1 = &b.statements[1];
         assert!(s1.min_group_agreement.value > b.statements[0].min_group_agreement.value);
         assert!(!s1.common_ground && s1.min_group_agreement.lower < 0.5);
         assert!(!b.ranking.contains(&Id::Int(5)));
-        // Statement 2 is rejected by group 2: its min-group agreement is group 2's 1/22.
-        assert!((b.statements[2].min_group_agreement.value - 1.0 / 22.0).abs() < 1e-15);
+        // Statement 2 is rejected by group 2: its min-group agreement is group 2's 1/102.
+        assert!((b.statements[2].min_group_agreement.value - 1.0 / 102.0).abs() < 1e-15);
         // Ranked by Polis's GAC instead, the rarely seen statement 1 comes first.
         let by_gac = BridgingParams { rank_by: BridgingScore::GroupAwareConsensus, ..BridgingParams::default() };
         let b = bridging(
@@ -416,6 +464,54 @@ mod tests {
             None,
         );
         assert_eq!(b.ranking[0], Id::Int(1));
+    }
+
+    #[test]
+    fn a_minority_is_resolved_when_a_mirrored_five_percent_subgroup_would_be_credibly_against() {
+        // By the binomial tail, for integer a, b: the CDF of Beta(a, b) at 1/2 is
+        // P(Binomial(a + b − 1, 1/2) ≥ a). 200 side-takers, weakest group at 0.8: a 5% subgroup is
+        // 10 side-takers at 0.2, Beta(3, 9), whose CDF at 1/2 is 1 − (1 + 11 + 55) / 2048 = 0.967:
+        // its 95% bound is below one half, the check could veto.
+        assert!(resolves_a_minority(10.0, 0.8, 0.9, 0.5));
+        // 100 side-takers: 5 at 0.2, Beta(2, 5), CDF 1 − 7 / 64 = 0.891 < 0.95: it could not.
+        assert!(!resolves_a_minority(5.0, 0.8, 0.9, 0.5));
+        // The mirror is about the threshold: at 0.6 a group at 0.8 asks the subgroup for 0.4.
+        // 10 side-takers at 0.4: Beta(5, 7), CDF at 0.6 = P(Bin(11, 0.6) ≥ 5) = 0.901 < 0.95.
+        assert!(!resolves_a_minority(10.0, 0.8, 0.9, 0.6));
+    }
+
+    #[test]
+    fn every_group_agreeing_with_too_few_votes_to_rule_out_a_minority_is_unresolved_not_common_ground() {
+        // Two groups of 100: all agree with statement 0; statement 1 seen by 10 per group, all
+        // agree (group bounds 0.05^(1/11) = 0.76, above one half); statement 2 by everyone, split.
+        let mut events = Vec::new();
+        for p in 0..200i64 {
+            events.push(VoteEvent::new(p, 0, Vote::Agree));
+            if p % 100 < 10 {
+                events.push(VoteEvent::new(p, 1, Vote::Agree));
+            }
+            events.push(VoteEvent::new(p, 2, if p < 100 { Vote::Agree } else { Vote::Disagree }));
+        }
+        let matrix = VoteMatrix::from_events(&events);
+        let group_of: Vec<Option<u32>> = (0..200).map(|r| Some((r >= 100) as u32)).collect();
+        let votes = count_votes(&matrix, &group_of, 2);
+        let none = [false; 3];
+        let b = bridging(
+            &matrix,
+            &[0, 1],
+            &votes,
+            &Subgroups::default(),
+            &none,
+            &none,
+            &BridgingParams::default(),
+            0,
+            None,
+        );
+        assert!(b.statements[1].min_side_agreement.lower > 0.5);
+        // Statement 1: 20 side-takers, a 5% subgroup is one of them: not common ground.
+        assert_eq!(b.common_ground, vec![Id::Int(0)]);
+        assert_eq!(b.unresolved, vec![Id::Int(1)]);
+        assert!(b.statements[1].unresolved && !b.statements[0].unresolved && !b.statements[2].unresolved);
     }
 
     #[test]

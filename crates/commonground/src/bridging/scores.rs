@@ -189,6 +189,7 @@ mod tests {
             min_side_agreement: estimate(0.625),
             weakest_group: Some(1),
             weakest_subgroup: None,
+            unresolved: false,
             common_ground: false,
             mf_intercept: Some(0.25),
             mf_factor: Some(-0.5),

@@ -223,10 +223,11 @@ mod tests {
 
     #[test]
     fn every_table_has_one_row_per_item_and_text_with_commas_and_quotes_survives() {
-        let votes: Vec<VoteEvent> = (0..30)
+        // Two camps of 50: enough side-takers on statement 0 that a 5% minority would show.
+        let votes: Vec<VoteEvent> = (0..100)
             .flat_map(|p| {
                 (0..5).map(move |s| {
-                    let camp = if p < 15 { Vote::Agree } else { Vote::Disagree };
+                    let camp = if p < 50 { Vote::Agree } else { Vote::Disagree };
                     VoteEvent::new(p, s, if s == 0 { Vote::Agree } else { camp })
                 })
             })
@@ -240,7 +241,7 @@ mod tests {
         let read = |t: &CsvTable| -> Vec<csv::StringRecord> {
             csv::Reader::from_reader(t.content.as_bytes()).records().map(|r| r.unwrap()).collect()
         };
-        assert_eq!(read(&tables[0]).len(), 30);
+        assert_eq!(read(&tables[0]).len(), 100);
         let statements = read(&tables[1]);
         assert_eq!(statements.len(), 5);
         assert_eq!(&statements[0][1], "Buses, \"trains\"\nand bikes");

@@ -280,6 +280,18 @@ fn agreement_section(out: &mut String, a: &Analysis) {
                 if b.hidden_disagreement.len() > LISTED { ", ..." } else { "" }
             );
         }
+        if !b.unresolved.is_empty() {
+            let ids: Vec<String> = b.unresolved.iter().take(LISTED).map(id_label).collect();
+            let _ = writeln!(
+                out,
+                "  Not common ground, though every group agrees: too few votes to rule out a hidden minority of {:.0}%: \
+                 {} statements ({}{}).",
+                100.0 * b.subgroup_min_share,
+                b.unresolved.len(),
+                ids.join(", "),
+                if b.unresolved.len() > LISTED { ", ..." } else { "" }
+            );
+        }
         if !b.uncertain.is_empty() {
             let ids: Vec<String> = b.uncertain.iter().take(LISTED).map(id_label).collect();
             let _ = writeln!(

@@ -330,9 +330,10 @@ fn agreement_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize
             out,
             "<h3>Common ground: every group agrees</h3><p class=\"lead\">Statements that, with {:.0}% credibility, \
              every group agrees with more often than not among those who took a side (the lower bound of the least \
-             agreeing group's agreement is at least {:.2}; passes are set apart), and that no smaller group inside a \
-             group (pools of nearby base clusters, at least {:.0}% of those in groups each) credibly disagrees with. \
-             Agreement is a group's (agrees + 1) / (agrees + disagrees + 2), shown with its credible interval.</p>",
+             agreeing group's agreement is at least {:.2}; passes are set apart), that no smaller group inside a \
+             group (pools of nearby base clusters, at least {:.0}% of those in groups each) credibly disagrees with, \
+             and with enough votes that a smaller group of that size, had it disagreed, would have shown it. Agreement is a group's (agrees + 1) / (agrees + disagrees + 2), shown with its \
+             credible interval.</p>",
             100.0 * b.interval,
             b.threshold,
             100.0 * b.subgroup_min_share
@@ -351,6 +352,16 @@ fn agreement_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize
                 out,
                 "<p>And {} more, in the <a href=\"#bridging\">bridging ranking</a>.</p>",
                 b.common_ground.len() - COMMON_GROUND_SHOWN
+            );
+        }
+        if !b.unresolved.is_empty() {
+            let _ = write!(
+                out,
+                "<p>Every group agrees with {} more, but too few took a side on them to rule out a hidden minority of \
+                 {:.0}%: {}.</p>",
+                b.unresolved.len(),
+                100.0 * b.subgroup_min_share,
+                id_list(&b.unresolved)
             );
         }
     }
