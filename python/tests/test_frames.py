@@ -121,7 +121,7 @@ def test_common_ground_is_the_core_flag_in_bridging_order(vtaiwan_analysis):
     core = vtaiwan_analysis._json["bridging"]
     common = vtaiwan_analysis.common_ground()
     assert common["id"].tolist() == core["common_ground"]
-    assert len(common) == 20  # the README's "20 of 119 statements"
+    assert len(common) == 21  # the README's "21 of 119 statements"
     assert (common["min_side_agreement_lower"] >= core["threshold"]).all()
     assert set(common["weakest_group"]) <= set(vtaiwan_analysis.groups["group"])
     # Side-takers in every group agree more than they disagree.

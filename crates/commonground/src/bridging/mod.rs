@@ -500,6 +500,7 @@ mod tests {
             &matrix,
             &[0, 1],
             &votes,
+            &votes,
             &Subgroups::default(),
             &none,
             &none,
