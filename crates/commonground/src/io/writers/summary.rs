@@ -170,19 +170,23 @@ pub(crate) fn uncertain_rule(b: &Bridging) -> String {
 
 /// The one wording of a merged subgroup ([`Bridging::merged`]), for the summary and the HTML report.
 pub(crate) fn merged_line(m: &MergedSubgroup) -> String {
-    let ids: Vec<String> = m.statements.iter().take(LISTED).map(id_label).collect();
     format!(
         "subgroup {}: {} participants ({:.0}% of those in groups) inside group {} differ from its core (subgroup {}) \
-         on {} statements ({}{})",
+         on {}",
         m.subgroup,
         m.n_members,
         100.0 * m.share,
         m.group,
         m.core,
-        m.statements.len(),
-        ids.join(", "),
-        if m.statements.len() > LISTED { ", ..." } else { "" }
+        statement_list(&m.statements)
     )
+}
+
+/// `"N statements (#a, #b, ...)"`: the count, then the first [`LISTED`] ids, `...` when there are
+/// more. The one wording of a list of statements in the summary and the HTML report.
+fn statement_list(ids: &[Id]) -> String {
+    let shown: Vec<String> = ids.iter().take(LISTED).map(id_label).collect();
+    format!("{} statements ({}{})", ids.len(), shown.join(", "), if ids.len() > LISTED { ", ..." } else { "" })
 }
 
 /// The heading of what was merged: what a listed subgroup is.
@@ -270,38 +274,24 @@ fn agreement_section(out: &mut String, a: &Analysis) {
             );
         }
         if !b.hidden_disagreement.is_empty() {
-            let ids: Vec<String> = b.hidden_disagreement.iter().take(LISTED).map(id_label).collect();
             let _ = writeln!(
                 out,
-                "  Not common ground, though every group agrees: a smaller group inside one credibly disagrees: {} \
-                 statements ({}{}).",
-                b.hidden_disagreement.len(),
-                ids.join(", "),
-                if b.hidden_disagreement.len() > LISTED { ", ..." } else { "" }
+                "  Not common ground, though every group agrees: a smaller group inside one credibly disagrees: {}.",
+                statement_list(&b.hidden_disagreement)
             );
         }
         if !b.unresolved.is_empty() {
-            let ids: Vec<String> = b.unresolved.iter().take(LISTED).map(id_label).collect();
             let _ = writeln!(
                 out,
                 "  Not common ground, though every group agrees: too few votes to rule out a hidden minority of {:.0}%: \
-                 {} statements ({}{}).",
+                 {}.",
                 100.0 * b.subgroup_min_share,
-                b.unresolved.len(),
-                ids.join(", "),
-                if b.unresolved.len() > LISTED { ", ..." } else { "" }
+                statement_list(&b.unresolved)
             );
         }
         if !b.uncertain.is_empty() {
-            let ids: Vec<String> = b.uncertain.iter().take(LISTED).map(id_label).collect();
-            let _ = writeln!(
-                out,
-                "  Uncertain, many passed ({}): {} statements ({}{}).",
-                uncertain_rule(b),
-                b.uncertain.len(),
-                ids.join(", "),
-                if b.uncertain.len() > LISTED { ", ..." } else { "" }
-            );
+            let _ =
+                writeln!(out, "  Uncertain, many passed ({}): {}.", uncertain_rule(b), statement_list(&b.uncertain));
         }
         if let (Some(fit), BridgingScore::MfIntercept) = (&b.mf, b.rank_by) {
             let _ = writeln!(
