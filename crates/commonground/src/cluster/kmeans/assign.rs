@@ -82,6 +82,10 @@ struct Neighbours {
     moved_prefix: Vec<[(f64, u32); 2]>,
 }
 
+/// How many of a centre's nearest neighbours [`Neighbours::moved_within`] walks before it
+/// searches the rest of the row by halves.
+const NEIGHBOURS_WALKED: usize = 16;
+
 impl Neighbours {
     fn new(centers: &[[f64; 2]], moved: &[f64]) -> Neighbours {
         let k = centers.len();
@@ -115,7 +119,14 @@ impl Neighbours {
     /// The largest movement of a centre other than `a` and `b` within distance `radius` of centre
     /// `a` (0 when none).
     fn moved_within(&self, a: usize, b: u32, radius: f64) -> f64 {
-        let n = self.row(a).partition_point(|&(d, _)| d <= radius);
+        let row = self.row(a);
+        // The radius reaches past a few neighbours only: walked in order, they cost a load each
+        // that the processor runs ahead on, where a binary search over the whole row waits on
+        // seven dependent loads (this was half of a step's time at 100k participants). Both
+        // find the same count of neighbours within the radius.
+        let head = row.len().min(NEIGHBOURS_WALKED);
+        let walked = row[..head].iter().take_while(|&&(d, _)| d <= radius).count();
+        let n = if walked < head { walked } else { head + row[head..].partition_point(|&(d, _)| d <= radius) };
         if n == 0 {
             return 0.0;
         }
