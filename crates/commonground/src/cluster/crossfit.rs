@@ -24,8 +24,12 @@
 //!   less than half the gap between the nearest centre and the nearest centre of another group,
 //!   the group cannot change (triangle inequality) and no scan is needed; otherwise only the
 //!   centres within `d_1 + 2 δ_max` of the point are scanned (the nearest centre to a point moved
-//!   by `δ` is within `d_1 + 2δ` of where it was). O(votes), plus a scan of a few centres for the
-//!   votes of participants near a border.
+//!   by `δ` is within `d_1 + 2δ` of where it was). Most participants are far from every border:
+//!   the largest move any one vote can make (from the largest loading and the participant's count
+//!   of votes) clears them before their votes are read, and the largest move of their own votes
+//!   clears most of the rest before the moved points are computed. O(votes near a border), plus
+//!   one pass over the centres per participant and a scan of a few centres for the votes of
+//!   participants near a border.
 //!
 //! Only the pivotal votes are kept ([`ReassignedVote`]): those whose removal changes the rule's
 //! group. A participant whose k-means cluster is not the one nearest their point (k-means stops
@@ -66,7 +70,8 @@ pub struct ReassignedVote {
 /// number of groups): see the module docs. `projections` are [`crate::pca::participant_projections`]
 /// of the same `matrix`, `moderated_out` and `pca`; `base` the base clusters (members are rows) and
 /// `groups` their groups (members are base-cluster ids). In row order, each row's votes in column
-/// order; the same whatever the number of threads.
+/// order; the same whatever the number of threads. The bounds that spare most vote reads hold
+/// for those projections only (each is its unscaled sum times `sqrt(m / n)`).
 pub fn map_reassignments(
     matrix: &VoteMatrix,
     moderated_out: &[bool],
@@ -75,14 +80,13 @@ pub fn map_reassignments(
     base: &[Cluster],
     groups: &[Cluster],
 ) -> Vec<ReassignedVote> {
-    if pca.n_comps < 2 || groups.len() < 2 {
-        return Vec::new();
-    }
     let group_of_base: std::collections::HashMap<usize, u32> =
         groups.iter().flat_map(|g| g.members.iter().map(move |&b| (b, g.id))).collect();
-    // The base clusters that lie in a group: their centres and groups.
+    // The base clusters that lie in a group: their centres and groups, and each group's position
+    // in `groups` (for the per-group nearest centre).
     let centres: Vec<([f64; 2], u32)> =
         base.iter().filter_map(|b| group_of_base.get(&(b.id as usize)).map(|&g| (b.center, g))).collect();
+    let dense: Vec<usize> = centres.iter().map(|&(_, g)| groups.iter().position(|x| x.id == g).unwrap_or(0)).collect();
     let mut clustered: Vec<(usize, u32)> = base
         .iter()
         .filter_map(|b| group_of_base.get(&(b.id as usize)).map(|&g| (b, g)))
@@ -91,6 +95,19 @@ pub fn map_reassignments(
     clustered.sort_unstable();
     let m = matrix.n_statements();
     let n_out = moderated_out.iter().filter(|&&out| out).count();
+    let voted = |c: u32| !moderated_out.get(c as usize).copied().unwrap_or(false);
+    // The farthest one vote can move an unscaled sum: `|v − mean_j| · |(pc1_j, pc2_j)|` with
+    // `|v − mean_j| ≤ 1 + |mean_j|` for v in {−1, 0, 1}, over the statements in play. NaN
+    // anywhere makes it NaN, and a NaN reach bound decides nothing (every vote is then read).
+    let largest_move = (0..m as u32).filter(|&c| voted(c)).fold(0.0f64, |acc, c| {
+        let c = c as usize;
+        let l = (1.0 + pca.center[c].abs()) * pca.comps[0][c].hypot(pca.comps[1][c]);
+        if acc.is_nan() || l.is_nan() {
+            f64::NAN
+        } else {
+            acc.max(l)
+        }
+    });
     // The nearest of `among` to x (ties: the first), and its group.
     let nearest = |among: &[([f64; 2], u32)], x: [f64; 2]| {
         among
@@ -102,28 +119,62 @@ pub fn map_reassignments(
         .par_chunks(ROWS_PER_JOB)
         .flat_map_iter(|chunk| {
             let (mut out, mut shifted, mut near) = (Vec::new(), Vec::new(), Vec::new());
+            let mut group_nearest = vec![f64::INFINITY; groups.len()];
             for &(row, own) in chunk {
                 let (cols, vals) = matrix.row(row);
-                let voted = |c: u32| !moderated_out.get(c as usize).copied().unwrap_or(false);
-                // Polis's projection, unscaled, as `participant_projections` sums it.
-                let (mut p, mut n_voted) = ([0.0f64; 2], n_out);
-                for (&c, &v) in cols.iter().zip(vals).filter(|&(&c, _)| voted(c)) {
-                    let d = v as f64 - pca.center[c as usize];
-                    p[0] += d * pca.comps[0][c as usize];
-                    p[1] += d * pca.comps[1][c as usize];
-                    n_voted += 1;
-                }
                 let x = projections[row];
-                let (d1, rule) = nearest(&centres, x);
+                // The nearest centre (ties: the first) and the nearest centre of every group, in
+                // one pass over the centres.
+                group_nearest.fill(f64::INFINITY);
+                let (mut d1, mut rule, mut rule_dense) = (f64::INFINITY, u32::MAX, usize::MAX);
+                for (&(c, g), &gd) in centres.iter().zip(&dense) {
+                    let d = squared(x, c);
+                    if d < d1 {
+                        (d1, rule, rule_dense) = (d, g, gd);
+                    }
+                    group_nearest[gd] = group_nearest[gd].min(d);
+                }
                 // The nearest centre of another group than the rule's: the border's distance.
-                let other = centres
+                let other = group_nearest
                     .iter()
-                    .filter(|&&(_, g)| g != rule)
-                    .map(|&(c, _)| squared(x, c))
+                    .enumerate()
+                    .filter(|&(gd, _)| gd != rule_dense)
+                    .map(|(_, &d)| d)
                     .fold(f64::INFINITY, f64::min);
                 let margin = 0.5 * (other.sqrt() - d1.sqrt());
+                // Without a vote the point is `s' (p − δ)` where x = `s p`: it moves by at most
+                // `(s'/s − 1)|x| + s' · largest_move`. Both scales fall as the participant's
+                // count of votes `n` rises, and `n ≥ max(votes in the row, moderated-out
+                // statements)`, so the bound needs no vote read; a participant it keeps clear
+                // of the border has no pivotal vote. The slack covers the rounding of the
+                // computed points, which the bound on the exact ones does not.
+                let n_least = cols.len().max(n_out).max(2) as f64;
+                let scale_without = (m as f64 / (n_least - 1.0)).sqrt();
+                let ratio = (n_least / (n_least - 1.0)).sqrt();
+                let norm_x = x[0].hypot(x[1]);
+                let bound = (ratio - 1.0) * norm_x + scale_without * largest_move;
+                if bound * (1.0 + 1e-9) + 1e-12 * (norm_x + scale_without * largest_move + 1.0) < margin {
+                    continue;
+                }
+                // Polis's projection, unscaled, as `participant_projections` sums it, and the
+                // largest term: the same bound with the participant's own votes.
+                let (mut p, mut n_voted, mut largest_term) = ([0.0f64; 2], n_out, 0.0f64);
+                for (&c, &v) in cols.iter().zip(vals).filter(|&(&c, _)| voted(c)) {
+                    let d = v as f64 - pca.center[c as usize];
+                    let term = [d * pca.comps[0][c as usize], d * pca.comps[1][c as usize]];
+                    p[0] += term[0];
+                    p[1] += term[1];
+                    largest_term = largest_term.max(term[0] * term[0] + term[1] * term[1]);
+                    n_voted += 1;
+                }
                 // Each vote's point without it, and how far the farthest moves.
                 let scale = (m as f64 / (n_voted.max(2) - 1) as f64).sqrt();
+                let ratio = scale / (m as f64 / n_voted.max(1) as f64).sqrt();
+                let largest_term = largest_term.sqrt();
+                let bound = (ratio - 1.0).abs() * norm_x + scale * largest_term;
+                if bound * (1.0 + 1e-9) + 1e-12 * (norm_x + scale * largest_term + 1.0) < margin {
+                    continue;
+                }
                 shifted.clear();
                 shifted.extend(cols.iter().zip(vals).filter(|&(&c, _)| voted(c)).map(|(&c, &v)| {
                     let d = v as f64 - pca.center[c as usize];
