@@ -92,6 +92,11 @@ pub struct MfParams {
     /// After each sweep, also minimise along the directions that leave every prediction unchanged
     /// (see [`super::fit_mf`]): same optimum, far fewer sweeps.
     pub gauge_steps: bool,
+    /// Start a cold fit of a large conversation from a fit to a prefix of its participants (see
+    /// [`super::fit_mf`]): the same stopping rule on the whole conversation, in fewer whole
+    /// sweeps. Set by the fast profile ([`crate::Profile::Fast`]); not a configuration key.
+    #[serde(skip)]
+    pub presolve: bool,
 }
 
 impl Default for MfParams {
@@ -104,6 +109,7 @@ impl Default for MfParams {
             tolerance: 1e-9,
             pass_rating: None,
             gauge_steps: true,
+            presolve: false,
         }
     }
 }

@@ -295,6 +295,27 @@ fn a_warm_start_from_the_previous_fit_reaches_the_cold_optimum_in_fewer_sweeps()
 }
 
 #[test]
+fn a_presolve_on_the_first_eighth_of_the_participants_reaches_the_optimum_in_fewer_whole_sweeps() {
+    let matrix = VoteMatrix::from_events(&camps(0, 8000, 9));
+    let excluded = vec![false; matrix.n_statements()];
+    // The fast profile's loss gap, and the optimum to a far tighter one.
+    let params = MfParams { tolerance: 1e-6, presolve: true, ..MfParams::default() };
+    let optimum = fit_mf(&matrix, &excluded, &MfParams { tolerance: 1e-14, ..MfParams::default() }, 0, None);
+    let cold = fit_rows(&matrix, matrix.n_participants(), &excluded, &params, 0, None, true);
+    let presolved = presolved(&matrix, &excluded, &params, 0, true);
+    assert!(optimum.converged && cold.converged && presolved.converged);
+    assert!(presolved.sweeps < cold.sweeps, "{} whole sweeps after the prefix, {} cold", presolved.sweeps, cold.sweeps);
+    assert!(presolved.loss >= optimum.loss, "{} below the optimum {}", presolved.loss, optimum.loss);
+    assert!(presolved.loss - optimum.loss < 1e-6 * optimum.loss, "{} vs {}", presolved.loss, optimum.loss);
+    for j in 0..matrix.n_statements() {
+        assert!((presolved.statement_intercepts[j] - optimum.statement_intercepts[j]).abs() < 1e-3, "intercept {j}");
+        assert!((presolved.statement_factors[j] - optimum.statement_factors[j]).abs() < 1e-2, "factor {j}");
+    }
+    // Below the threshold the flag changes nothing.
+    assert_eq!(fit_mf(&matrix, &excluded, &params, 0, None), cold);
+}
+
+#[test]
 fn excluded_statements_and_passes_do_not_enter_the_fit() {
     let matrix = small_conversation();
     let mut excluded = vec![false; matrix.n_statements()];
