@@ -182,9 +182,8 @@ fn min_estimate(posteriors: &[Beta], per_group: &[Estimate], q_lo: f64, q_hi: f6
 }
 
 /// Per group, the side-takers' agreement `(A + 1) / (A + D + 2)` with its interval read from
-/// `bounds`: [`SideAgreement::per_group`] alone, for callers (the subgroup check) that need
-/// neither the pass rates nor the minimum over groups.
-pub(crate) fn side_estimates(counts: &[VoteCounts], bounds: &PosteriorBounds) -> Vec<Estimate> {
+/// `bounds`: [`SideAgreement::per_group`].
+fn side_estimates(counts: &[VoteCounts], bounds: &PosteriorBounds) -> Vec<Estimate> {
     counts
         .iter()
         .map(|c| {
