@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
 
-use super::agreement::Estimate;
+use super::agreement::{Estimate, PosteriorBounds};
 use super::distributions::Beta;
 use crate::cluster::Cluster;
 use crate::stats::VoteCounts;
@@ -234,18 +234,23 @@ pub fn merged_subgroups(
     let mut cores: Vec<usize> = compared.iter().map(|&(_, core)| core).collect();
     cores.sort_unstable();
     cores.dedup();
-    // Each core's bounds on each scored statement, computed once (a core is compared with every
-    // other subgroup of its group), in parallel; indexed like `scored`.
+    // Each core's bounds on each scored statement, computed once per distinct count (a core is
+    // compared with every other subgroup of its group, and counts repeat over statements);
+    // indexed like `scored`.
+    let side_pair = |c: &VoteCounts| (c.agree, c.agree + c.disagree);
+    let mut pairs: Vec<(u32, u32)> =
+        cores.iter().flat_map(|&core| scored.iter().map(move |&j| side_pair(&subgroups.votes[core][j]))).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let table = PosteriorBounds::of_pairs(pairs, (q, 1.0 - q));
     let core_bounds: Vec<Vec<(f64, f64)>> = cores
-        .par_iter()
+        .iter()
         .map(|&core| {
-            let votes = &subgroups.votes[core];
             scored
-                .par_iter()
-                .with_min_len(64)
+                .iter()
                 .map(|&j| {
-                    let b = side(&votes[j]);
-                    (b.quantile(q), b.quantile(1.0 - q))
+                    let (s, n) = side_pair(&subgroups.votes[core][j]);
+                    table.get(s, n)
                 })
                 .collect()
         })
