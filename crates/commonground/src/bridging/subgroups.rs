@@ -172,6 +172,8 @@ pub fn weakest_subgroup(subgroups: &Subgroups, j: usize, interval: f64, threshol
     for (s, b) in posteriors.iter().enumerate().filter(|&(s, _)| s != first) {
         let upper = if b.a == posteriors[weakest.0].a && b.b == posteriors[weakest.0].b {
             weakest.1 // the same counts, the same bound
+        } else if b.median_bracket().0 > weakest.1 {
+            continue; // its upper bound is above its median, above the lowest so far
         } else {
             match b.quantile_unless_above(q_hi, weakest.1) {
                 Some(upper) => upper,
@@ -266,9 +268,12 @@ pub fn merged_subgroups(
                 .zip(core_bounds)
                 .filter(|&(&j, &(core_lo, core_hi))| {
                     // Its upper bound below the core's lower, or its lower above the core's upper.
+                    // Its upper bound is above its median, its lower below: when the median lies
+                    // inside the core's interval, neither can be.
                     let own = side(&subgroups.votes[i][j]);
-                    own.compare_quantile(1.0 - q, core_lo) == Ordering::Less
-                        || own.compare_quantile(q, core_hi) == Ordering::Greater
+                    let (low, high) = own.median_bracket();
+                    (low <= core_lo && own.compare_quantile(1.0 - q, core_lo) == Ordering::Less)
+                        || (high >= core_hi && own.compare_quantile(q, core_hi) == Ordering::Greater)
                 })
                 .map(|(&j, _)| statements[j].clone())
                 .collect();
