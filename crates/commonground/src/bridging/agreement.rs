@@ -182,9 +182,8 @@ fn min_estimate(posteriors: &[Beta], per_group: &[Estimate], q_lo: f64, q_hi: f6
 }
 
 /// Per group, the side-takers' agreement `(A + 1) / (A + D + 2)` with its interval read from
-/// `bounds`: [`SideAgreement::per_group`] alone, for callers (the subgroup check) that need
-/// neither the pass rates nor the minimum over groups.
-pub(crate) fn side_estimates(counts: &[VoteCounts], bounds: &PosteriorBounds) -> Vec<Estimate> {
+/// `bounds`: [`SideAgreement::per_group`].
+fn side_estimates(counts: &[VoteCounts], bounds: &PosteriorBounds) -> Vec<Estimate> {
     counts
         .iter()
         .map(|c| {
@@ -231,18 +230,23 @@ impl PosteriorBounds {
         sides: impl Iterator<Item = &'a VoteCounts>,
         interval: f64,
     ) -> PosteriorBounds {
-        use rayon::prelude::*;
         let mut pairs: Vec<(u32, u32)> =
             rates.map(|c| (c.agree, c.seen)).chain(sides.flat_map(|c| [side_pair(c), pass_pair(c)])).collect();
         pairs.sort_unstable();
         pairs.dedup();
-        let q = Self::direct(interval).q;
+        Self::of_pairs(pairs, Self::direct(interval).q)
+    }
+
+    /// The `q = (q_lo, q_hi)` quantiles of the posteriors of `pairs` (sorted, distinct), computed
+    /// once each, in parallel when there are many.
+    pub(crate) fn of_pairs(pairs: Vec<(u32, u32)>, q: (f64, f64)) -> PosteriorBounds {
+        use rayon::prelude::*;
         let table = pairs.into_par_iter().with_min_len(256).map(|(s, n)| ((s, n), quantiles(s, n, q))).collect();
         PosteriorBounds { q, table }
     }
 
     /// The `(q_lo, q_hi)` quantiles of `Beta(s + 1, n − s + 1)`.
-    fn get(&self, s: u32, n: u32) -> (f64, f64) {
+    pub(crate) fn get(&self, s: u32, n: u32) -> (f64, f64) {
         match self.table.binary_search_by_key(&(s, n), |&(pair, _)| pair) {
             Ok(i) => self.table[i].1,
             Err(_) => quantiles(s, n, self.q),

@@ -96,6 +96,16 @@ impl Beta {
         self.a / (self.a + self.b)
     }
 
+    /// Two numbers the median lies between, `(low, high)`, for `a, b >= 1` (every vote-count
+    /// posterior): the mode and the mean (Groeneveld & Meeden 1977: for a unimodal Beta the median
+    /// lies between them). A bound on a tail beyond the median is beyond them too, which decides
+    /// most comparisons of a bound with a line without even the CDF.
+    pub fn median_bracket(&self) -> (f64, f64) {
+        let mean = self.mean();
+        let mode = if self.a + self.b > 2.0 { (self.a - 1.0) / (self.a + self.b - 2.0) } else { mean };
+        (mean.min(mode), mean.max(mode))
+    }
+
     /// The density at `x` (0 outside the open unit interval).
     pub fn pdf(&self, x: f64) -> f64 {
         if x <= 0.0 || x >= 1.0 {
@@ -153,7 +163,54 @@ impl Beta {
         let start = self.mean() + normal_quantile(q.clamp(1e-12, 1.0 - 1e-12)) * sd;
         invert_cdf(q, start, |x| self.cdf_and_pdf(x))
     }
+
+    /// How [`Beta::quantile`]`(q)` compares with `x`, exactly as comparing the quantile itself
+    /// would say, mostly from one CDF evaluation instead of a Newton search: a flag that only
+    /// asks whether a bound is below a line (the subgroup veto, what was merged, the uncertain
+    /// statements) needs no more when the CDF at the line is clearly off `q`. Only when it is
+    /// within [`QUANTILE_DECISION_MARGIN`] of `q` (relative to the nearer tail) is the quantile
+    /// computed and compared.
+    ///
+    /// Why the margin decides safely: the CDF is increasing, so `F(x) < q` puts the true quantile
+    /// above `x`, and the computed quantile is within its Newton tolerance (`F` to about 1e-11 at
+    /// a million votes, far less with fewer) of the true one; a margin many orders above both
+    /// errors leaves no case where the computed quantile lands on the other side of `x`.
+    pub fn compare_quantile(&self, q: f64, x: f64) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        if q > 0.0 && q < 1.0 && x > 0.0 && x < 1.0 {
+            let margin = QUANTILE_DECISION_MARGIN * q.min(1.0 - q);
+            let cdf = self.cdf(x);
+            if cdf < q - margin {
+                return Ordering::Greater;
+            }
+            if cdf > q + margin {
+                return Ordering::Less;
+            }
+        }
+        // As `<` and `>` on the numbers compare them (not `total_cmp`, which orders -0 below 0).
+        self.quantile(q).partial_cmp(&x).unwrap_or(Ordering::Equal)
+    }
+
+    /// [`Beta::quantile`]`(q)`, or `None` when it is above `x` (as the computed quantile would
+    /// be), told from the CDF at `x` when that is clear (see [`Beta::compare_quantile`]): the
+    /// search for the lowest of many bounds computes only the bounds that can be the lowest.
+    pub fn quantile_unless_above(&self, q: f64, x: f64) -> Option<f64> {
+        if q > 0.0 && q < 1.0 && x > 0.0 && x < 1.0 {
+            let margin = QUANTILE_DECISION_MARGIN * q.min(1.0 - q);
+            if self.cdf(x) < q - margin {
+                return None;
+            }
+        }
+        let value = self.quantile(q);
+        (value <= x).then_some(value)
+    }
 }
+
+/// How far from `q` (times the nearer tail, `min(q, 1 − q)`) the CDF at a point must be for
+/// [`Beta::compare_quantile`] to decide without the quantile: far above the CDF's rounding (about
+/// 1e-10 relative with a million votes) and the quantile's Newton tolerance, and still small
+/// enough that almost every comparison a flag makes is decided by the CDF alone.
+pub const QUANTILE_DECISION_MARGIN: f64 = 1e-6;
 
 /// The x in [0, 1] where an increasing `cdf` on [0, 1] equals `q`, by Newton's method from `start`
 /// inside a bisection bracket that every evaluation narrows, so it converges even where Newton
@@ -434,6 +491,48 @@ mod tests {
         }
         // A hand-checkable case: Beta(2, 1) has CDF x², so its 5% quantile is √0.05.
         assert!((Beta::posterior(1, 1).quantile(0.05) - 0.05f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_quantile_compared_from_the_cdf_is_compared_as_the_computed_quantile_would_be() {
+        // Vote-count posteriors from none to 50,000 votes, at the levels the flags use (the
+        // subgroup veto's 95%, a Bonferroni tail over a thousand statements), against points far
+        // from the computed quantile, near it, and on it and its neighbouring floats, where only
+        // the computed quantile can decide.
+        let next =
+            |x: f64, up: bool| if up { f64::from_bits(x.to_bits() + 1) } else { f64::from_bits(x.to_bits() - 1) };
+        for &(s, n) in &[(0, 0), (0, 7), (3, 4), (12, 40), (90, 100), (700, 1500), (20_000, 50_000)] {
+            let b = Beta::posterior(s, n);
+            for &q in &[2.5e-5, 0.05, 0.5, 0.95, 1.0 - 2.5e-5] {
+                let exact = b.quantile(q);
+                let near = [exact, next(exact, true), next(exact, false), exact * (1.0 + 1e-9), exact * (1.0 - 1e-9)];
+                for x in [0.0, 1e-9, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0].into_iter().chain(near) {
+                    let by_value = exact.partial_cmp(&x).unwrap();
+                    assert_eq!(b.compare_quantile(q, x), by_value, "posterior({s}, {n}) q = {q} x = {x}");
+                    assert_eq!(b.quantile_unless_above(q, x), (exact <= x).then_some(exact), "({s}, {n}) {q} {x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_median_of_a_vote_count_posterior_lies_between_its_mode_and_mean() {
+        // The median computed by bisection on the CDF (an independent search), for posteriors
+        // lopsided both ways, balanced, tiny and large.
+        for &(s, n) in &[(0, 0), (0, 1), (1, 1), (0, 9), (9, 9), (3, 10), (7, 10), (50, 100), (2, 900), (899, 900)] {
+            let b = Beta::posterior(s, n);
+            let (mut lo, mut hi) = (0.0f64, 1.0f64);
+            for _ in 0..100 {
+                let mid = 0.5 * (lo + hi);
+                if b.cdf(mid) < 0.5 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            let (low, high) = b.median_bracket();
+            assert!(low <= hi && lo <= high, "posterior({s}, {n}): median in [{lo}, {hi}], bracket [{low}, {high}]");
+        }
     }
 
     #[test]

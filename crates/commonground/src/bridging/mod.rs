@@ -265,14 +265,16 @@ pub fn bridging(
         .with_min_len(64)
         .map(|j| agreement::side_agreement_with(&side_votes.iter().map(|g| g[j]).collect::<Vec<_>>(), &bounds))
         .collect();
-    // The clustered participants' pass rate, pooled over groups, and its lower bound.
+    // The clustered participants' pass rate, pooled over groups, and whether its lower bound
+    // reaches the uncertain rate (the bound itself is not reported, so mostly its CDF decides).
     let q_lo = (1.0 - params.interval) / 2.0;
-    let pooled_pass: Vec<(f64, f64)> = (0..m)
+    let pooled_pass: Vec<(f64, bool)> = (0..m)
         .map(|j| {
             let mut c = VoteCounts::default();
             group_votes.iter().for_each(|g| c.add(&g[j]));
             let rate = (c.passes() as f64 + 1.0) / (c.seen as f64 + 2.0);
-            (rate, distributions::Beta::posterior(c.passes(), c.seen).quantile(q_lo))
+            let bound = distributions::Beta::posterior(c.passes(), c.seen);
+            (rate, bound.compare_quantile(q_lo, params.uncertain_pass_rate) != std::cmp::Ordering::Less)
         })
         .collect();
     // The subgroup check per statement, in parallel (each is independent; collected in order).
@@ -334,8 +336,7 @@ pub fn bridging(
         .map(|&j| ids[j].clone())
         .collect();
     let unresolved = order.iter().filter(|&&j| statements[j].unresolved).map(|&j| ids[j].clone()).collect();
-    let mut uncertain: Vec<usize> =
-        (0..m).filter(|&j| !excluded(j) && pooled_pass[j].1 >= params.uncertain_pass_rate).collect();
+    let mut uncertain: Vec<usize> = (0..m).filter(|&j| !excluded(j) && pooled_pass[j].1).collect();
     uncertain.sort_by(|&a, &b| pooled_pass[b].0.total_cmp(&pooled_pass[a].0));
     let scored: Vec<usize> = (0..m).filter(|&j| !excluded(j)).collect();
     let merged = merged_subgroups(subgroups, ids, &scored, params.interval);
@@ -381,9 +382,9 @@ pub fn bridging(
 /// 180 side-takers on the statement.
 pub fn resolves_a_minority(side_takers: f64, agreement: f64, interval: f64, threshold: f64) -> bool {
     let mirrored = (2.0 * threshold - agreement).clamp(0.0, 1.0);
-    let upper = distributions::Beta::new(side_takers * mirrored + 1.0, side_takers * (1.0 - mirrored) + 1.0)
-        .quantile(1.0 - (1.0 - interval) / 2.0);
-    upper < threshold
+    let subgroup = distributions::Beta::new(side_takers * mirrored + 1.0, side_takers * (1.0 - mirrored) + 1.0);
+    // The upper bound below the threshold, mostly told from the CDF there.
+    subgroup.compare_quantile(1.0 - (1.0 - interval) / 2.0, threshold) == std::cmp::Ordering::Less
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
 
-use super::agreement::{side_estimates, Estimate, PosteriorBounds};
+use super::agreement::{Estimate, PosteriorBounds};
 use super::distributions::Beta;
 use crate::cluster::Cluster;
 use crate::stats::VoteCounts;
@@ -155,19 +155,49 @@ pub fn pool_base_clusters(
 
 /// The subgroup most credibly against statement `j` (lowest upper bound of its side-takers'
 /// agreement; the first on a tie), and whether it vetoes the flag; `None` without subgroups.
+///
+/// Only the lowest upper bound and that subgroup's lower bound are reported, so only the bounds
+/// that can be the lowest are computed: starting from the subgroup whose bound looks lowest (the
+/// normal approximation), every other subgroup's CDF at the lowest bound so far says whether its
+/// own bound is above it ([`Beta::quantile_unless_above`]); the reported numbers are the very
+/// quantiles of the side-takers' posteriors, as computing every bound would give them.
 pub fn weakest_subgroup(subgroups: &Subgroups, j: usize, interval: f64, threshold: f64) -> Option<WeakestSubgroup> {
-    let counts: Vec<VoteCounts> = subgroups.votes.iter().map(|v| v[j]).collect();
-    // Only the subgroups' own intervals: the pass rates and the minimum over subgroups that
-    // `side_agreement` also computes are not read here, and cost most of the time at scale.
-    let side = side_estimates(&counts, &PosteriorBounds::direct(interval));
-    let w = (0..side.len()).reduce(|w, s| if side[s].upper < side[w].upper { s } else { w })?;
+    let (q_lo, q_hi) = ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0);
+    let posteriors: Vec<Beta> =
+        subgroups.votes.iter().map(|v| Beta::posterior(v[j].agree, v[j].agree + v[j].disagree)).collect();
+    let approximate = |b: &Beta| b.mean() + 1.645 * (b.a * b.b / ((b.a + b.b).powi(2) * (b.a + b.b + 1.0))).sqrt();
+    let first =
+        (0..posteriors.len()).min_by(|&s, &t| approximate(&posteriors[s]).total_cmp(&approximate(&posteriors[t])))?;
+    let mut weakest = (first, posteriors[first].quantile(q_hi));
+    for (s, b) in posteriors.iter().enumerate().filter(|&(s, _)| s != first) {
+        let upper = if b.a == posteriors[weakest.0].a && b.b == posteriors[weakest.0].b {
+            weakest.1 // the same counts, the same bound
+        } else if b.median_bracket().0 > weakest.1 {
+            continue; // its upper bound is above its median, above the lowest so far
+        } else {
+            match b.quantile_unless_above(q_hi, weakest.1) {
+                Some(upper) => upper,
+                None => continue,
+            }
+        };
+        if upper < weakest.1 || (upper == weakest.1 && s < weakest.0) {
+            weakest = (s, upper);
+        }
+    }
+    let (w, upper) = weakest;
+    let c = subgroups.votes[w][j];
+    let side_agreement = Estimate {
+        value: (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0),
+        lower: posteriors[w].quantile(q_lo),
+        upper,
+    };
     let pool = &subgroups.list[w];
     Some(WeakestSubgroup {
         subgroup: pool.id,
         group: pool.group,
         n_members: pool.n_members,
-        side_agreement: side[w],
-        disagrees: side[w].upper < threshold,
+        side_agreement,
+        disagrees: upper < threshold,
     })
 }
 
@@ -176,6 +206,10 @@ pub fn weakest_subgroup(subgroups: &Subgroups, j: usize, interval: f64, threshol
 /// columns) on which its side-takers' interval and the core's are disjoint, both at credibility
 /// `1 − (1 − interval) / scored` (Bonferroni over the statements compared); reported when there
 /// are at least [`MERGED_MIN_STATEMENTS`].
+///
+/// Only the cores' bounds are computed; whether a subgroup's bound lies beyond its core's is
+/// mostly told from its CDF there ([`Beta::compare_quantile`]), with the same answer as
+/// comparing the computed bounds.
 pub fn merged_subgroups(
     subgroups: &Subgroups,
     statements: &[Id],
@@ -183,43 +217,71 @@ pub fn merged_subgroups(
     interval: f64,
 ) -> Vec<MergedSubgroup> {
     let q = (1.0 - interval) / (2.0 * scored.len().max(1) as f64);
-    let bounds = |c: &VoteCounts| {
-        let b = Beta::posterior(c.agree, c.agree + c.disagree);
-        (b.quantile(q), b.quantile(1.0 - q))
-    };
-    // Each subgroup's bounds on each scored statement, computed once (a core is compared with
-    // every other subgroup of its group), in parallel; indexed like `scored`.
-    let pool_bounds: Vec<Vec<(f64, f64)>> = subgroups
-        .votes
-        .par_iter()
-        .map(|votes| scored.par_iter().with_min_len(64).map(|&j| bounds(&votes[j])).collect())
-        .collect();
+    let side = |c: &VoteCounts| Beta::posterior(c.agree, c.agree + c.disagree);
     let clustered: usize = subgroups.list.iter().map(|s| s.n_members).sum();
-    subgroups
+    // Each compared subgroup with its core: a smaller group inside its parent, less than half of
+    // it (the rest is the parent's own view, which differs from the minority's as much, and is
+    // not what was merged).
+    let compared: Vec<(usize, usize)> = subgroups
         .list
         .iter()
-        .zip(&pool_bounds)
-        .filter_map(|(s, own)| {
-            // A smaller group inside its parent: less than half of it (the rest is the parent's
-            // own view, which differs from the minority's as much, and is not what was merged).
+        .enumerate()
+        .filter_map(|(i, s)| {
             let siblings = || subgroups.list.iter().enumerate().filter(|(_, o)| o.group == s.group);
             let parent: usize = siblings().map(|(_, o)| o.n_members).sum();
             let core = siblings().reduce(|c, o| if o.1.n_members > c.1.n_members { o } else { c })?;
-            if 2 * s.n_members >= parent || core.1.id == s.id {
-                return None;
-            }
-            let core_bounds = &pool_bounds[core.0];
+            (2 * s.n_members < parent && core.1.id != s.id).then_some((i, core.0))
+        })
+        .collect();
+    let mut cores: Vec<usize> = compared.iter().map(|&(_, core)| core).collect();
+    cores.sort_unstable();
+    cores.dedup();
+    // Each core's bounds on each scored statement, computed once per distinct count (a core is
+    // compared with every other subgroup of its group, and counts repeat over statements);
+    // indexed like `scored`.
+    let side_pair = |c: &VoteCounts| (c.agree, c.agree + c.disagree);
+    let mut pairs: Vec<(u32, u32)> =
+        cores.iter().flat_map(|&core| scored.iter().map(move |&j| side_pair(&subgroups.votes[core][j]))).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let table = PosteriorBounds::of_pairs(pairs, (q, 1.0 - q));
+    let core_bounds: Vec<Vec<(f64, f64)>> = cores
+        .iter()
+        .map(|&core| {
+            scored
+                .iter()
+                .map(|&j| {
+                    let (s, n) = side_pair(&subgroups.votes[core][j]);
+                    table.get(s, n)
+                })
+                .collect()
+        })
+        .collect();
+    compared
+        .par_iter()
+        .filter_map(|&(i, core)| {
+            use std::cmp::Ordering;
+            let s = &subgroups.list[i];
+            let core_bounds = cores.binary_search(&core).ok().map(|c| &core_bounds[c])?;
             let differ: Vec<Id> = scored
                 .iter()
-                .zip(own.iter().zip(core_bounds))
-                .filter(|(_, (&(lo, hi), &(core_lo, core_hi)))| hi < core_lo || core_hi < lo)
+                .zip(core_bounds)
+                .filter(|&(&j, &(core_lo, core_hi))| {
+                    // Its upper bound below the core's lower, or its lower above the core's upper.
+                    // Its upper bound is above its median, its lower below: when the median lies
+                    // inside the core's interval, neither can be.
+                    let own = side(&subgroups.votes[i][j]);
+                    let (low, high) = own.median_bracket();
+                    (low <= core_lo && own.compare_quantile(1.0 - q, core_lo) == Ordering::Less)
+                        || (high >= core_hi && own.compare_quantile(q, core_hi) == Ordering::Greater)
+                })
                 .map(|(&j, _)| statements[j].clone())
                 .collect();
             (differ.len() >= MERGED_MIN_STATEMENTS).then(|| MergedSubgroup {
                 subgroup: s.id,
                 group: s.group,
                 n_members: s.n_members,
-                core: core.1.id,
+                core: subgroups.list[core].id,
                 share: s.n_members as f64 / clustered.max(1) as f64,
                 statements: differ,
             })
@@ -327,6 +389,91 @@ mod tests {
         let mut unresolved = alone.unresolved.clone();
         unresolved.sort_by_key(|id| format!("{id:?}"));
         assert_eq!(unresolved, vec![Id::Int(0), Id::Int(2), Id::Int(3)]);
+    }
+
+    /// Twelve subgroups in three groups over 300 statements, with counts that repeat (ties) and
+    /// counts that differ a little and a lot.
+    fn many_subgroups() -> (Subgroups, Vec<Id>) {
+        let sizes = [40, 9, 7, 30, 30, 5, 25, 12, 6, 3, 2, 1];
+        let list = (0..12u32)
+            .map(|i| Subgroup { id: i, group: i / 4, base_clusters: vec![i], n_members: sizes[i as usize] })
+            .collect();
+        let votes = (0..12u32)
+            .map(|i| {
+                (0..300u32)
+                    .map(|j| {
+                        let seen = (j * 7 + i * 3) % 41;
+                        let agree = if j % 5 == 0 { seen / 2 } else { (seen * ((i * 13 + j) % 11)) / 10 };
+                        let disagree = (seen - agree) * ((j + i) % 3) / 2;
+                        VoteCounts { agree, disagree, seen }
+                    })
+                    .collect()
+            })
+            .collect();
+        (Subgroups { list, votes }, (0..300).map(Id::Int).collect())
+    }
+
+    #[test]
+    fn the_weakest_subgroup_is_the_one_every_bound_computed_would_name() {
+        // Brute force: every subgroup's interval computed, the lowest upper bound (first on a tie).
+        let (subgroups, _) = many_subgroups();
+        let (q_lo, q_hi) = ((1.0 - 0.9) / 2.0, (1.0 + 0.9) / 2.0);
+        for j in 0..300 {
+            let bounds: Vec<(f64, f64)> = subgroups
+                .votes
+                .iter()
+                .map(|v| {
+                    let b = Beta::posterior(v[j].agree, v[j].agree + v[j].disagree);
+                    (b.quantile(q_lo), b.quantile(q_hi))
+                })
+                .collect();
+            let w = (0..12).reduce(|w, s| if bounds[s].1 < bounds[w].1 { s } else { w }).unwrap();
+            let got = weakest_subgroup(&subgroups, j, 0.9, 0.5).unwrap();
+            assert_eq!(got.subgroup, w as u32, "statement {j}");
+            let e = got.side_agreement;
+            assert_eq!((e.lower.to_bits(), e.upper.to_bits()), (bounds[w].0.to_bits(), bounds[w].1.to_bits()));
+            assert_eq!(got.disagrees, bounds[w].1 < 0.5);
+        }
+        assert_eq!(weakest_subgroup(&Subgroups::default(), 0, 0.9, 0.5), None);
+    }
+
+    #[test]
+    fn what_was_merged_is_what_comparing_every_computed_bound_says() {
+        // Brute force: both bounds of every subgroup on every statement, compared with its core's.
+        let (subgroups, ids) = many_subgroups();
+        let scored: Vec<usize> = (0..300).filter(|j| j % 7 != 3).collect();
+        let q = (1.0 - 0.9) / (2.0 * scored.len() as f64);
+        let bound = |s: usize, j: usize| {
+            let c = subgroups.votes[s][j];
+            let b = Beta::posterior(c.agree, c.agree + c.disagree);
+            (b.quantile(q), b.quantile(1.0 - q))
+        };
+        let mut expected = Vec::new();
+        for (group, core) in [(0, 0), (1, 4), (2, 8)] {
+            for s in (4 * group..4 * group + 4).filter(|&s| s != core) {
+                let parent: usize = subgroups.list[4 * group..4 * group + 4].iter().map(|o| o.n_members).sum();
+                if 2 * subgroups.list[s].n_members >= parent {
+                    continue;
+                }
+                let differ: Vec<Id> = scored
+                    .iter()
+                    .filter(|&&j| {
+                        let ((lo, hi), (core_lo, core_hi)) = (bound(s, j), bound(core, j));
+                        hi < core_lo || core_hi < lo
+                    })
+                    .map(|&j| ids[j].clone())
+                    .collect();
+                if differ.len() >= MERGED_MIN_STATEMENTS {
+                    expected.push((s as u32, core as u32, differ));
+                }
+            }
+        }
+        let got: Vec<(u32, u32, Vec<Id>)> = merged_subgroups(&subgroups, &ids, &scored, 0.9)
+            .into_iter()
+            .map(|m| (m.subgroup, m.core, m.statements))
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected);
     }
 
     #[test]

@@ -193,7 +193,11 @@ impl Conversation {
     }
 
     fn update_batch(&mut self, votes: Cow<'_, VoteBatch>) -> Result<&Analysis> {
-        let (total, analysis) = self.apply_then(votes, Self::compute)?;
+        // The whole update runs on rayon's pool, handed over once: a parallel stage started from
+        // a thread outside the pool (the CLI's main thread) queues its job and sleeps until a
+        // worker has run it, once per stage (a dozen per update), where from inside the pool it
+        // is pushed on the worker's own queue. The same bytes either way.
+        let (total, analysis) = rayon::scope(|_| self.apply_then(votes, Self::compute))?;
         self.timings.total = total.elapsed();
         Ok(self.analysis.insert(analysis))
     }
