@@ -80,6 +80,11 @@ pub fn map_reassignments(
     base: &[Cluster],
     groups: &[Cluster],
 ) -> Vec<ReassignedVote> {
+    // Without a second component every point is the origin, and with one group there is no
+    // border: nothing can move.
+    if pca.n_comps < 2 || groups.len() < 2 {
+        return Vec::new();
+    }
     let group_of_base: std::collections::HashMap<usize, u32> =
         groups.iter().flat_map(|g| g.members.iter().map(move |&b| (b, g.id))).collect();
     // The base clusters that lie in a group: their centres and groups, and each group's position
