@@ -209,19 +209,60 @@ fn read_parquet(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
         }
         Ok(table)
     };
-    let wave = rayon::current_num_threads() * GROUPS_PER_THREAD;
+    let wave = (rayon::current_num_threads() * GROUPS_PER_THREAD).max(1);
     let mut table = VoteTable { votes: VoteBatch::new(), seconds_converted: 0 };
     table.votes.reserve(usize::try_from(rows).unwrap_or(0));
-    let all: Vec<usize> = (0..groups.len()).collect();
-    for chunk in all.chunks(wave.max(1)) {
-        let decoded: Vec<Result<VoteTable>> = chunk.par_iter().map(|&g| decode_group(g)).collect();
-        for part in decoded {
-            let part = part?;
-            table.seconds_converted += part.seconds_converted;
-            table.votes.append(part.votes);
-        }
-    }
+    let mut next = 0;
+    decode_in_waves(
+        || {
+            let groups: Vec<usize> = (next..(next + wave).min(groups.len())).collect();
+            next += groups.len();
+            Ok(groups)
+        },
+        |&g| decode_group(g),
+        &mut table,
+    )?;
     Ok(table)
+}
+
+/// Decodes the waves `next_wave` gives (until an empty one) on rayon's threads, each item into
+/// its own [`VoteTable`], and appends them in order: the append of one wave (sequential) runs
+/// beside the decoding of the next, so that it does not leave a core idle. The first error in
+/// the items' order is the one returned, as one wave after the other would give it.
+fn decode_in_waves<T: Sync>(
+    mut next_wave: impl FnMut() -> Result<Vec<T>>,
+    decode: impl Fn(&T) -> Result<VoteTable> + Sync,
+    table: &mut VoteTable,
+) -> Result<()> {
+    let mut pending: Vec<Result<VoteTable>> = Vec::new();
+    loop {
+        let wave = match next_wave() {
+            Ok(wave) => wave,
+            Err(e) => {
+                append_parts(table, pending)?;
+                return Err(e);
+            }
+        };
+        if wave.is_empty() {
+            return append_parts(table, pending);
+        }
+        let (decoded, appended) = rayon::join(
+            || wave.par_iter().map(&decode).collect(),
+            || append_parts(table, std::mem::take(&mut pending)),
+        );
+        appended?;
+        pending = decoded;
+    }
+}
+
+/// Appends decoded parts to `table`, in order; the first error stops it.
+fn append_parts(table: &mut VoteTable, parts: Vec<Result<VoteTable>>) -> Result<()> {
+    for part in parts {
+        let part = part?;
+        table.seconds_converted += part.seconds_converted;
+        table.votes.append(part.votes);
+    }
+    Ok(())
 }
 
 fn read_ipc(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
@@ -287,28 +328,24 @@ fn decode_batches<E>(
             Err(e) => vec![Err(e)],
         })
         .peekable();
-    while slices.peek().is_some() {
-        // One wave of slices, each with its first row.
-        let mut wave_slices: Vec<(u64, RecordBatch)> = Vec::with_capacity(wave);
-        for slice in slices.by_ref().take(wave) {
-            let slice = slice.map_err(&unreadable)?;
-            let first = row;
-            row += slice.num_rows() as u64;
-            wave_slices.push((first, slice));
-        }
-        let decoded: Vec<Result<VoteTable>> = wave_slices
-            .par_iter()
-            .map(|(first, slice)| {
-                let mut part = VoteTable::default();
-                columns.decode(slice, *first, path, known, &mut part).map(|()| part)
-            })
-            .collect();
-        for part in decoded {
-            let part = part?;
-            table.seconds_converted += part.seconds_converted;
-            table.votes.append(part.votes);
-        }
-    }
+    decode_in_waves(
+        || {
+            // One wave of slices, each with its first row.
+            let mut wave_slices: Vec<(u64, RecordBatch)> = Vec::with_capacity(wave);
+            for slice in slices.by_ref().take(wave) {
+                let slice = slice.map_err(&unreadable)?;
+                let first = row;
+                row += slice.num_rows() as u64;
+                wave_slices.push((first, slice));
+            }
+            Ok(wave_slices)
+        },
+        |(first, slice)| {
+            let mut part = VoteTable::default();
+            columns.decode(slice, *first, path, known, &mut part).map(|()| part)
+        },
+        &mut table,
+    )?;
     Ok(table)
 }
 

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
+use super::runs::VotesByParticipant;
 use super::times::{Times, NO_TIME};
 use super::{Id, Vote, VoteEvent};
 
@@ -143,21 +144,10 @@ impl VoteBatch {
     pub fn contradictory_ties(&self) -> usize {
         use rayon::prelude::*;
         let n = self.participant_ids.ids.len();
-        // Bucket the votes by participant (counting sort), then sort each participant's votes by
-        // (statement, time) and look at the last run of each statement.
-        let mut start = vec![0usize; n + 1];
-        for &p in &self.participants {
-            start[p as usize + 1] += 1;
-        }
-        for p in 0..n {
-            start[p + 1] += start[p];
-        }
-        let mut fill = start.clone();
-        let mut bucket = vec![0u32; self.len()];
-        for (i, &p) in self.participants.iter().enumerate() {
-            bucket[fill[p as usize]] = i as u32;
-            fill[p as usize] += 1;
-        }
+        // Each participant's votes (as runs when the input is grouped by participant, else listed
+        // by a counting sort), then each participant's votes sorted by (statement, time) and the
+        // last run of each statement looked at.
+        let by_participant = VotesByParticipant::of(&self.participants, n);
         let time = |i: usize| self.times.get(i).unwrap_or(NO_TIME);
         let m = self.statement_ids.ids.len();
         (0..n)
@@ -166,21 +156,18 @@ impl VoteBatch {
             .map_init(
                 || (Vec::new(), vec![u32::MAX; m]),
                 |(keys, seen): &mut (Vec<(u32, i64, i8)>, Vec<u32>), p| {
-                    let votes = &bucket[start[p]..start[p + 1]];
                     // Most participants vote once on each statement: nothing to decide, no sort.
                     // (`seen[s] == p`: participant p voted on s before.)
-                    let repeats = votes.iter().any(|&i| {
-                        let s = self.statements[i as usize] as usize;
-                        std::mem::replace(&mut seen[s], p as u32) == p as u32
+                    let mut repeats = false;
+                    by_participant.for_each(p, |i| {
+                        let s = self.statements[i] as usize;
+                        repeats |= std::mem::replace(&mut seen[s], p as u32) == p as u32;
                     });
                     if !repeats {
                         return 0;
                     }
                     keys.clear();
-                    keys.extend(votes.iter().map(|&i| {
-                        let i = i as usize;
-                        (self.statements[i], time(i), self.values[i])
-                    }));
+                    by_participant.for_each(p, |i| keys.push((self.statements[i], time(i), self.values[i])));
                     keys.sort_unstable();
                     // Per statement, the run of votes at its latest time: contradictory when it holds
                     // more than one value (the sort puts them first and last in the run).
@@ -245,6 +232,13 @@ impl VoteBatch {
         (self.statements, self.values)
     }
 
+    /// The statement, value and timestamp columns, the participant column and the ids dropped:
+    /// what the vote matrix's cold build from runs still reads once it has placed the
+    /// participants.
+    pub(super) fn into_statements_values_and_times(self) -> (Vec<u32>, Vec<i8>, Times) {
+        (self.statements, self.values, self.times)
+    }
+
     /// Flips every vote's sign (agree <-> disagree), for input in Polis's raw sign.
     pub fn flip_signs(&mut self) {
         self.values.iter_mut().for_each(|v| *v = -*v);
@@ -252,16 +246,31 @@ impl VoteBatch {
 
     /// Per distinct statement (in [`VoteBatch::statement_ids`] order): the number of +1 and of -1
     /// votes.
+    /// Counted in parallel over fixed chunks of votes (integer sums: the same whatever the split).
     pub(crate) fn statement_tallies(&self) -> Vec<(u64, u64)> {
-        let mut t = vec![(0u64, 0u64); self.statement_ids.ids.len()];
-        for (&s, &v) in self.statements.iter().zip(&self.values) {
-            match v {
-                1 => t[s as usize].0 += 1,
-                -1 => t[s as usize].1 += 1,
-                _ => {}
-            }
-        }
-        t
+        use rayon::prelude::*;
+        let m = self.statement_ids.ids.len();
+        self.statements
+            .par_chunks(TALLY_CHUNK)
+            .zip(self.values.par_chunks(TALLY_CHUNK))
+            .fold(
+                || vec![(0u64, 0u64); m],
+                |mut t, (statements, values)| {
+                    for (&s, &v) in statements.iter().zip(values) {
+                        match v {
+                            1 => t[s as usize].0 += 1,
+                            -1 => t[s as usize].1 += 1,
+                            _ => {}
+                        }
+                    }
+                    t
+                },
+            )
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| (x.0, x.1) = (x.0 + y.0, x.1 + y.1));
+                a
+            })
+            .unwrap_or_else(|| vec![(0, 0); m])
     }
 }
 
@@ -287,6 +296,9 @@ impl FromIterator<VoteEvent> for VoteBatch {
         batch
     }
 }
+
+/// Votes per parallel job of [`VoteBatch::statement_tallies`].
+const TALLY_CHUNK: usize = 1 << 20;
 
 /// Distinct ids in first-appearance order, with their index. Integer ids (Polis's) are looked up
 /// by value: in a direct table over a window of values while the ids seen stay dense (Polis's
@@ -441,6 +453,10 @@ mod contradictory_ties_tests {
         b.push(q, t, Vote::Pass, None); // no time at all: row order decides
         assert_eq!(b.contradictory_ties(), 2);
         assert_eq!(VoteBatch::new().contradictory_ties(), 0);
+        // The count does not depend on the row order; here each participant's votes are one run
+        // (read as runs), and interleaved (listed by a counting sort).
+        let interleaved = b.select(&[0, 5, 1, 6, 2, 7, 3, 8, 4]);
+        assert_eq!(interleaved.contradictory_ties(), 2);
     }
 }
 

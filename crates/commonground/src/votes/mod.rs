@@ -7,6 +7,7 @@
 mod batch;
 mod dense;
 mod matrix;
+mod runs;
 mod statements;
 mod times;
 

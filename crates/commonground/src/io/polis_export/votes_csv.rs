@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::csv::{field, open, parse_timestamp, ByteRecord, CsvRows, Header};
 use crate::error::{Error, Location, Result};
-use crate::io::fields::{parse_id, parse_vote, VOTE_TABLE_COLUMNS};
+use crate::io::fields::{parse_id, parse_vote, plain_int, VOTE_TABLE_COLUMNS};
 use crate::io::limits::MAX_FIELD_BYTES;
 use crate::io::timestamp_ms;
 use crate::votes::{Id, Vote, VoteBatch, VoteEvent};
@@ -151,6 +151,7 @@ pub(super) fn read_votes_fast(
 
     let mut votes = VoteBatch::new();
     let mut seconds_converted = 0;
+    let mut pending: Vec<Option<(VoteBatch, u64)>> = Vec::new();
     let mut start = header_end + 1;
     loop {
         // This step's block: whole lines from `start`.
@@ -160,18 +161,15 @@ pub(super) fn read_votes_fast(
             return Ok(None);
         }
         let pieces = split_lines(block, rayon::current_num_threads() * 4, MIN_PIECE_BYTES.min(block_bytes / 4));
-        let parsed: Vec<Option<(VoteBatch, u64)>> =
-            pieces.par_iter().map(|piece| parse_plain_votes(piece, n_fields, &columns, path)).collect();
-        for piece in parsed {
-            let Some((chunk, converted)) = piece else { return Ok(None) };
-            if let Some(known) = known {
-                if chunk.statement_ids().iter().any(|s| !known.contains(s)) {
-                    return Ok(None);
-                }
-            }
-            seconds_converted += converted;
-            votes.append(chunk);
-        }
+        // This block is parsed while the last one's pieces are appended (a sequential step), so
+        // that the append does not leave a core idle.
+        let (parsed, appended) = rayon::join(
+            || pieces.par_iter().map(|piece| parse_plain_votes(piece, n_fields, &columns, path)).collect(),
+            || append_pieces(&mut votes, std::mem::take(&mut pending), known),
+        );
+        let Some(converted) = appended else { return Ok(None) };
+        seconds_converted += converted;
+        pending = parsed;
         if eof {
             break;
         }
@@ -182,7 +180,31 @@ pub(super) fn read_votes_fast(
             return Ok(None); // a line longer than a block: not a votes.csv line
         }
     }
+    let Some(converted) = append_pieces(&mut votes, pending, known) else { return Ok(None) };
+    seconds_converted += converted;
     Ok(Some(VotesCsv { votes, seconds_converted }))
+}
+
+/// Appends parsed pieces to `votes`, in order; returns the timestamps converted from seconds, or
+/// `None` when a piece needs the general reader (it did not parse, or it votes on a statement
+/// outside `known`).
+fn append_pieces(
+    votes: &mut VoteBatch,
+    pieces: Vec<Option<(VoteBatch, u64)>>,
+    known: Option<&HashSet<Id>>,
+) -> Option<u64> {
+    let mut converted = 0;
+    for piece in pieces {
+        let (chunk, piece_converted) = piece?;
+        if let Some(known) = known {
+            if chunk.statement_ids().iter().any(|s| !known.contains(s)) {
+                return None;
+            }
+        }
+        converted += piece_converted;
+        votes.append(chunk);
+    }
+    Some(converted)
 }
 
 /// Reads until `buf` holds at least `target` bytes or the file ends; returns whether it ended.
@@ -225,6 +247,29 @@ fn split_lines(block: &[u8], n: usize, min_bytes: usize) -> Vec<&[u8]> {
     pieces
 }
 
+/// A vote as Polis's exports write it (`1`, `0`, `-1`); `None` for any other spelling, which
+/// [`parse_vote`] then judges.
+#[inline]
+fn plain_vote(raw: &[u8]) -> Option<i8> {
+    match raw {
+        b"1" => Some(1),
+        b"0" => Some(0),
+        b"-1" => Some(-1),
+        _ => None,
+    }
+}
+
+/// A timestamp field that is a plain integer (`Some(Some(t))`) or empty (`Some(None)`); `None`
+/// for any other spelling, which [`parse_timestamp`] then judges.
+#[inline]
+fn plain_time(raw: &[u8]) -> Option<Option<i64>> {
+    if raw.is_empty() {
+        Some(None)
+    } else {
+        plain_int(raw).map(Some)
+    }
+}
+
 /// Parses plain `votes.csv` lines (no quotes, `\n` ends); `None` on anything the general reader
 /// must judge (a wrong field count, a bad value), which then reports it with its line. Blank lines
 /// are skipped, as the CSV reader does.
@@ -253,6 +298,19 @@ fn parse_plain_votes(piece: &[u8], n_fields: usize, columns: &VoteColumns, path:
         fields.push(&text[from..]);
         if fields.len() != n_fields {
             return None;
+        }
+        // The common row first: integer ids, a plain vote and an integer time or none, read
+        // without making an `Id` (as `columns.parse` would read them).
+        if let (Some(participant), Some(statement), Some(vote), Some(timestamp)) = (
+            plain_int(fields[columns.participant]),
+            plain_int(fields[columns.statement]),
+            plain_vote(fields[columns.vote]),
+            columns.time.map_or(Some(None), |c| plain_time(fields[c])),
+        ) {
+            let timestamp = timestamp.map(timestamp_ms);
+            seconds_converted += timestamp.is_some_and(|(_, converted)| converted) as u64;
+            votes.push_ints(participant, statement, vote, timestamp.map(|(ms, _)| ms));
+            continue;
         }
         // (An error is dropped here, so its line number, 0, is never read.)
         let (participant, statement, vote, timestamp) = columns.parse(|c| fields[c], path, 0).ok()?;
