@@ -513,13 +513,14 @@ fn decode_plain(
         },
         Some(_) => return false,
     };
-    for (i, ((&participant, &statement), &vote)) in
-        participants.iter().zip(statements.iter()).zip(votes.iter()).enumerate()
-    {
-        let timestamp = times.as_ref().map(|times| timestamp_ms(times[i]));
-        out.seconds_converted += timestamp.is_some_and(|(_, converted)| converted) as u64;
-        out.votes.push_ints(participant, statement, vote as i8, timestamp.map(|(ms, _)| ms));
-    }
+    // Epoch seconds are converted in a copy; a column of milliseconds (the usual) is read as is.
+    let converted = times.as_ref().map_or(0, |times| times.iter().filter(|&&t| timestamp_ms(t).1).count());
+    out.seconds_converted += converted as u64;
+    let times: Option<Cow<'_, [i64]>> = match times {
+        Some(times) if converted > 0 => Some(times.iter().map(|&t| timestamp_ms(t).0).collect::<Vec<_>>().into()),
+        times => times,
+    };
+    out.votes.extend_ints(&participants, &statements, &votes, times.as_deref());
     true
 }
 

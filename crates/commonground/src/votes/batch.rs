@@ -76,6 +76,33 @@ impl VoteBatch {
         self.push_interned(p, s, value, timestamp);
     }
 
+    /// [`VoteBatch::push_ints`] for whole columns (a decoded Parquet page, an Arrow batch), one
+    /// column at a time: each pass is a tight loop without the per-vote branches of a push (the
+    /// timestamp column's kind, four capacity checks). The two interners are independent, so
+    /// interning every participant and then every statement gives the indices the vote-by-vote
+    /// pushes give. `values` are -1, 0 or 1; `times`, when given, epoch ms, one per vote.
+    #[cfg(any(test, feature = "columnar"))]
+    pub(crate) fn extend_ints(
+        &mut self,
+        participants: &[i64],
+        statements: &[i64],
+        values: &[i64],
+        times: Option<&[i64]>,
+    ) {
+        debug_assert!(participants.len() == values.len() && statements.len() == values.len());
+        debug_assert!(values.iter().all(|v| (-1..=1).contains(v)));
+        let before = self.values.len();
+        let interner = &mut self.participant_ids;
+        self.participants.extend(participants.iter().map(|&p| interner.intern_int(p)));
+        let interner = &mut self.statement_ids;
+        self.statements.extend(statements.iter().map(|&s| interner.intern_int(s)));
+        self.values.extend(values.iter().map(|&v| v as i8));
+        match times {
+            Some(times) => self.times.extend_stamped(before, times),
+            None => (before..before + values.len()).for_each(|len| self.times.push(len, None)),
+        }
+    }
+
     fn push_interned(&mut self, participant: u32, statement: u32, value: i8, timestamp: Option<i64>) {
         self.participants.push(participant);
         self.statements.push(statement);
@@ -528,6 +555,40 @@ mod tests {
         assert_eq!(batch.participant_ids(), once.participant_ids());
         assert_eq!(batch.participants(), once.participants());
         assert_eq!(batch.statements(), once.statements());
+    }
+
+    #[test]
+    fn extending_by_columns_gives_the_batch_of_vote_by_vote_pushes() {
+        // Ids sparse and dense, timestamps that start the column, stay within 32-bit offsets,
+        // widen it to 40 bits and then to full values, and one `i64::MIN` (read as none).
+        let participants = [5, 5, 900_000_000_000, 6, 5, -3, 6, 7];
+        let statements = [0, 1, 1, 2, 70_000, 0, 1, 2];
+        let values = [1, -1, 0, 1, 1, -1, 0, 1];
+        let day = 86_400_000;
+        let start = 1_700_000_000_000;
+        let times = [start, start + 1, start + 40 * day, i64::MIN, start - 3, start + 9_000 * day, start, 2];
+        for stamped in [false, true] {
+            let times = stamped.then_some(&times[..]);
+            // Twice, the second extension after a first (the column then has a kind and a base).
+            let mut pushed = VoteBatch::new();
+            let mut extended = VoteBatch::new();
+            for _ in 0..2 {
+                for i in 0..values.len() {
+                    let t = times.map(|t| t[i]);
+                    pushed.push_ints(participants[i], statements[i], values[i] as i8, t);
+                }
+                extended.extend_ints(&participants, &statements, &values, times);
+            }
+            assert_eq!(extended, pushed, "stamped: {stamped}");
+            assert_eq!(extended.participants(), pushed.participants());
+            assert_eq!(extended.statements(), pushed.statements());
+            assert_eq!(extended.participant_ids(), pushed.participant_ids());
+            assert_eq!(extended.statement_ids(), pushed.statement_ids());
+            let read: Vec<Option<i64>> = (0..extended.len()).map(|i| extended.timestamp(i)).collect();
+            let expected: Vec<Option<i64>> =
+                (0..2 * values.len()).map(|i| times.map(|t| t[i % values.len()]).filter(|&t| t != i64::MIN)).collect();
+            assert_eq!(read, expected, "stamped: {stamped}");
+        }
     }
 
     #[test]

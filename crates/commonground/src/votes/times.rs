@@ -132,6 +132,34 @@ impl Times {
         }
     }
 
+    /// Appends `times` (each a timestamp, [`NO_TIME`] read as none) after this column's `len`
+    /// votes, as pushing them one by one would: the runs that fit the 32-bit offsets go in one
+    /// tight pass each, and a timestamp that does not (the first one, one that widens the column)
+    /// goes through [`Times::push`].
+    #[cfg(any(test, feature = "columnar"))]
+    pub(super) fn extend_stamped(&mut self, mut len: usize, times: &[i64]) {
+        let mut rest = times;
+        while !rest.is_empty() {
+            if let Times::Offsets { base, lo, hi } = self {
+                if hi.is_empty() {
+                    let base = *base;
+                    // `NO_TIME` never fits (it is below any base), so it takes the push below.
+                    let fit =
+                        rest.iter().position(|&t| offset(base, t, NONE_32.into()).is_none()).unwrap_or(rest.len());
+                    lo.extend(rest[..fit].iter().map(|&t| (t - base) as u32));
+                    len += fit;
+                    rest = &rest[fit..];
+                    if rest.is_empty() {
+                        break;
+                    }
+                }
+            }
+            self.push(len, Some(rest[0]));
+            len += 1;
+            rest = &rest[1..];
+        }
+    }
+
     /// Appends the `added` timestamps of `other` after this column's `len` votes.
     pub(super) fn append(&mut self, len: usize, other: Times, added: usize) {
         if matches!(other, Times::None) {
