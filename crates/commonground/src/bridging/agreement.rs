@@ -189,14 +189,25 @@ fn side_estimates(counts: &[VoteCounts], bounds: &PosteriorBounds) -> Vec<Estima
         .map(|c| {
             let (s, n) = side_pair(c);
             let (lower, upper) = bounds.get(s, n);
-            Estimate { value: (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0), lower, upper }
+            Estimate { value: side_rate(c), lower, upper }
         })
         .collect()
 }
 
 /// The posterior `Beta(s + 1, n − s + 1)` whose interval a group's side-takers' agreement reads.
-fn side_pair(c: &VoteCounts) -> (u32, u32) {
+pub(crate) fn side_pair(c: &VoteCounts) -> (u32, u32) {
     (c.agree, c.agree + c.disagree)
+}
+
+/// That posterior itself ([`side_pair`]).
+pub(crate) fn side_posterior(c: &VoteCounts) -> Beta {
+    let (s, n) = side_pair(c);
+    Beta::posterior(s, n)
+}
+
+/// The side-takers' agreement `(A + 1) / (A + D + 2)`: the mean of [`side_posterior`].
+pub(crate) fn side_rate(c: &VoteCounts) -> f64 {
+    (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0)
 }
 
 /// The posterior whose interval a group's pass rate reads.

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
 
-use super::agreement::{Estimate, PosteriorBounds};
+use super::agreement::{side_pair, side_posterior, side_rate, Estimate, PosteriorBounds};
 use super::distributions::Beta;
 use crate::cluster::Cluster;
 use crate::stats::VoteCounts;
@@ -163,8 +163,7 @@ pub fn pool_base_clusters(
 /// quantiles of the side-takers' posteriors, as computing every bound would give them.
 pub fn weakest_subgroup(subgroups: &Subgroups, j: usize, interval: f64, threshold: f64) -> Option<WeakestSubgroup> {
     let (q_lo, q_hi) = ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0);
-    let posteriors: Vec<Beta> =
-        subgroups.votes.iter().map(|v| Beta::posterior(v[j].agree, v[j].agree + v[j].disagree)).collect();
+    let posteriors: Vec<Beta> = subgroups.votes.iter().map(|v| side_posterior(&v[j])).collect();
     let approximate = |b: &Beta| b.mean() + 1.645 * (b.a * b.b / ((b.a + b.b).powi(2) * (b.a + b.b + 1.0))).sqrt();
     let first =
         (0..posteriors.len()).min_by(|&s, &t| approximate(&posteriors[s]).total_cmp(&approximate(&posteriors[t])))?;
@@ -185,12 +184,8 @@ pub fn weakest_subgroup(subgroups: &Subgroups, j: usize, interval: f64, threshol
         }
     }
     let (w, upper) = weakest;
-    let c = subgroups.votes[w][j];
-    let side_agreement = Estimate {
-        value: (c.agree as f64 + 1.0) / ((c.agree + c.disagree) as f64 + 2.0),
-        lower: posteriors[w].quantile(q_lo),
-        upper,
-    };
+    let side_agreement =
+        Estimate { value: side_rate(&subgroups.votes[w][j]), lower: posteriors[w].quantile(q_lo), upper };
     let pool = &subgroups.list[w];
     Some(WeakestSubgroup {
         subgroup: pool.id,
@@ -217,7 +212,6 @@ pub fn merged_subgroups(
     interval: f64,
 ) -> Vec<MergedSubgroup> {
     let q = (1.0 - interval) / (2.0 * scored.len().max(1) as f64);
-    let side = |c: &VoteCounts| Beta::posterior(c.agree, c.agree + c.disagree);
     let clustered: usize = subgroups.list.iter().map(|s| s.n_members).sum();
     // Each compared subgroup with its core: a smaller group inside its parent, less than half of
     // it (the rest is the parent's own view, which differs from the minority's as much, and is
@@ -239,7 +233,6 @@ pub fn merged_subgroups(
     // Each core's bounds on each scored statement, computed once per distinct count (a core is
     // compared with every other subgroup of its group, and counts repeat over statements);
     // indexed like `scored`.
-    let side_pair = |c: &VoteCounts| (c.agree, c.agree + c.disagree);
     let mut pairs: Vec<(u32, u32)> =
         cores.iter().flat_map(|&core| scored.iter().map(move |&j| side_pair(&subgroups.votes[core][j]))).collect();
     pairs.sort_unstable();
@@ -270,7 +263,7 @@ pub fn merged_subgroups(
                     // Its upper bound below the core's lower, or its lower above the core's upper.
                     // Its upper bound is above its median, its lower below: when the median lies
                     // inside the core's interval, neither can be.
-                    let own = side(&subgroups.votes[i][j]);
+                    let own = side_posterior(&subgroups.votes[i][j]);
                     let (low, high) = own.median_bracket();
                     (low <= core_lo && own.compare_quantile(1.0 - q, core_lo) == Ordering::Less)
                         || (high >= core_hi && own.compare_quantile(q, core_hi) == Ordering::Greater)
