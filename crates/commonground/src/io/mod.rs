@@ -96,9 +96,9 @@ mod writers;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
 
 pub use api::{read_comments_json, read_polis_api_dump, read_votes_json};
 pub use limits::{MAX_FIELD_BYTES, MAX_JSON_FIELD_BYTES, MAX_JSON_FILE_BYTES, MAX_LINE_BYTES, MAX_RECORD_BYTES};
