@@ -71,8 +71,9 @@ pub fn min_quantile(posteriors: &[Beta], q: f64, start: f64) -> f64 {
     let mut survivals = vec![0.0; posteriors.len()];
     let mut densities = vec![0.0; posteriors.len()];
     invert_cdf(q, start, |x| {
+        let (ln_x, ln_1mx) = (x.ln(), (1.0 - x).ln());
         for ((s, f), b) in survivals.iter_mut().zip(densities.iter_mut()).zip(posteriors) {
-            let (cdf, pdf) = b.cdf_and_pdf(x);
+            let (cdf, pdf) = b.cdf_and_pdf_with_logs(x, ln_x, ln_1mx);
             (*s, *f) = (1.0 - cdf, pdf);
         }
         let all: f64 = survivals.iter().product();
@@ -93,9 +94,11 @@ pub fn min_quantile(posteriors: &[Beta], q: f64, start: f64) -> f64 {
 /// by the saddlepoint approximation to `L = −ln Π_g p_g` (see the module docs).
 pub fn product_interval(posteriors: &[Beta], q_lo: f64, q_hi: f64) -> (f64, f64) {
     let groups: Vec<LogBeta> = posteriors.iter().map(|b| LogBeta::new(b.a, b.b)).collect();
+    // L's mean and variance, K'(0) and K''(0), start both searches.
+    let (_, mean, var) = cgf(&groups, 0.0);
     // The product's low quantile is L's high one.
-    let lower = (-log_product_quantile(&groups, normal_quantile(q_hi))).exp();
-    let upper = (-log_product_quantile(&groups, normal_quantile(q_lo))).exp().min(1.0);
+    let lower = (-log_product_quantile(&groups, normal_quantile(q_hi), mean, var)).exp();
+    let upper = (-log_product_quantile(&groups, normal_quantile(q_lo), mean, var)).exp().min(1.0);
     (lower, upper)
 }
 
@@ -118,20 +121,31 @@ impl LogBeta {
         let (d_ab, t_ab) = digamma_trigamma(self.ab - t);
         (ln_gamma(self.a - t) - ln_gamma(self.ab - t) + self.ln_norm, d_ab - d_a, t_a - t_ab)
     }
+
+    /// `K'(t)` alone, as [`LogBeta::cgf`] gives it, without the two log-gammas of `K(t)`.
+    fn cgf_slope(&self, t: f64) -> f64 {
+        let (d_a, _) = digamma_trigamma(self.a - t);
+        let (d_ab, _) = digamma_trigamma(self.ab - t);
+        d_ab - d_a
+    }
+}
+
+/// The cumulant generating function of `L = Σ_g −ln p_g` and its two derivatives at `t`: the
+/// groups' [`LogBeta::cgf`] summed in group order.
+fn cgf(groups: &[LogBeta], t: f64) -> (f64, f64, f64) {
+    groups.iter().fold((0.0, 0.0, 0.0), |(k, k1, k2), g| {
+        let (a, b, c) = g.cgf(t);
+        (k + a, k1 + b, k2 + c)
+    })
 }
 
 /// The quantile of `L = Σ_g −ln p_g` at the standard normal quantile `z`: the x whose
 /// Barndorff-Nielsen `r* = w + ln(u / w) / w` equals z, where at the saddlepoint t of x
 /// (`K'(t) = x`), `w = sign(t) √(2 (t x − K(t)))` and `u = t √K''(t)`; found by Newton's method
-/// in t from the normal approximation, kept inside `t < min_g a_g`.
-fn log_product_quantile(groups: &[LogBeta], z: f64) -> f64 {
-    let cgf = |t: f64| {
-        groups.iter().fold((0.0, 0.0, 0.0), |(k, k1, k2), g| {
-            let (a, b, c) = g.cgf(t);
-            (k + a, k1 + b, k2 + c)
-        })
-    };
-    let (_, mean, var) = cgf(0.0);
+/// in t from the normal approximation, kept inside `t < min_g a_g`. `mean` and `var` are L's
+/// (`K'(0)`, `K''(0)`), which both bounds of an interval start from.
+fn log_product_quantile(groups: &[LogBeta], z: f64, mean: f64, var: f64) -> f64 {
+    let cgf_at = |t: f64| cgf(groups, t);
     if z.abs() < 1e-6 {
         return mean;
     }
@@ -139,7 +153,7 @@ fn log_product_quantile(groups: &[LogBeta], z: f64) -> f64 {
     let mut t = (z / var.sqrt()).min(0.5 * ceiling);
     let mut x = mean + z * var.sqrt();
     for _ in 0..100 {
-        let (k, k1, k2) = cgf(t);
+        let (k, k1, k2) = cgf_at(t);
         x = k1;
         let w = t.signum() * (2.0 * (t * k1 - k)).max(0.0).sqrt();
         let u = t * k2.sqrt();
@@ -157,8 +171,8 @@ fn log_product_quantile(groups: &[LogBeta], z: f64) -> f64 {
             next = 0.5 * t;
         }
         if (next - t).abs() <= 1e-12 * t.abs() {
-            let (_, k1, _) = cgf(next);
-            return k1;
+            // K'(next), summed as `cgf` sums it.
+            return groups.iter().fold(0.0, |k1, g| k1 + g.cgf_slope(next));
         }
         t = next;
     }
@@ -425,6 +439,17 @@ mod tests {
         // A pair missing from the table is computed when asked for, the same number.
         let lone = [vc(40, 1, 60), vc(2, 30, 33)];
         assert_eq!(side_agreement_with(&lone, &bounds), side_agreement(&lone, 0.9));
+    }
+
+    #[test]
+    fn the_cgf_slope_alone_is_the_cgf_slope_to_the_last_bit() {
+        // Posteriors from no votes to thousands, at t from far below 0 to near the ceiling a.
+        for &(a, b) in &[(1.0, 1.0), (2.0, 7.0), (13.0, 2.0), (61.0, 40.0), (3001.0, 1200.0)] {
+            let g = LogBeta::new(a, b);
+            for t in [-500.0, -3.7, -0.01, 0.0, 0.3, 0.5 * a, 0.999 * a] {
+                assert_eq!(g.cgf_slope(t).to_bits(), g.cgf(t).1.to_bits(), "Beta({a}, {b}) at t = {t}");
+            }
+        }
     }
 
     #[test]
