@@ -253,7 +253,8 @@ fn clearly_unconverged(alpha: &[f64], beta: &[f64], b: f64, want: usize, toleran
     };
     let values: Vec<f64> = (0..want.min(k) + usize::from(k > want)).map(largest).collect();
     let top = values[0].abs();
-    if k > want && !(values[want - 1] - values[want] > 1e-6 * top) {
+    // A NaN gap is no gap.
+    if k > want && (values[want - 1] - values[want]).partial_cmp(&(1e-6 * top)) != Some(std::cmp::Ordering::Greater) {
         return false;
     }
     // The eigenvector of λ by the twisted factorization of T − λ I (Dhillon & Parlett 2004,
