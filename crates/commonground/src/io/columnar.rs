@@ -257,12 +257,22 @@ fn decode_in_waves<T: Sync>(
 
 /// Appends decoded parts to `table`, in order; the first error stops it.
 fn append_parts(table: &mut VoteTable, parts: Vec<Result<VoteTable>>) -> Result<()> {
+    let mut batches = Vec::with_capacity(parts.len());
+    let mut failed = Ok(());
     for part in parts {
-        let part = part?;
-        table.seconds_converted += part.seconds_converted;
-        table.votes.append(part.votes);
+        match part {
+            Ok(part) => {
+                table.seconds_converted += part.seconds_converted;
+                batches.push(part.votes);
+            }
+            Err(e) => {
+                failed = Err(e);
+                break;
+            }
+        }
     }
-    Ok(())
+    table.votes.append_all(batches);
+    failed
 }
 
 fn read_ipc(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
