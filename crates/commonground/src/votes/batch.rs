@@ -106,6 +106,13 @@ impl VoteBatch {
             Some(times) => self.times.extend_stamped(before, times),
             None => (before..before + values.len()).for_each(|len| self.times.push(len, None)),
         }
+        self.reserve_times();
+    }
+
+    /// Room in the timestamp column for every vote the other columns have room for: a column
+    /// started (or taken over from a chunk) after the batch was reserved has only its first votes'.
+    fn reserve_times(&mut self) {
+        self.times.reserve(self.values.capacity() - self.values.len());
     }
 
     fn push_interned(&mut self, participant: u32, statement: u32, value: i8, timestamp: Option<i64>) {
@@ -153,9 +160,7 @@ impl VoteBatch {
             self.statements.par_extend(chunk.statements.par_iter().map(|&s| statement_map[s as usize]));
             self.values.par_extend(chunk.values.par_iter().copied());
             self.times.append(before, chunk.times, chunk.values.len());
-            // Room for the timestamps of every vote the batch was reserved for: a column taken
-            // over from the first chunk has only that chunk's.
-            self.times.reserve(self.values.capacity() - self.values.len());
+            self.reserve_times();
         }
     }
 
