@@ -7,7 +7,7 @@
 //! 1-based record number, so that they read like every other input error.
 
 use commonground::error::shown;
-use commonground::io::columnar::read_record_batches;
+use commonground::io::columnar::read_record_batches_sized;
 use commonground::{Error, Id, Location, ModerationStatus, Statement, StatementList, Vote, VoteBatch};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -137,7 +137,7 @@ pub fn vote_batch(
 /// A vote table from any object with the Arrow PyCapsule interface (`__arrow_c_stream__`, or
 /// `__arrow_c_array__` for one record batch): a pyarrow Table, RecordBatch or RecordBatchReader, a
 /// polars DataFrame, a DuckDB relation. Its arrays are imported as they lie (no copy) and read by
-/// the core's vote table rules ([`read_record_batches`], the CLI's Parquet and Arrow reader) with
+/// the core's vote table rules ([`read_record_batches_sized`], the CLI's Parquet and Arrow reader) with
 /// the GIL released; `flip` turns Polis's raw sign (agree = -1) into commonground's.
 pub fn vote_table(py: Python<'_>, table: &Bound<'_, PyAny>, flip: bool) -> PyResult<VoteBatch> {
     let not_a_table = |e: PyErr| {
@@ -147,8 +147,11 @@ pub fn vote_table(py: Python<'_>, table: &Bound<'_, PyAny>, flip: bool) -> PyRes
             e.value(py)
         ))
     };
+    // A pyarrow Table or RecordBatch says how many rows it holds: reserved up front (0 when the
+    // object does not say, a stream).
+    let rows = table.getattr("num_rows").and_then(|n| n.extract::<usize>()).unwrap_or(0);
     let reader = table.extract::<AnyRecordBatch>().and_then(AnyRecordBatch::into_reader).map_err(not_a_table)?;
-    let mut votes = py.detach(|| read_record_batches(reader)).map_err(|e| to_py(py, e))?;
+    let mut votes = py.detach(|| read_record_batches_sized(reader, rows)).map_err(|e| to_py(py, e))?;
     if flip {
         votes.flip_signs();
     }

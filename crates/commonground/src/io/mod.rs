@@ -98,8 +98,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 pub use api::{read_comments_json, read_polis_api_dump, read_votes_json};
 pub use limits::{MAX_FIELD_BYTES, MAX_JSON_FIELD_BYTES, MAX_JSON_FILE_BYTES, MAX_LINE_BYTES, MAX_RECORD_BYTES};
 pub use polis_export::{read_comments_csv, read_participants_votes_csv, read_polis_export, read_votes_csv};
@@ -386,18 +384,7 @@ const TIME_RANGE_MS: std::ops::RangeInclusive<i64> = 0..=32_503_680_000_000;
 /// at the same time, whose row order decides (see [`VoteBatch::contradictory_ties`]).
 pub(crate) fn vote_remarks(file: &str, votes: &VoteBatch, notes: &mut Vec<String>, warnings: &mut Vec<String>) {
     if votes.has_timestamps() {
-        // Counted in parallel (integer sums: the same whatever the split).
-        let (missing, out_of_range) = (0..votes.len())
-            .into_par_iter()
-            .with_min_len(1 << 16)
-            .fold(
-                || (0usize, 0usize),
-                |(m, o), i| match votes.timestamp(i) {
-                    None => (m + 1, o),
-                    Some(t) => (m, o + !TIME_RANGE_MS.contains(&t) as usize),
-                },
-            )
-            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let (missing, out_of_range) = votes.timestamp_census(&TIME_RANGE_MS);
         if missing > 0 {
             warnings.push(format!(
                 "{file}: {missing} of {} votes have no timestamp; a replay (--replay) feeds them first, in file order",

@@ -88,6 +88,41 @@ impl Times {
         }
     }
 
+    /// Of `n` votes, the number without a timestamp and the number whose timestamp falls outside
+    /// `range`: the readers' census of a vote file's timestamps. Counted in parallel (integer sums:
+    /// the same whatever the split); 32-bit offsets are compared as they lie, against the range
+    /// moved by the base, in a loop without branches, rather than each read back through
+    /// [`Times::get`] (on 50 million votes that pass was a tenth of the Parquet load).
+    pub(super) fn census(&self, n: usize, range: &std::ops::RangeInclusive<i64>) -> (usize, usize) {
+        use rayon::prelude::*;
+        let add = |a: (usize, usize), b: (usize, usize)| (a.0 + b.0, a.1 + b.1);
+        match self {
+            Times::Offsets { base, lo, hi } if hi.is_empty() => {
+                // `base + o` is in the range when `o` is in `from..=to`. Saturated ends are exact
+                // enough: an offset is below 2^32, far from either end of `i64`.
+                let (from, to) = (range.start().saturating_sub(*base), range.end().saturating_sub(*base));
+                let counted = lo
+                    .par_chunks(CENSUS_CHUNK)
+                    .map(|chunk| {
+                        chunk.iter().fold((0, 0), |(missing, outside), &o| {
+                            let (none, o) = (o == NONE_32, i64::from(o));
+                            (missing + none as usize, outside + (!none & (o < from || o > to)) as usize)
+                        })
+                    })
+                    .reduce(|| (0, 0), add);
+                (counted.0 + n.saturating_sub(lo.len()), counted.1)
+            }
+            _ => (0..n)
+                .into_par_iter()
+                .with_min_len(CENSUS_CHUNK)
+                .map(|i| match self.get(i) {
+                    None => (1, 0),
+                    Some(t) => (0, !range.contains(&t) as usize),
+                })
+                .reduce(|| (0, 0), add),
+        }
+    }
+
     /// Appends vote `len`'s timestamp, `len` being the number of votes before it.
     #[inline]
     pub(super) fn push(&mut self, len: usize, time: Option<i64>) {
@@ -182,8 +217,16 @@ impl Times {
             let fits = |t: i64| offset(*base, t, NONE_32.into()).is_some();
             if hi.is_empty() && other_hi.is_empty() && range.is_some_and(|(first, last)| fits(first) && fits(last)) {
                 // The common case (the chunks of one file, read in parallel): one add per vote.
+                // In parallel, straight into the reserved space (see `VoteBatch::append_all`).
+                use rayon::prelude::*;
                 let delta = *other_base - *base;
-                lo.extend(other_lo.iter().map(|&o| if o == NONE_32 { NONE_32 } else { (i64::from(o) + delta) as u32 }));
+                lo.par_extend(other_lo.par_iter().map(|&o| {
+                    if o == NONE_32 {
+                        NONE_32
+                    } else {
+                        (i64::from(o) + delta) as u32
+                    }
+                }));
                 return;
             }
         }
@@ -193,6 +236,20 @@ impl Times {
         }
         for i in 0..added {
             self.push(len + i, other.get(i));
+        }
+    }
+
+    /// Makes room for `additional` more votes (nothing while no vote has a timestamp).
+    pub(super) fn reserve(&mut self, additional: usize) {
+        match self {
+            Times::None => {}
+            Times::Offsets { lo, hi, .. } => {
+                lo.reserve(additional);
+                if !hi.is_empty() {
+                    hi.reserve(additional);
+                }
+            }
+            Times::Full(full) => full.reserve(additional),
         }
     }
 
@@ -265,6 +322,9 @@ impl Times {
     }
 }
 
+/// Votes per parallel job of [`Times::census`].
+const CENSUS_CHUNK: usize = 1 << 16;
+
 /// `t`'s offset from `base`, when it is at least 0 and below `none` (the value that stands for no
 /// timestamp).
 #[inline]
@@ -319,6 +379,25 @@ mod tests {
         assert_eq!(kind(&c), "full");
         assert_eq!(kind(&column(&[None, Some(i64::MIN), None])), "none");
         assert_eq!(kind(&column(&[Some(i64::MAX), Some(i64::MAX - 5)])), "32");
+    }
+
+    #[test]
+    fn the_census_counts_missing_and_out_of_range_timestamps_as_reading_each_back_does() {
+        // Each kind of column, with timestamps on, inside and outside both ends of the range.
+        let range = 0..=T;
+        let columns = [
+            vec![None, Some(T), Some(T + 1), Some(T - 24 * DAY), None, Some(T - 5)],
+            vec![Some(T), None, Some(T + 30 * DAY), Some(T - 300 * DAY), Some(T + 1), None],
+            vec![Some(3), None, Some(-1), Some(0), Some(T + 20 * 365 * DAY), Some(i64::MIN + 1)],
+            vec![Some(i64::MAX), Some(i64::MAX - 5), None],
+            vec![Some(i64::MIN + 2), None, Some(i64::MIN + 3)],
+        ];
+        for times in &columns {
+            let c = column(times);
+            let missing = times.iter().filter(|t| t.is_none()).count();
+            let outside = times.iter().flatten().filter(|t| !range.contains(t)).count();
+            assert_eq!(c.census(times.len(), &range), (missing, outside), "{} column {times:?}", kind(&c));
+        }
     }
 
     #[test]

@@ -194,6 +194,7 @@ fn append_pieces(
     known: Option<&HashSet<Id>>,
 ) -> Option<u64> {
     let mut converted = 0;
+    let mut chunks = Vec::with_capacity(pieces.len());
     for piece in pieces {
         let (chunk, piece_converted) = piece?;
         if let Some(known) = known {
@@ -202,8 +203,9 @@ fn append_pieces(
             }
         }
         converted += piece_converted;
-        votes.append(chunk);
+        chunks.push(chunk);
     }
+    votes.append_all(chunks);
     Some(converted)
 }
 
@@ -278,24 +280,32 @@ fn parse_plain_votes(piece: &[u8], n_fields: usize, columns: &VoteColumns, path:
     votes.reserve(piece.len() / 24);
     let mut seconds_converted = 0;
     let mut fields: Vec<&[u8]> = Vec::with_capacity(n_fields);
-    let mut start = 0;
-    while start < piece.len() {
-        let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
-        let text = &piece[start..end];
-        start = end + 1;
-        if text.is_empty() {
+    // One scan for both separators over the whole piece (a search per line and another over each
+    // line's commas spent a quarter of the CSV load in their set-up, on 29-byte lines), and the
+    // end of the piece as the end of its last line. `fields` holds the fields of the line being
+    // read: emptied at its first separator (`field_start == line_start`).
+    let (mut line_start, mut field_start) = (0, 0);
+    for at in memchr::memchr2_iter(b',', b'\n', piece).chain(std::iter::once(piece.len())) {
+        if field_start == line_start {
+            fields.clear();
+        }
+        let is_comma = at < piece.len() && piece[at] == b',';
+        if is_comma && fields.len() == n_fields {
+            return None; // too many fields
+        }
+        fields.push(&piece[field_start..at]);
+        field_start = at + 1;
+        if is_comma {
             continue;
         }
-        if text.len() > MAX_FIELD_BYTES {
+        let line_len = at - line_start;
+        line_start = at + 1;
+        if line_len == 0 {
+            continue;
+        }
+        if line_len > MAX_FIELD_BYTES {
             return None; // the general reader names the line and the limit
         }
-        fields.clear();
-        let mut from = 0;
-        for comma in memchr::memchr_iter(b',', text) {
-            fields.push(&text[from..comma]);
-            from = comma + 1;
-        }
-        fields.push(&text[from..]);
         if fields.len() != n_fields {
             return None;
         }
