@@ -145,7 +145,7 @@ impl VoteBatch {
                 ] {
                     let ints = ids.iter().filter_map(|id| if let Id::Int(n) = id { Some(*n) } else { None });
                     if let Some((min, max)) = int_range(ints) {
-                        interner.cover(min, max, ids.len());
+                        interner.cover(min, max, 4 * ids.len());
                     }
                 }
                 let participants = chunk.participant_ids.ids.iter().map(|id| self.participant_ids.intern(id)).collect();
@@ -484,17 +484,21 @@ impl Interner {
         self.in_window(n)
     }
 
-    /// Readies the direct table for integer ids in `min..=max`, of which at most `incoming` are
-    /// new, when it may hold them: the limit of [`Interner::dense_slot`] counts the ids to come
-    /// too. Ids in random order (a table of participants drawn at random, not in arrival order)
+    /// Readies the direct table for integer ids in `min..=max` when it may hold them: the limit
+    /// of [`Interner::dense_slot`] (4 entries per id seen) plus `room` entries for the ids to
+    /// come. Ids in random order (a table of participants drawn at random, not in arrival order)
     /// would otherwise, as soon as one fell beyond the small window the first ones grew, all go
     /// through the map: a hash lookup per vote instead of an index. The indices do not change
     /// (first appearance decides them either way), only where they are looked up.
-    fn cover(&mut self, min: i64, max: i64, incoming: usize) {
+    ///
+    /// `room` is 4 per id for a chunk's distinct ids; for a column of votes, whose distinct ids
+    /// are not known, it is one per vote, so the table never takes more than the column's own
+    /// indices (4 bytes a vote), however far apart a few ids are.
+    fn cover(&mut self, min: i64, max: i64, room: usize) {
         if !self.ints.is_empty() || min > max {
             return;
         }
-        let limit = (4 * (self.ids.len() + incoming)).saturating_add(DENSE_SLACK);
+        let limit = (4 * self.ids.len()).saturating_add(room).saturating_add(DENSE_SLACK);
         if self.in_window(min).or_else(|| self.grow_to(min, limit)).is_some() && self.in_window(max).is_none() {
             self.grow_to(max, limit);
         }
@@ -603,14 +607,15 @@ mod tests {
 
     #[test]
     fn ids_in_random_order_are_looked_up_in_the_direct_table_and_interned_as_pushed() {
-        // Participants drawn at random from a range (a numpy table), in three chunks extended by
-        // columns and appended, against the same votes pushed one by one.
+        // Participants drawn at random from a range (a numpy table; more votes than the range is
+        // wide, as participants vote several times), in three chunks extended by columns and
+        // appended, against the same votes pushed one by one.
         let mut state = 12_345u64;
         let mut random = |below: u64| {
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (state >> 33) % below
         };
-        let rows = 90_000;
+        let rows = 360_000;
         let participants: Vec<i64> = (0..rows).map(|_| 1_000 + random(120_000) as i64).collect();
         let statements: Vec<i64> = (0..rows).map(|_| random(500) as i64).collect();
         let values: Vec<i64> = (0..rows).map(|_| random(3) as i64 - 1).collect();
@@ -618,7 +623,7 @@ mod tests {
         for i in 0..rows {
             pushed.push_ints(participants[i], statements[i], values[i] as i8, None);
         }
-        let chunks: Vec<VoteBatch> = [0..25_000, 25_000..60_000, 60_000..rows]
+        let chunks: Vec<VoteBatch> = [0..130_000, 130_000..250_000, 250_000..rows]
             .into_iter()
             .map(|r| {
                 let mut chunk = VoteBatch::new();
