@@ -21,15 +21,17 @@
 //!   moderated-out statements as voted (`pca/algorithm.rs`), so without j the sum loses j's term
 //!   and the scale becomes `sqrt(m / (n_i − 1))`. The components and the base-cluster centres are
 //!   kept: one vote moves them by O(1 / participants). A vote moves the point by `δ`; when `δ` is
-//!   less than half the gap between the nearest centre and the nearest centre of another group,
-//!   the group cannot change (triangle inequality) and no scan is needed; otherwise only the
-//!   centres within `d_1 + 2 δ_max` of the point are scanned (the nearest centre to a point moved
-//!   by `δ` is within `d_1 + 2δ` of where it was). Most participants are far from every border:
-//!   the largest move any one vote can make (from the largest loading and the participant's count
-//!   of votes) clears them before their votes are read, and the largest move of their own votes
-//!   clears most of the rest before the moved points are computed. O(votes near a border), plus
-//!   one pass over the centres per participant and a scan of a few centres for the votes of
-//!   participants near a border.
+//!   less than the point's distance to every bisector between its nearest centre and a centre of
+//!   another group (at least half the gap between the two nearest, the triangle inequality's
+//!   margin), the group cannot change and no scan is needed; a vote that moves farther is still
+//!   cleared when its move's projection on each such bisector's normal stays short of it, and
+//!   only otherwise are the centres scanned: those within twice the moved point's distance to
+//!   the nearest centre from that centre (the moved point's own nearest is no farther from it).
+//!   Most participants are far from every border: the largest move any one vote can make (from
+//!   the largest loading and the participant's count of votes) clears them before their votes are
+//!   read, and the largest move of their own votes clears most of the rest before the moved points
+//!   are computed. O(votes near a border), plus one pass over the centres per participant and a
+//!   scan of a few centres for the few votes that may cross a bisector.
 //!
 //! Only the pivotal votes are kept ([`ReassignedVote`]): those whose removal changes the rule's
 //! group. A participant whose k-means cluster is not the one nearest their point (k-means stops
@@ -113,40 +115,75 @@ pub fn map_reassignments(
             acc.max(l)
         }
     });
-    // The nearest of `among` to x (ties: the first), and its group.
-    let nearest = |among: &[([f64; 2], u32)], x: [f64; 2]| {
-        among
-            .iter()
-            .map(|&(c, g)| (squared(x, c), g))
-            .fold((f64::INFINITY, u32::MAX), |b, d| if d.0 < b.0 { d } else { b })
-    };
+    // Half the inverse distance between every two centres, shrunk by a relative 1e-9 (the
+    // rounding of the distances it is compared with): the bisector margins below divide by it.
+    // Row-major, `centres.len()²` entries (10,000 for Polis's 100 base clusters).
+    let half_inverse_gap: Vec<f64> = centres
+        .iter()
+        .flat_map(|&(a, _)| centres.iter().map(move |&(b, _)| (1.0 - 1e-9) / (2.0 * squared(a, b).sqrt())))
+        .collect();
+    // Every centre's centres by their squared distance from it (ties: in `centres` order); a
+    // centre with a NaN coordinate is never the nearest, so it is left out (no gap is NaN).
+    let by_gap: Vec<Vec<(f64, usize)>> = centres
+        .iter()
+        .map(|&(a, _)| {
+            let mut row: Vec<(f64, usize)> = centres
+                .iter()
+                .enumerate()
+                .map(|(i, &(b, _))| (squared(a, b), i))
+                .filter(|&(gap, _)| !gap.is_nan())
+                .collect();
+            row.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            row
+        })
+        .collect();
     clustered
         .par_chunks(ROWS_PER_JOB)
         .flat_map_iter(|chunk| {
-            let (mut out, mut shifted, mut near) = (Vec::new(), Vec::new(), Vec::new());
-            let mut group_nearest = vec![f64::INFINITY; groups.len()];
+            let (mut out, mut shifted, mut crossings) = (Vec::new(), Vec::new(), Vec::new());
+            let mut distances = vec![0.0f64; centres.len()];
             for &(row, own) in chunk {
                 let (cols, vals) = matrix.row(row);
                 let x = projections[row];
-                // The nearest centre (ties: the first) and the nearest centre of every group, in
-                // one pass over the centres.
-                group_nearest.fill(f64::INFINITY);
-                let (mut d1, mut rule, mut rule_dense) = (f64::INFINITY, u32::MAX, usize::MAX);
-                for (&(c, g), &gd) in centres.iter().zip(&dense) {
+                // The nearest centre (ties: the first), in one pass over the centres; every
+                // squared distance is kept for the border's distance and the bisectors.
+                let (mut d1, mut rule, mut rule_dense, mut first) = (f64::INFINITY, u32::MAX, usize::MAX, 0);
+                for (i, ((&(c, g), &gd), slot)) in centres.iter().zip(&dense).zip(&mut distances).enumerate() {
                     let d = squared(x, c);
+                    *slot = d;
                     if d < d1 {
-                        (d1, rule, rule_dense) = (d, g, gd);
+                        (d1, rule, rule_dense, first) = (d, g, gd, i);
                     }
-                    group_nearest[gd] = group_nearest[gd].min(d);
                 }
                 // The nearest centre of another group than the rule's: the border's distance.
-                let other = group_nearest
+                // From the kept distances, once the rule's group is known (a running minimum per
+                // group, carried through memory from centre to centre, cost more).
+                let other = distances
                     .iter()
-                    .enumerate()
-                    .filter(|&(gd, _)| gd != rule_dense)
-                    .map(|(_, &d)| d)
+                    .zip(&dense)
+                    .map(|(&d, &gd)| if gd != rule_dense { d } else { f64::INFINITY })
                     .fold(f64::INFINITY, f64::min);
-                let margin = 0.5 * (other.sqrt() - d1.sqrt());
+                let mut margin = 0.5 * (other.sqrt() - d1.sqrt());
+                let mut widened = false;
+                // The margin of the bisectors instead of the triangle inequality's: a point moved
+                // by less than its distance to every bisector between the nearest centre and a
+                // centre of another group stays nearer that centre, so in the rule's group. At
+                // least the half gap above (never narrower), computed only when the half gap
+                // does not clear the participant.
+                let gaps = &half_inverse_gap[first * centres.len()..][..centres.len()];
+                // No bisector is farther than the nearest centre of another group, so a move
+                // that reaches that far is not worth their pass over the centres.
+                let farthest = other.sqrt();
+                let widen = |margin: &mut f64, widened: &mut bool, needed: f64| {
+                    if !*widened && needed < farthest {
+                        *widened = true;
+                        let bisectors = bisector_margin(&distances, &dense, rule_dense, d1, gaps);
+                        if bisectors > *margin {
+                            *margin = bisectors;
+                        }
+                    }
+                    *margin
+                };
                 // Without a vote the point is `s' (p − δ)` where x = `s p`: it moves by at most
                 // `(s'/s − 1)|x| + s' · largest_move`. Both scales fall as the participant's
                 // count of votes `n` rises, and `n ≥ max(votes in the row, moderated-out
@@ -158,7 +195,8 @@ pub fn map_reassignments(
                 let ratio = (n_least / (n_least - 1.0)).sqrt();
                 let norm_x = x[0].hypot(x[1]);
                 let bound = (ratio - 1.0) * norm_x + scale_without * largest_move;
-                if bound * (1.0 + 1e-9) + 1e-12 * (norm_x + scale_without * largest_move + 1.0) < margin {
+                let needed = bound * (1.0 + 1e-9) + 1e-12 * (norm_x + scale_without * largest_move + 1.0);
+                if needed < margin || needed < widen(&mut margin, &mut widened, needed) {
                     continue;
                 }
                 // Polis's projection, unscaled, as `participant_projections` sums it, and the
@@ -177,7 +215,8 @@ pub fn map_reassignments(
                 let ratio = scale / (m as f64 / n_voted.max(1) as f64).sqrt();
                 let largest_term = largest_term.sqrt();
                 let bound = (ratio - 1.0).abs() * norm_x + scale * largest_term;
-                if bound * (1.0 + 1e-9) + 1e-12 * (norm_x + scale * largest_term + 1.0) < margin {
+                let needed = bound * (1.0 + 1e-9) + 1e-12 * (norm_x + scale * largest_term + 1.0);
+                if needed < margin || needed < widen(&mut margin, &mut widened, needed) {
                     continue;
                 }
                 shifted.clear();
@@ -190,19 +229,57 @@ pub fn map_reassignments(
                     )
                 }));
                 let reach = shifted.iter().map(|s| squared(x, s.2)).fold(0.0, f64::max).sqrt();
-                if reach < margin {
+                if reach < margin || reach < widen(&mut margin, &mut widened, reach) {
                     continue;
                 }
-                // The centre nearest to a point moved by δ ≤ reach is within d1 + 2 reach of x:
-                // only those are scanned (a small slack for rounding keeps every tie).
-                let limit = (d1.sqrt() + 2.0 * reach).powi(2) * (1.0 + 1e-9) + 1e-12;
-                near.clear();
-                near.extend(centres.iter().copied().filter(|&(c, _)| squared(x, c) <= limit));
+                // The bisectors a vote's move can cross: those of the centres of other groups
+                // within reach, each as its unit normal from the nearest centre and the distance
+                // a point may move along it and stay on the nearest centre's side. The margin
+                // leaves room for the rounding of the squared distances at the moved point (up
+                // to `(|x − c| + reach)²`) and of the move's projection on the normal.
+                let c1 = centres[first].0;
+                crossings.clear();
+                crossings.extend(
+                    centres
+                        .iter()
+                        .zip(&dense)
+                        .zip(&distances)
+                        .zip(gaps)
+                        .filter(|&(((_, &gd), _), _)| gd != rule_dense)
+                        .filter_map(|(((&(c, _), _), &d), &inverse)| {
+                            let along = ((d - d1) - 1e-9 * (d + d1 + 4.0 * reach * reach)) * inverse - 1e-9 * reach;
+                            // NaN is kept: it clears no vote.
+                            let far = reach * (1.0 + 1e-9);
+                            (along.is_nan() || far.is_nan() || along <= far).then(|| {
+                                let gap = squared(c, c1).sqrt();
+                                ([(c[0] - c1[0]) / gap, (c[1] - c1[1]) / gap], along)
+                            })
+                        }),
+                );
                 for &(c, v, without) in &shifted {
                     if squared(x, without).sqrt() < margin {
                         continue;
                     }
-                    let (_, to) = nearest(&near, without);
+                    let moved = [without[0] - x[0], without[1] - x[1]];
+                    if crossings.iter().all(|&(u, along)| moved[0] * u[0] + moved[1] * u[1] < along) {
+                        continue;
+                    }
+                    // The nearest centre to the moved point is no farther from it than the
+                    // nearest centre c1, so within twice that distance of c1: the centres by
+                    // their distance from c1 are walked that far (a small slack for rounding
+                    // keeps every tie), the first in `centres` order kept among equals.
+                    let to_first = squared(without, c1);
+                    let limit = 4.0 * to_first * (1.0 + 1e-9) + 1e-12;
+                    let (mut best, mut to) = ((f64::INFINITY, usize::MAX), u32::MAX);
+                    for &(gap, i) in &by_gap[first] {
+                        if limit.is_nan() || gap > limit {
+                            break;
+                        }
+                        let d = (squared(without, centres[i].0), i);
+                        if d.0 < best.0 || (d.0 == best.0 && i < best.1) {
+                            (best, to) = (d, centres[i].1);
+                        }
+                    }
                     // The rule's group changes: the vote is pivotal.
                     if to != rule && to != own {
                         out.push(ReassignedVote { row, column: c as usize, vote: v, from: own, to });
@@ -212,6 +289,28 @@ pub fn map_reassignments(
             out
         })
         .collect()
+}
+
+/// The distance from a point to the nearest bisector between its nearest centre (squared
+/// distance `d1`, in group `rule_dense`) and a centre of another group, from the point's squared
+/// distances to every centre and `gaps`, the nearest centre's row of `1 / (2 |c1 − c|)` shrunk by
+/// 1e-9: `(d_c − d1) / (2 |c1 − c|)`, the numerator less 1e-9 of `d_c + d1`, so that a point moved
+/// by less is nearer the rule's group than any other also after rounding (the squared distances
+/// the nearest centre is chosen by err by about 1e-15 of themselves). NaN when any term is.
+fn bisector_margin(distances: &[f64], dense: &[usize], rule_dense: usize, d1: f64, gaps: &[f64]) -> f64 {
+    let (mut least, mut nan) = (f64::INFINITY, false);
+    for ((&d, &gd), &inverse) in distances.iter().zip(dense).zip(gaps) {
+        if gd != rule_dense {
+            let m = ((d - d1) - 1e-9 * (d + d1)) * inverse;
+            nan |= m.is_nan();
+            least = least.min(m);
+        }
+    }
+    if nan {
+        f64::NAN
+    } else {
+        least
+    }
 }
 
 fn squared(a: [f64; 2], b: [f64; 2]) -> f64 {
@@ -325,6 +424,33 @@ mod tests {
         let base = [base[0].clone(), Cluster { id: 1, members: vec![], center: [2.4, 0.0] }];
         let moved = map_reassignments(&matrix, &out, &pca, &projections, &base, &groups);
         assert_eq!(moved, vec![ReassignedVote { row: 0, column: 1, vote: -1, from: 0, to: 1 }]);
+    }
+
+    #[test]
+    fn a_vote_that_moves_its_participant_far_along_the_border_is_not_pivotal_and_one_across_it_is() {
+        // Participant 0 agrees with 0 and 2: Σ = (1, 1), scale √(3/2), at (1.22, 1.22); nearest
+        // centre (1.5, 0) of group 9 (distance 1.26), the other group's at (-1, 0) (2.54): half
+        // the gap is 0.64 and the bisector x = 0.25 is 0.97 away. Without the agree on 2 the point
+        // is √3 · (1, 0) = (1.73, 0), a move of 1.33 (past both margins) along the border: still
+        // nearest (1.5, 0). Without the agree on 0 it is (0, 1.73), across x = 0.25: nearer
+        // (-1, 0) (distance² 4 against 5.25), so group 7.
+        // (Participant 1, outside every base cluster, passes on 1 so that the matrix has three
+        // statements.)
+        let votes =
+            [VoteEvent::new(0, 0, Vote::Agree), VoteEvent::new(0, 2, Vote::Agree), VoteEvent::new(1, 1, Vote::Pass)];
+        let matrix = VoteMatrix::from_events(&votes);
+        let pca = pca();
+        let projections = crate::pca::participant_projections(&matrix, &[false; 3], &pca);
+        let base = [
+            Cluster { id: 0, members: vec![], center: [-1.0, 0.0] },
+            Cluster { id: 1, members: vec![0], center: [1.5, 0.0] },
+        ];
+        let groups = [
+            Cluster { id: 7, members: vec![0], center: [-1.0, 0.0] },
+            Cluster { id: 9, members: vec![1], center: [1.5, 0.0] },
+        ];
+        let moved = map_reassignments(&matrix, &[false; 3], &pca, &projections, &base, &groups);
+        assert_eq!(moved, vec![ReassignedVote { row: 0, column: 0, vote: 1, from: 9, to: 7 }]);
     }
 
     #[test]
