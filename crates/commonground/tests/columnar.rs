@@ -12,7 +12,7 @@ use arrow_array::{
     RecordBatchIterator, StringArray, TimestampSecondArray, UInt16Array,
 };
 use commonground::generate::{Synthetic, SyntheticParams, VoteFileFormat};
-use commonground::io::columnar::{read_record_batches, write_vote_table, TableFormat};
+use commonground::io::columnar::{read_record_batches, read_record_batches_sized, write_vote_table, TableFormat};
 use commonground::io::{self, InputFormat};
 use commonground::{analyze, Error, Params, VoteBatch};
 
@@ -247,6 +247,26 @@ fn record_batches_in_memory_read_in_stream_order_and_name_a_bad_row_by_its_place
     ];
     let e = read_record_batches(RecordBatchIterator::new(failing, schema)).unwrap_err().to_string();
     assert!(e.starts_with("input: the Arrow stream of the vote table failed") && e.contains("gone"), "{e}");
+}
+
+#[test]
+fn a_row_count_hint_changes_no_vote_whether_right_short_or_absurd() {
+    // The hint a Python object gives (`num_rows`) is only reserved: the votes are those of the
+    // unhinted read, and an absurd count (which reserved as it stands would overflow the
+    // allocation and abort) is capped.
+    let table = batch(vec![
+        ("participant", ints(vec![5, 3, 5, 9])),
+        ("statement", ints(vec![1, 1, 2, 1])),
+        ("vote", Arc::new(Int8Array::from(vec![1, -1, 0, 1]))),
+    ]);
+    let read_with = |rows: usize| {
+        let schema = table.schema();
+        read_record_batches_sized(RecordBatchIterator::new(vec![Ok(table.clone())], schema), rows).unwrap()
+    };
+    let plain = read_record_batches(RecordBatchIterator::new(vec![Ok(table.clone())], table.schema())).unwrap();
+    for rows in [0, 1, 4, 1_000, usize::MAX / 2, usize::MAX] {
+        assert_eq!(read_with(rows), plain, "hint {rows}");
+    }
 }
 
 /// The error of loading a folder holding `table` as votes.parquet (and as votes.arrow).

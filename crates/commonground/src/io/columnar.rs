@@ -308,8 +308,11 @@ pub fn read_record_batches(reader: impl RecordBatchReader) -> Result<VoteBatch> 
 /// [`read_record_batches`] for a stream whose number of rows is known beforehand (a pyarrow
 /// table's `num_rows`): the votes are reserved for them up front, so that the batch is not
 /// copied as it grows (a 50-million-row table went through about 25 doublings of every column).
-/// The count is a hint: a wrong one costs memory or copies, never votes.
+/// The count is a hint: a wrong one costs memory or copies, never votes, and one above
+/// [`MAX_ROWS_HINT`] is taken as that (the object that gives it may say anything; a reservation
+/// too large to allocate would abort the process).
 pub fn read_record_batches_sized(reader: impl RecordBatchReader, rows: usize) -> Result<VoteBatch> {
+    let rows = rows.min(MAX_ROWS_HINT);
     let columns = Columns::find(&reader.schema(), None)?;
     let stream_failed = |e: ArrowError| Error::Parse {
         location: Location::none(),
@@ -317,6 +320,10 @@ pub fn read_record_batches_sized(reader: impl RecordBatchReader, rows: usize) ->
     };
     Ok(decode_batches(reader, &columns, None, None, rows, stream_failed)?.votes)
 }
+
+/// The most rows [`read_record_batches_sized`] reserves up front (2^28, about 3.5 GB of columns):
+/// five times the 50-million-vote benchmark; a longer table grows by doubling past it.
+pub const MAX_ROWS_HINT: usize = 1 << 28;
 
 /// Rows decoded by one task at most: a longer record batch (a pyarrow table made from numpy arrays
 /// is one batch of every row) is cut into slices of this many rows, which share its buffers, so
