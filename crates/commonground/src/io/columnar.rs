@@ -202,7 +202,7 @@ fn read_parquet(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
             .map_err(|e| unreadable(path, format, e))?;
         let mut table = VoteTable { votes: VoteBatch::new(), seconds_converted: 0 };
         // The whole row group at once, rather than growing by doubling batch after batch.
-        table.votes.reserve(usize::try_from(groups[g].num_rows()).unwrap_or(0));
+        reserve_rows(&mut table.votes, usize::try_from(groups[g].num_rows()).unwrap_or(0));
         let mut row = first_rows[g];
         for batch in reader {
             let batch = batch.map_err(|e| unreadable(path, format, e))?;
@@ -213,7 +213,7 @@ fn read_parquet(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
     };
     let wave = (rayon::current_num_threads() * GROUPS_PER_THREAD).max(1);
     let mut table = VoteTable { votes: VoteBatch::new(), seconds_converted: 0 };
-    table.votes.reserve(usize::try_from(rows).unwrap_or(0));
+    reserve_rows(&mut table.votes, usize::try_from(rows).unwrap_or(0));
     let mut next = 0;
     decode_in_waves(
         || {
@@ -308,11 +308,8 @@ pub fn read_record_batches(reader: impl RecordBatchReader) -> Result<VoteBatch> 
 /// [`read_record_batches`] for a stream whose number of rows is known beforehand (a pyarrow
 /// table's `num_rows`): the votes are reserved for them up front, so that the batch is not
 /// copied as it grows (a 50-million-row table went through about 25 doublings of every column).
-/// The count is a hint: a wrong one costs memory or copies, never votes, and one above
-/// [`MAX_ROWS_HINT`] is taken as that (the object that gives it may say anything; a reservation
-/// too large to allocate would abort the process).
+/// The count is a hint: a wrong one costs memory or copies, never votes (see [`MAX_ROWS_HINT`]).
 pub fn read_record_batches_sized(reader: impl RecordBatchReader, rows: usize) -> Result<VoteBatch> {
-    let rows = rows.min(MAX_ROWS_HINT);
     let columns = Columns::find(&reader.schema(), None)?;
     let stream_failed = |e: ArrowError| Error::Parse {
         location: Location::none(),
@@ -321,9 +318,17 @@ pub fn read_record_batches_sized(reader: impl RecordBatchReader, rows: usize) ->
     Ok(decode_batches(reader, &columns, None, None, rows, stream_failed)?.votes)
 }
 
-/// The most rows [`read_record_batches_sized`] reserves up front (2^28, about 3.5 GB of columns):
-/// five times the 50-million-vote benchmark; a longer table grows by doubling past it.
+/// The most rows reserved up front from a count the input states (a Python object's `num_rows`,
+/// a Parquet row group's `num_rows` in the file's metadata): 2^28, about 3.5 GB of columns, five
+/// times the 50-million-vote benchmark; a longer table grows by doubling past it. The count may
+/// say anything (a malformed file, a foreign object), and a reservation too large to allocate
+/// would abort the process instead of reporting the input.
 pub const MAX_ROWS_HINT: usize = 1 << 28;
+
+/// Reserves `votes` for `rows` more, as far as [`MAX_ROWS_HINT`] trusts a stated count.
+fn reserve_rows(votes: &mut VoteBatch, rows: usize) {
+    votes.reserve(rows.min(MAX_ROWS_HINT));
+}
 
 /// Rows decoded by one task at most: a longer record batch (a pyarrow table made from numpy arrays
 /// is one batch of every row) is cut into slices of this many rows, which share its buffers, so
@@ -344,7 +349,7 @@ fn decode_batches<E>(
 ) -> Result<VoteTable> {
     let wave = (rayon::current_num_threads() * GROUPS_PER_THREAD).max(1);
     let mut table = VoteTable::default();
-    table.votes.reserve(rows);
+    reserve_rows(&mut table.votes, rows);
     let mut row = 0u64;
     let mut slices = batches
         .flat_map(|batch| match batch {
