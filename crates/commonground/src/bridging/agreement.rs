@@ -145,7 +145,6 @@ fn cgf(groups: &[LogBeta], t: f64) -> (f64, f64, f64) {
 /// in t from the normal approximation, kept inside `t < min_g a_g`. `mean` and `var` are L's
 /// (`K'(0)`, `K''(0)`), which both bounds of an interval start from.
 fn log_product_quantile(groups: &[LogBeta], z: f64, mean: f64, var: f64) -> f64 {
-    let cgf_at = |t: f64| cgf(groups, t);
     if z.abs() < 1e-6 {
         return mean;
     }
@@ -153,7 +152,7 @@ fn log_product_quantile(groups: &[LogBeta], z: f64, mean: f64, var: f64) -> f64 
     let mut t = (z / var.sqrt()).min(0.5 * ceiling);
     let mut x = mean + z * var.sqrt();
     for _ in 0..100 {
-        let (k, k1, k2) = cgf_at(t);
+        let (k, k1, k2) = cgf(groups, t);
         x = k1;
         let w = t.signum() * (2.0 * (t * k1 - k)).max(0.0).sqrt();
         let u = t * k2.sqrt();

@@ -92,11 +92,8 @@ impl VoteBatch {
         debug_assert!(participants.len() == values.len() && statements.len() == values.len());
         debug_assert!(values.iter().all(|v| (-1..=1).contains(v)));
         let before = self.values.len();
-        for (interner, ids) in [(&mut self.participant_ids, participants), (&mut self.statement_ids, statements)] {
-            if let Some((min, max)) = int_range(ids.iter().copied()) {
-                interner.cover(min, max, ids.len());
-            }
-        }
+        self.participant_ids.cover(participants.iter().copied(), participants.len());
+        self.statement_ids.cover(statements.iter().copied(), statements.len());
         let interner = &mut self.participant_ids;
         self.participants.extend(participants.iter().map(|&p| interner.intern_int(p)));
         let interner = &mut self.statement_ids;
@@ -144,9 +141,7 @@ impl VoteBatch {
                     (&mut self.statement_ids, &chunk.statement_ids.ids),
                 ] {
                     let ints = ids.iter().filter_map(|id| if let Id::Int(n) = id { Some(*n) } else { None });
-                    if let Some((min, max)) = int_range(ints) {
-                        interner.cover(min, max, 4 * ids.len());
-                    }
+                    interner.cover(ints, 4 * ids.len());
                 }
                 let participants = chunk.participant_ids.ids.iter().map(|id| self.participant_ids.intern(id)).collect();
                 let statements = chunk.statement_ids.ids.iter().map(|id| self.statement_ids.intern(id)).collect();
@@ -484,7 +479,7 @@ impl Interner {
         self.in_window(n)
     }
 
-    /// Readies the direct table for integer ids in `min..=max` when it may hold them: the limit
+    /// Readies the direct table for the integer ids `ids` (their range) when it may hold them: the limit
     /// of [`Interner::dense_slot`] (4 entries per id seen) plus `room` entries for the ids to
     /// come. Ids in random order (a table of participants drawn at random, not in arrival order)
     /// would otherwise, as soon as one fell beyond the small window the first ones grew, all go
@@ -494,23 +489,21 @@ impl Interner {
     /// `room` is 4 per id for a chunk's distinct ids; for a column of votes, whose distinct ids
     /// are not known, it is one per vote, so the table never takes more than the column's own
     /// indices (4 bytes a vote), however far apart a few ids are.
-    fn cover(&mut self, min: i64, max: i64, room: usize) {
-        if !self.ints.is_empty() || min > max {
+    fn cover(&mut self, ids: impl Iterator<Item = i64>, room: usize) {
+        if !self.ints.is_empty() {
             return;
         }
+        let Some((min, max)) = ids.fold(None, |range, n| match range {
+            None => Some((n, n)),
+            Some((lo, hi)) => Some((n.min(lo), n.max(hi))),
+        }) else {
+            return;
+        };
         let limit = (4 * self.ids.len()).saturating_add(room).saturating_add(DENSE_SLACK);
         if self.in_window(min).or_else(|| self.grow_to(min, limit)).is_some() && self.in_window(max).is_none() {
             self.grow_to(max, limit);
         }
     }
-}
-
-/// The smallest and largest integer of `values`, if any.
-fn int_range(values: impl Iterator<Item = i64>) -> Option<(i64, i64)> {
-    values.fold(None, |range, n| match range {
-        None => Some((n, n)),
-        Some((lo, hi)) => Some((lo.min(n), hi.max(n))),
-    })
 }
 
 /// What the analysis accepts as votes: a slice of [`VoteEvent`]s (convenient) or a [`VoteBatch`]
