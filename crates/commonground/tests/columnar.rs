@@ -269,6 +269,60 @@ fn a_row_count_hint_changes_no_vote_whether_right_short_or_absurd() {
     }
 }
 
+/// `path`, a Parquet file, with a footer that states `rows` rows for each row group (and so their
+/// sum for the whole file, as the writer computes it): the data pages are the file's own.
+fn with_lying_footer(path: &Path, rows: i64) {
+    use parquet::file::metadata::{ParquetMetaDataReader, ParquetMetaDataWriter};
+    let bytes = fs::read(path).unwrap();
+    let file = fs::File::open(path).unwrap();
+    let metadata = ParquetMetaDataReader::new().parse_and_finish(&file).unwrap();
+    let footer_len = u32::from_le_bytes(bytes[bytes.len() - 8..bytes.len() - 4].try_into().unwrap()) as usize;
+    let groups = metadata.row_groups().iter().map(|g| g.clone().into_builder().set_num_rows(rows).build().unwrap());
+    let lying = metadata.clone().into_builder().set_row_groups(groups.collect()).build();
+    let mut out = bytes[..bytes.len() - 8 - footer_len].to_vec();
+    ParquetMetaDataWriter::new(&mut out, &lying).finish().unwrap();
+    fs::write(path, out).unwrap();
+}
+
+/// A Parquet file's row counts come from its footer and may say anything: a file whose footer
+/// claims 2^62 rows (per row group and for the whole file), `i64::MAX` per row group (more than a
+/// `u64` holds in all), or a negative count reads as its true votes or fails with an error naming
+/// the file, and never aborts on a reservation it cannot make (reserved as stated, 2^62 rows
+/// overflow the allocation) or on a sum that overflows. (A footer that states fewer rows than
+/// the pages hold is another lie, which the Parquet reader believes: it reads that many.)
+#[test]
+fn a_parquet_footer_that_lies_about_its_row_counts_gives_the_true_votes_or_an_error_naming_the_file() {
+    let table = batch(vec![
+        ("participant", ints(vec![5, 3, 5, 9, 3, 7])),
+        ("statement", ints(vec![1, 1, 2, 1, 2, 2])),
+        ("vote", Arc::new(Int8Array::from(vec![1, -1, 0, 1, 1, -1]))),
+    ]);
+    let scratch = Scratch::new("lying-footer");
+    let truth = read_record_batches(RecordBatchIterator::new(vec![Ok(table.clone())], table.schema())).unwrap();
+    for (group_rows, rows) in [(6, 1i64 << 62), (2, 1 << 62), (1, i64::MAX), (2, -1)] {
+        let dir = scratch.0.join(format!("{group_rows}-{rows}"));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("votes.parquet");
+        write_parquet(&path, std::slice::from_ref(&table), group_rows);
+        with_lying_footer(&path, rows);
+        let stated: i64 = parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(&fs::File::open(&path).unwrap())
+            .unwrap()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .fold(0, i64::wrapping_add);
+        assert!(stated != 6, "the footer of {} tells the truth", dir.display());
+        match io::load(&dir) {
+            Ok(data) => assert_eq!(data.votes, truth, "{}", dir.display()),
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains("votes.parquet") && e.contains("not a readable Parquet file"), "{e}");
+            }
+        }
+    }
+}
+
 /// The error of loading a folder holding `table` as votes.parquet (and as votes.arrow).
 fn load_error(name: &str, table: RecordBatch, comments: Option<&str>) -> Vec<String> {
     let scratch = Scratch::new(name);

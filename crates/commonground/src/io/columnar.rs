@@ -185,12 +185,13 @@ fn read_parquet(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
     let columns = Columns::find(metadata.schema(), Some(path))?;
     let projection = ProjectionMask::roots(metadata.parquet_schema(), columns.indices());
     let groups = metadata.metadata().row_groups();
-    // Each row group's first row, for errors.
+    // Each row group's first row, for errors. The counts are the footer's, which may say
+    // anything: their sum saturates rather than overflow.
     let mut first_rows = Vec::with_capacity(groups.len());
     let mut rows = 0u64;
     for g in groups {
         first_rows.push(rows);
-        rows += u64::try_from(g.num_rows()).unwrap_or(0);
+        rows = rows.saturating_add(u64::try_from(g.num_rows()).unwrap_or(0));
     }
     let decode_group = |g: usize| -> Result<VoteTable> {
         // A file handle per row group: clones of one handle would share its read position.
