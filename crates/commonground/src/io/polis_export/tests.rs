@@ -102,6 +102,92 @@ fn crlf_files_and_every_error_come_from_the_csv_reader_with_its_line_numbers() {
 }
 
 #[test]
+fn every_spelling_of_every_field_reads_as_the_csv_reader_reads_it() {
+    // The fast path reads plain lines in one pass and hands any other line to the general rules:
+    // lines drawn at random from spellings that are plain, odd but valid, and invalid (text and
+    // padded ids, 19 digits, votes as floats, seconds, a long `datetime`, missing and extra
+    // fields), in files of both column orders, against the CSV reader, result for result.
+    let ids = [
+        "0",
+        "42",
+        "-7",
+        "-0",
+        "007",
+        "999999999999999999",
+        " 5 ",
+        "+3",
+        "x9",
+        "1e3",
+        "9999999999999999999",
+        "",
+        "-",
+        "12a",
+    ];
+    let votes = ["1", "0", "-1", "1.0", "-1.0", " 1", "2", "01", "-", ""];
+    let times = ["1435654192085", "", "1732028760", "-5", "12.5", " 7", "9999999999999999999", "abc"];
+    let datetimes = ["", "Mon Jan 01 2024 00:00:00 GMT+0000 (Coordinated Universal Time)", "x"];
+    let mut state = 7u64;
+    let mut pick = |n: usize, plain: usize| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let r = (state >> 33) as usize;
+        // Mostly the plain spellings (the first `plain`), so that many files are valid throughout.
+        if r % 8 != 0 {
+            r / 8 % plain
+        } else {
+            r / 8 % n
+        }
+    };
+    let (mut read, mut declined) = (0, 0);
+    for file in 0..400 {
+        let polis_order = file % 2 == 0;
+        let mut text = String::from(if polis_order {
+            "timestamp,datetime,comment-id,voter-id,vote\n"
+        } else {
+            "vote,voter-id,comment-id,timestamp\n"
+        });
+        for _ in 0..12 {
+            let (p, s, v, t) = (
+                ids[pick(ids.len(), 4)],
+                ids[pick(ids.len(), 4)],
+                votes[pick(votes.len(), 3)],
+                times[pick(times.len(), 2)],
+            );
+            let line = if polis_order {
+                format!("{t},{},{s},{p},{v}", datetimes[pick(datetimes.len(), 3)])
+            } else {
+                format!("{v},{p},{s},{t}")
+            };
+            text.push_str(&line);
+            text.push_str(match pick(40, 40) {
+                0 => ",1\n", // an extra field
+                1 => "\n\n", // a blank line
+                _ => "\n",
+            });
+        }
+        if pick(10, 10) == 0 {
+            text.push_str("1,2\n"); // too few fields
+        }
+        // (A block shorter than a line sends the file to the CSV reader: 256 bytes hold any line.)
+        for block in [256, 1 << 20] {
+            let (fast, general) = both_readers("spellings", &text, block, None);
+            match (fast, general) {
+                (Some(fast), Ok(general)) => {
+                    assert!(fast.votes == general.votes, "{text}");
+                    assert_eq!(fast.votes.participant_ids(), general.votes.participant_ids(), "{text}");
+                    assert_eq!(fast.votes.statement_ids(), general.votes.statement_ids(), "{text}");
+                    assert_eq!(fast.seconds_converted, general.seconds_converted, "{text}");
+                    read += 1;
+                }
+                (None, Err(_)) => declined += 1,
+                (fast, general) => panic!("fast path {:?}, CSV reader {:?} on\n{text}", fast.is_some(), general.err()),
+            }
+        }
+    }
+    // Both outcomes were exercised.
+    assert!(read > 100 && declined > 100, "read {read}, declined {declined}");
+}
+
+#[test]
 fn votes_are_read_by_column_name_in_any_order() {
     let v = votes("vote,voter-id,comment-id\n1,7,3\n-1.0,x9,4\n").unwrap();
     assert_eq!(v, vec![VoteEvent::new(7, 3, Vote::Agree), VoteEvent::new(Id::Str("x9".into()), 4, Vote::Disagree)]);
