@@ -235,7 +235,7 @@ fn pass_pair(c: &VoteCounts) -> (u32, u32) {
 /// Newton search over the incomplete beta function. A stored bound is the very number
 /// [`Beta::quantile`] gives, so the scores are the same to the last bit with or without the table.
 pub(crate) struct PosteriorBounds {
-    q: (f64, f64),
+    pub(crate) q: (f64, f64),
     /// Sorted by `(s, n)`.
     table: Vec<((u32, u32), (f64, f64))>,
 }
@@ -283,6 +283,21 @@ impl PosteriorBounds {
             })
             .collect();
         PosteriorBounds { q, table: pairs.into_iter().zip(bounds.into_iter().flatten()).collect() }
+    }
+
+    /// The `q_lo` quantile of `Beta(s + 1, n − s + 1)` alone: the stored one, or computed.
+    pub(crate) fn lower(&self, s: u32, n: u32) -> f64 {
+        self.stored(s, n).map_or_else(|| Beta::posterior(s, n).quantile(self.q.0), |(lower, _)| lower)
+    }
+
+    /// The `q_hi` quantile alone, as [`PosteriorBounds::lower`].
+    pub(crate) fn upper(&self, s: u32, n: u32) -> f64 {
+        self.stored(s, n).map_or_else(|| Beta::posterior(s, n).quantile(self.q.1), |(_, upper)| upper)
+    }
+
+    /// The stored bounds of `(s, n)`, if any.
+    pub(crate) fn stored(&self, s: u32, n: u32) -> Option<(f64, f64)> {
+        self.table.binary_search_by_key(&(s, n), |&(pair, _)| pair).ok().map(|i| self.table[i].1)
     }
 
     /// The `(q_lo, q_hi)` quantiles of `Beta(s + 1, n − s + 1)`.
