@@ -70,10 +70,11 @@ fn empirical_quantile(values: &mut [f64], q: f64) -> f64 {
 pub fn min_quantile(posteriors: &[Beta], q: f64, start: f64) -> f64 {
     let mut survivals = vec![0.0; posteriors.len()];
     let mut densities = vec![0.0; posteriors.len()];
+    let mut values = vec![(0.0, 0.0); posteriors.len()];
     invert_cdf(q, start, |x| {
         let (ln_x, ln_1mx) = (x.ln(), (1.0 - x).ln());
-        for ((s, f), b) in survivals.iter_mut().zip(densities.iter_mut()).zip(posteriors) {
-            let (cdf, pdf) = b.cdf_and_pdf_with_logs(x, ln_x, ln_1mx);
+        Beta::cdfs_and_pdfs_with_logs(posteriors, x, ln_x, ln_1mx, &mut values);
+        for ((s, f), &(cdf, pdf)) in survivals.iter_mut().zip(densities.iter_mut()).zip(&values) {
             (*s, *f) = (1.0 - cdf, pdf);
         }
         let all: f64 = survivals.iter().product();
@@ -234,7 +235,7 @@ fn pass_pair(c: &VoteCounts) -> (u32, u32) {
 /// Newton search over the incomplete beta function. A stored bound is the very number
 /// [`Beta::quantile`] gives, so the scores are the same to the last bit with or without the table.
 pub(crate) struct PosteriorBounds {
-    q: (f64, f64),
+    pub(crate) q: (f64, f64),
     /// Sorted by `(s, n)`.
     table: Vec<((u32, u32), (f64, f64))>,
 }
@@ -263,10 +264,40 @@ impl PosteriorBounds {
 
     /// The `q = (q_lo, q_hi)` quantiles of the posteriors of `pairs` (sorted, distinct), computed
     /// once each, in parallel when there are many.
+    /// Four pairs at a time: their eight searches step side by side
+    /// ([`Beta::quantiles_together`], the same numbers as one at a time; about 0.7x the time).
     pub(crate) fn of_pairs(pairs: Vec<(u32, u32)>, q: (f64, f64)) -> PosteriorBounds {
         use rayon::prelude::*;
-        let table = pairs.into_par_iter().with_min_len(256).map(|(s, n)| ((s, n), quantiles(s, n, q))).collect();
-        PosteriorBounds { q, table }
+        const PAIRS: usize = 4;
+        let bounds: Vec<[(f64, f64); PAIRS]> = pairs
+            .par_chunks(PAIRS)
+            .with_min_len(64)
+            .map(|chunk| {
+                // A short last chunk repeats its last pair.
+                let lanes: [(Beta, f64); 2 * PAIRS] = std::array::from_fn(|lane| {
+                    let (s, n) = chunk[(lane / 2).min(chunk.len() - 1)];
+                    (Beta::posterior(s, n), if lane % 2 == 0 { q.0 } else { q.1 })
+                });
+                let found = Beta::quantiles_together(lanes);
+                std::array::from_fn(|pair| (found[2 * pair], found[2 * pair + 1]))
+            })
+            .collect();
+        PosteriorBounds { q, table: pairs.into_iter().zip(bounds.into_iter().flatten()).collect() }
+    }
+
+    /// The `q_lo` quantile of `Beta(s + 1, n − s + 1)` alone: the stored one, or computed.
+    pub(crate) fn lower(&self, s: u32, n: u32) -> f64 {
+        self.stored(s, n).map_or_else(|| Beta::posterior(s, n).quantile(self.q.0), |(lower, _)| lower)
+    }
+
+    /// The `q_hi` quantile alone, as [`PosteriorBounds::lower`].
+    pub(crate) fn upper(&self, s: u32, n: u32) -> f64 {
+        self.stored(s, n).map_or_else(|| Beta::posterior(s, n).quantile(self.q.1), |(_, upper)| upper)
+    }
+
+    /// The stored bounds of `(s, n)`, if any.
+    pub(crate) fn stored(&self, s: u32, n: u32) -> Option<(f64, f64)> {
+        self.table.binary_search_by_key(&(s, n), |&(pair, _)| pair).ok().map(|i| self.table[i].1)
     }
 
     /// The `(q_lo, q_hi)` quantiles of `Beta(s + 1, n − s + 1)`.

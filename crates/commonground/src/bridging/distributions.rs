@@ -45,6 +45,51 @@ pub fn ln_beta(a: f64, b: f64) -> f64 {
     ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
 }
 
+/// [`beta_continued_fraction`] of `L` lanes `(a[i], b[i], x[i])` at once (only the `active`
+/// ones), each lane the very number the one-at-a-time function gives: the same operations in the
+/// same order, a lane left alone once it has converged.
+///
+/// Why: each term of the fraction waits on the previous one's two divisions, so one fraction
+/// keeps a core's divider mostly idle; several independent fractions stepped side by side fill
+/// those waits (a quantile table's searches run in lanes, [`Beta::quantiles_together`]).
+fn beta_continued_fractions<const L: usize>(a: [f64; L], b: [f64; L], x: [f64; L], active: [bool; L]) -> [f64; L] {
+    const FPMIN: f64 = f64::MIN_POSITIVE / f64::EPSILON;
+    let tiny = |v: f64| if v.abs() < FPMIN { FPMIN } else { v };
+    let (mut qab, mut qap, mut qam) = ([0.0; L], [0.0; L], [0.0; L]);
+    let (mut c, mut d, mut h) = ([1.0; L], [1.0; L], [1.0; L]);
+    for i in (0..L).filter(|&i| active[i]) {
+        (qab[i], qap[i], qam[i]) = (a[i] + b[i], a[i] + 1.0, a[i] - 1.0);
+        d[i] = 1.0 / tiny(1.0 - qab[i] * x[i] / qap[i]);
+        h[i] = d[i];
+    }
+    let mut running = active;
+    for m in 1..100_000 {
+        if !running.contains(&true) {
+            break;
+        }
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        for i in 0..L {
+            if !running[i] {
+                continue;
+            }
+            let aa = m * (b[i] - m) * x[i] / ((qam[i] + m2) * (a[i] + m2));
+            d[i] = 1.0 / tiny(1.0 + aa * d[i]);
+            c[i] = tiny(1.0 + aa / c[i]);
+            h[i] *= d[i] * c[i];
+            let aa = -(a[i] + m) * (qab[i] + m) * x[i] / ((a[i] + m2) * (qap[i] + m2));
+            d[i] = 1.0 / tiny(1.0 + aa * d[i]);
+            c[i] = tiny(1.0 + aa / c[i]);
+            let del = d[i] * c[i];
+            h[i] *= del;
+            if (del - 1.0).abs() <= f64::EPSILON {
+                running[i] = false;
+            }
+        }
+    }
+    h
+}
+
 /// The continued fraction of the incomplete beta function (Numerical Recipes `betacf`).
 fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
     const FPMIN: f64 = f64::MIN_POSITIVE / f64::EPSILON;
@@ -152,6 +197,33 @@ impl Beta {
         (self.cdf_from_logs(x, ln_x, ln_1mx), self.pdf_from_logs(ln_x, ln_1mx))
     }
 
+    /// [`Beta::cdf_and_pdf_with_logs`] of every one of `betas` at the same `x`, into `out`, bit
+    /// for bit, their continued fractions run side by side four at a time
+    /// ([`beta_continued_fractions`]): the CDF of the lowest of several groups' rates needs all
+    /// of them at every step of its search.
+    pub(crate) fn cdfs_and_pdfs_with_logs(betas: &[Beta], x: f64, ln_x: f64, ln_1mx: f64, out: &mut [(f64, f64)]) {
+        const LANES: usize = 4;
+        for (betas, out) in betas.chunks(LANES).zip(out.chunks_mut(LANES)) {
+            if x <= 0.0 || x >= 1.0 {
+                betas.iter().zip(out.iter_mut()).for_each(|(b, o)| *o = b.cdf_and_pdf_with_logs(x, ln_x, ln_1mx));
+                continue;
+            }
+            let fractions: [Option<CdfFraction>; LANES] =
+                std::array::from_fn(|i| betas.get(i).map(|b| b.cdf_fraction(x, ln_x, ln_1mx)));
+            let terms = fractions.map(|f| f.map_or((1.0, 1.0, 0.5), |f| f.terms));
+            let cf = beta_continued_fractions(
+                terms.map(|t| t.0),
+                terms.map(|t| t.1),
+                terms.map(|t| t.2),
+                fractions.map(|f| f.is_some()),
+            );
+            for (i, (b, o)) in betas.iter().zip(out.iter_mut()).enumerate() {
+                let cdf = fractions[i].map_or(0.0, |f| f.finish(cf[i]));
+                *o = (cdf, b.pdf_from_logs(ln_x, ln_1mx));
+            }
+        }
+    }
+
     /// The density inside the open unit interval, from `ln x` and `ln(1 - x)`.
     fn pdf_from_logs(&self, ln_x: f64, ln_1mx: f64) -> f64 {
         ((self.a - 1.0) * ln_x + (self.b - 1.0) * ln_1mx - self.ln_norm).exp()
@@ -159,22 +231,92 @@ impl Beta {
 
     /// The CDF inside the open unit interval, from `ln x` and `ln(1 - x)`.
     fn cdf_from_logs(&self, x: f64, ln_x: f64, ln_1mx: f64) -> f64 {
+        let fraction = self.cdf_fraction(x, ln_x, ln_1mx);
+        let (a, b, x) = fraction.terms;
+        fraction.finish(beta_continued_fraction(a, b, x))
+    }
+
+    /// The CDF inside the open unit interval up to its continued fraction: which side of the mean
+    /// it is evaluated on, and the factor in front.
+    fn cdf_fraction(&self, x: f64, ln_x: f64, ln_1mx: f64) -> CdfFraction {
         let (a, b) = (self.a, self.b);
         let front = (a * ln_x + b * ln_1mx - self.ln_norm).exp();
         if x < (a + 1.0) / (a + b + 2.0) {
-            front * beta_continued_fraction(a, b, x) / a
+            CdfFraction { front, terms: (a, b, x), upper_tail: false }
         } else {
-            1.0 - front * beta_continued_fraction(b, a, 1.0 - x) / b
+            CdfFraction { front, terms: (b, a, 1.0 - x), upper_tail: true }
         }
     }
 
     /// The `q`-quantile (`0 <= q <= 1`): the x with `I_x(a, b) = q`, to about 1e-12.
     pub fn quantile(&self, q: f64) -> f64 {
-        // Start from the normal approximation.
+        invert_cdf(q, self.quantile_start(q), |x| self.cdf_and_pdf(x))
+    }
+
+    /// Where [`Beta::quantile`]'s search starts: the normal approximation.
+    fn quantile_start(&self, q: f64) -> f64 {
         let (a, b) = (self.a, self.b);
         let sd = (a * b / ((a + b).powi(2) * (a + b + 1.0))).sqrt();
-        let start = self.mean() + normal_quantile(q.clamp(1e-12, 1.0 - 1e-12)) * sd;
-        invert_cdf(q, start, |x| self.cdf_and_pdf(x))
+        self.mean() + normal_quantile(q.clamp(1e-12, 1.0 - 1e-12)) * sd
+    }
+
+    /// [`Beta::quantile`] of each lane `(beta, q)`, bit for bit, the `L` searches stepped side by
+    /// side so that their CDFs' continued fractions run together
+    /// ([`beta_continued_fractions`]): the same Newton steps from the same starts, each lane
+    /// stopping where its own search stops. A table of many quantiles costs about half as much.
+    pub(crate) fn quantiles_together<const L: usize>(lanes: [(Beta, f64); L]) -> [f64; L] {
+        let mut searches: [Option<NewtonSearch>; L] = [None; L];
+        let mut found = [0.0; L];
+        for (i, &(beta, q)) in lanes.iter().enumerate() {
+            match NewtonSearch::new(q, beta.quantile_start(q)) {
+                Ok(search) => searches[i] = Some(search),
+                Err(end) => found[i] = end,
+            }
+        }
+        for _ in 0..NEWTON_STEPS {
+            if searches.iter().all(Option::is_none) {
+                break;
+            }
+            // Each lane's CDF and density at its point, as `cdf_and_pdf` gives them.
+            let mut values = [(0.0, 0.0); L];
+            let mut fractions: [Option<CdfFraction>; L] = [None; L];
+            let (mut a, mut b, mut x) = ([1.0; L], [1.0; L], [0.5; L]);
+            for (i, search) in searches.iter().enumerate() {
+                let Some(search) = search else { continue };
+                let (beta, at) = (lanes[i].0, search.x);
+                if at <= 0.0 {
+                    values[i] = (0.0, 0.0);
+                } else if at >= 1.0 {
+                    values[i] = (1.0, 0.0);
+                } else {
+                    let (ln_x, ln_1mx) = (at.ln(), (1.0 - at).ln());
+                    let fraction = beta.cdf_fraction(at, ln_x, ln_1mx);
+                    (a[i], b[i], x[i]) = fraction.terms;
+                    values[i].1 = beta.pdf_from_logs(ln_x, ln_1mx);
+                    fractions[i] = Some(fraction);
+                }
+            }
+            let cf = beta_continued_fractions(a, b, x, fractions.map(|f| f.is_some()));
+            for (i, fraction) in fractions.iter().enumerate() {
+                if let Some(fraction) = fraction {
+                    values[i].0 = fraction.finish(cf[i]);
+                }
+            }
+            for (i, slot) in searches.iter_mut().enumerate() {
+                if let Some(search) = slot {
+                    if let Some(end) = search.step(values[i].0, values[i].1) {
+                        found[i] = end;
+                        *slot = None;
+                    }
+                }
+            }
+        }
+        for (i, search) in searches.iter().enumerate() {
+            if let Some(search) = search {
+                found[i] = search.x;
+            }
+        }
+        found
     }
 
     /// How [`Beta::quantile`]`(q)` compares with `x`, exactly as comparing the quantile itself
@@ -229,33 +371,89 @@ pub const QUANTILE_DECISION_MARGIN: f64 = 1e-6;
 /// inside a bisection bracket that every evaluation narrows, so it converges even where Newton
 /// alone would not. `cdf_and_density(x)` returns the CDF and its derivative at x.
 pub fn invert_cdf(q: f64, start: f64, mut cdf_and_density: impl FnMut(f64) -> (f64, f64)) -> f64 {
-    if q <= 0.0 {
-        return 0.0;
+    let mut search = match NewtonSearch::new(q, start) {
+        Ok(search) => search,
+        Err(end) => return end,
+    };
+    for _ in 0..NEWTON_STEPS {
+        let (cdf, density) = cdf_and_density(search.x);
+        if let Some(end) = search.step(cdf, density) {
+            return end;
+        }
     }
-    if q >= 1.0 {
-        return 1.0;
+    search.x
+}
+
+/// The most Newton steps [`invert_cdf`] takes (the bracket halves at worst, so far more than
+/// enough).
+const NEWTON_STEPS: usize = 200;
+
+/// One search of [`invert_cdf`]: the point and the bracket, advanced one CDF evaluation at a time,
+/// so that [`Beta::quantiles_together`] can step several side by side exactly as `invert_cdf`
+/// steps one.
+#[derive(Debug, Clone, Copy)]
+struct NewtonSearch {
+    q: f64,
+    lo: f64,
+    hi: f64,
+    x: f64,
+}
+
+impl NewtonSearch {
+    /// The search for `q` from `start`, or its answer when `q` is 0 or 1.
+    fn new(q: f64, start: f64) -> Result<NewtonSearch, f64> {
+        if q <= 0.0 {
+            return Err(0.0);
+        }
+        if q >= 1.0 {
+            return Err(1.0);
+        }
+        Ok(NewtonSearch { q, lo: 0.0, hi: 1.0, x: if start > 0.0 && start < 1.0 { start } else { 0.5 } })
     }
-    let (mut lo, mut hi) = (0.0f64, 1.0f64);
-    let mut x = if start > 0.0 && start < 1.0 { start } else { 0.5 };
-    for _ in 0..200 {
-        let (cdf, density) = cdf_and_density(x);
-        let f = cdf - q;
+
+    /// One step from the CDF and density at `self.x`: the answer when the search stops there.
+    fn step(&mut self, cdf: f64, density: f64) -> Option<f64> {
+        let x = self.x;
+        let f = cdf - self.q;
         if f == 0.0 {
-            return x;
+            return Some(x);
         }
         if f < 0.0 {
-            lo = x;
+            self.lo = x;
         } else {
-            hi = x;
+            self.hi = x;
         }
+        let (lo, hi) = (self.lo, self.hi);
         let newton = x - f / density;
         let next = if density > 0.0 && newton > lo && newton < hi { newton } else { 0.5 * (lo + hi) };
         if (next - x).abs() <= 1e-14 * x.max(1e-3) || hi - lo <= 1e-15 {
-            return next;
+            return Some(next);
         }
-        x = next;
+        self.x = next;
+        None
     }
-    x
+}
+
+/// A Beta CDF inside the open unit interval before its continued fraction is known:
+/// `front · fraction(terms) / a` below the mean's side, `1 − front · fraction(terms) / b` above.
+#[derive(Debug, Clone, Copy)]
+struct CdfFraction {
+    front: f64,
+    /// `(a, b, x)` of the fraction: the distribution's own, or swapped with `1 − x` above.
+    terms: (f64, f64, f64),
+    upper_tail: bool,
+}
+
+impl CdfFraction {
+    /// The CDF, given the continued fraction of `terms`.
+    fn finish(&self, fraction: f64) -> f64 {
+        let (a, _, _) = self.terms;
+        if self.upper_tail {
+            1.0 - self.front * fraction / a
+        } else {
+            self.front * fraction / a
+        }
+    }
 }
 
 /// The standard normal quantile, by Acklam's rational approximation (relative error < 1.2e-9):
@@ -480,6 +678,61 @@ mod tests {
                 );
                 let (cdf, pdf) = beta.cdf_and_pdf_with_logs(x, x.ln(), (1.0 - x).ln());
                 assert_eq!((cdf.to_bits(), pdf.to_bits()), (beta.cdf(x).to_bits(), beta.pdf(x).to_bits()));
+            }
+        }
+    }
+
+    #[test]
+    fn quantiles_found_side_by_side_are_each_search_alone_to_the_last_bit() {
+        // Lanes that stop after different numbers of steps and fractions of different lengths
+        // (a handful of votes beside thousands), both tails, q of 0 and 1, a start outside (0, 1).
+        let posteriors = [(0, 0), (0, 1), (1, 1), (3, 40), (40, 3), (17, 30), (999, 2000), (5000, 10_000), (1, 60_000)]
+            .map(|(s, n)| Beta::posterior(s, n));
+        let qs = [0.05, 0.95, 0.5, 1e-9, 0.0, 1.0, 0.025 / 300.0, 1.0 - 0.025 / 300.0];
+        let mut lanes = Vec::new();
+        for beta in posteriors.iter().chain(&[Beta::new(0.5, 0.5), Beta::new(1e-3, 4.0)]) {
+            for &q in &qs {
+                lanes.push((*beta, q));
+            }
+        }
+        // Every window of four consecutive lanes, so that each lane runs beside many others.
+        for start in 0..lanes.len() - 3 {
+            let four: [(Beta, f64); 4] = std::array::from_fn(|i| lanes[start + i]);
+            let together = Beta::quantiles_together(four);
+            for (i, (beta, q)) in four.iter().enumerate() {
+                assert_eq!(together[i].to_bits(), beta.quantile(*q).to_bits(), "{beta:?} q = {q}");
+            }
+        }
+        assert_eq!(Beta::quantiles_together::<0>([]), [0.0f64; 0]);
+    }
+
+    #[test]
+    fn cdfs_side_by_side_are_each_cdf_alone_to_the_last_bit() {
+        // One to nine distributions (a short last group of lanes), both sides of each mean.
+        let all = [
+            (1.0, 1.0),
+            (3.0, 8.0),
+            (41.0, 2.0),
+            (0.5, 0.5),
+            (120.0, 95.0),
+            (1.0, 3000.0),
+            (2.0, 2.0),
+            (700.0, 1.0),
+            (9.0, 9.0),
+        ]
+        .map(|(a, b)| Beta::new(a, b));
+        for k in 1..=all.len() {
+            for x in [-0.1, 0.0, 1e-9, 0.013, 0.25, 0.5, 0.77, 0.999_999, 1.0] {
+                let mut out = vec![(f64::NAN, f64::NAN); k];
+                Beta::cdfs_and_pdfs_with_logs(&all[..k], x, x.ln(), (1.0 - x).ln(), &mut out);
+                for (beta, (cdf, pdf)) in all[..k].iter().zip(out) {
+                    let (alone_cdf, alone_pdf) = beta.cdf_and_pdf_with_logs(x, x.ln(), (1.0 - x).ln());
+                    assert_eq!(
+                        (cdf.to_bits(), pdf.to_bits()),
+                        (alone_cdf.to_bits(), alone_pdf.to_bits()),
+                        "{beta:?} {x}"
+                    );
+                }
             }
         }
     }

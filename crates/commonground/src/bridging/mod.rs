@@ -280,7 +280,7 @@ pub fn bridging(
     // The subgroup check per statement, in parallel (each is independent; collected in order).
     let weakest: Vec<Option<WeakestSubgroup>> = (0..m)
         .into_par_iter()
-        .map(|j| weakest_subgroup(subgroups, j, params.interval, params.common_ground_threshold))
+        .map(|j| subgroups::weakest_subgroup_with(subgroups, j, params.common_ground_threshold, &bounds))
         .collect();
     let excluded = |j: usize| moderated_out.get(j).copied().unwrap_or(false) || meta.get(j).copied().unwrap_or(false);
     let statements: Vec<StatementBridging> = scores

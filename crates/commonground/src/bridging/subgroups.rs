@@ -162,17 +162,32 @@ pub fn pool_base_clusters(
 /// own bound is above it ([`Beta::quantile_unless_above`]); the reported numbers are the very
 /// quantiles of the side-takers' posteriors, as computing every bound would give them.
 pub fn weakest_subgroup(subgroups: &Subgroups, j: usize, interval: f64, threshold: f64) -> Option<WeakestSubgroup> {
-    let (q_lo, q_hi) = ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0);
+    weakest_subgroup_with(subgroups, j, threshold, &PosteriorBounds::direct(interval))
+}
+
+/// [`weakest_subgroup`], a bound read from `bounds` when it holds the subgroup's counts (a
+/// subgroup's counts often equal some group's, or a pass count's, in the table the scores read:
+/// the same number, not computed again).
+pub(crate) fn weakest_subgroup_with(
+    subgroups: &Subgroups,
+    j: usize,
+    threshold: f64,
+    bounds: &PosteriorBounds,
+) -> Option<WeakestSubgroup> {
+    let q_hi = bounds.q.1;
+    let pairs: Vec<(u32, u32)> = subgroups.votes.iter().map(|v| side_pair(&v[j])).collect();
     let posteriors: Vec<Beta> = subgroups.votes.iter().map(|v| side_posterior(&v[j])).collect();
     let approximate = |b: &Beta| b.mean() + 1.645 * (b.a * b.b / ((b.a + b.b).powi(2) * (b.a + b.b + 1.0))).sqrt();
     let first =
         (0..posteriors.len()).min_by(|&s, &t| approximate(&posteriors[s]).total_cmp(&approximate(&posteriors[t])))?;
-    let mut weakest = (first, posteriors[first].quantile(q_hi));
+    let mut weakest = (first, bounds.upper(pairs[first].0, pairs[first].1));
     for (s, b) in posteriors.iter().enumerate().filter(|&(s, _)| s != first) {
         let upper = if b.a == posteriors[weakest.0].a && b.b == posteriors[weakest.0].b {
             weakest.1 // the same counts, the same bound
         } else if b.median_bracket().0 > weakest.1 {
             continue; // its upper bound is above its median, above the lowest so far
+        } else if let Some((_, upper)) = bounds.stored(pairs[s].0, pairs[s].1) {
+            upper
         } else {
             match b.quantile_unless_above(q_hi, weakest.1) {
                 Some(upper) => upper,
@@ -185,7 +200,7 @@ pub fn weakest_subgroup(subgroups: &Subgroups, j: usize, interval: f64, threshol
     }
     let (w, upper) = weakest;
     let side_agreement =
-        Estimate { value: side_rate(&subgroups.votes[w][j]), lower: posteriors[w].quantile(q_lo), upper };
+        Estimate { value: side_rate(&subgroups.votes[w][j]), lower: bounds.lower(pairs[w].0, pairs[w].1), upper };
     let pool = &subgroups.list[w];
     Some(WeakestSubgroup {
         subgroup: pool.id,
@@ -428,6 +443,23 @@ mod tests {
             assert_eq!(got.disagrees, bounds[w].1 < 0.5);
         }
         assert_eq!(weakest_subgroup(&Subgroups::default(), 0, 0.9, 0.5), None);
+    }
+
+    #[test]
+    fn the_weakest_subgroup_read_from_a_table_of_bounds_is_the_one_computed_alone() {
+        // A table holding every other subgroup's counts (and counts no subgroup has): the bounds
+        // read from it are the computed ones, so the choice and the numbers are the same.
+        let (subgroups, _) = many_subgroups();
+        let counts =
+            subgroups.votes.iter().step_by(2).flatten().chain(&[VoteCounts { agree: 999, disagree: 1, seen: 1000 }]);
+        let table = PosteriorBounds::for_counts(std::iter::empty(), counts, 0.9);
+        for j in 0..300 {
+            assert_eq!(
+                weakest_subgroup_with(&subgroups, j, 0.5, &table),
+                weakest_subgroup(&subgroups, j, 0.9, 0.5),
+                "statement {j}"
+            );
+        }
     }
 
     #[test]
