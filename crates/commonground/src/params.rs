@@ -54,7 +54,7 @@ pub(crate) fn at_most(name: &str, value: usize, max: usize) -> Result<()> {
 ///   which these last moves barely shift. A cold run over at least [`FAST_KMEANS_PRESOLVE_FROM`]
 ///   points first runs over every [`FAST_KMEANS_PRESOLVE_STRIDE`]-th of them (by the same rules)
 ///   and starts from where that ended ([`crate::cluster::kmeans_presolved`]): a million points
-///   then take 3 steps after 25 over the eighth, instead of 27, and the first of them, which
+///   then take 3 or 4 steps after 25 over the eighth, instead of 27, and the first of them, which
 ///   places every point afresh, is the dearest.
 /// - **PCA** takes the two components from Lanczos (block Krylov with full
 ///   reorthogonalisation) once the residual `‖XᵀX v − λ v‖` is below [`FAST_PCA_TOLERANCE`]

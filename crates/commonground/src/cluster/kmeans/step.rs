@@ -176,7 +176,7 @@ pub fn kmeans_settling(
 /// Why: a cold run over a million participants starts from the first k distinct points, far
 /// from where the clusters settle, and the first steps, which move the most points, are the
 /// dearest; a sample of an eighth takes those steps at an eighth of the cost, and the run over
-/// every point then needs two or three steps instead of 27 (1M participants). A cluster the
+/// every point then needs three or four steps instead of 27 (1M participants). A cluster the
 /// sample leaves empty is dropped, as any step drops one (none is, with 100 clusters over
 /// 125,000 points).
 pub fn kmeans_presolved(
