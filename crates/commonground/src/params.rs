@@ -51,11 +51,18 @@ pub(crate) fn at_most(name: &str, value: usize, max: usize) -> Result<()> {
 ///   less than 0.01), whichever comes first; `base_iters` stays the budget. Polis's test alone
 ///   runs all 101 steps over a million points, whose boundary points keep moving (at 100k,
 ///   still 400 of them after 80 steps); the groups are clustered from the base clusters' centres,
-///   which these last moves barely shift.
+///   which these last moves barely shift. A cold run over at least [`FAST_KMEANS_PRESOLVE_FROM`]
+///   points first runs over every [`FAST_KMEANS_PRESOLVE_STRIDE`]-th of them (by the same rules)
+///   and starts from where that ended ([`crate::cluster::kmeans_presolved`]): a million points
+///   then take 3 or 4 steps after 25 over the eighth, instead of 27, and the first of them, which
+///   places every point afresh, is the dearest.
 /// - **PCA** takes the two components from Lanczos (block Krylov with full
 ///   reorthogonalisation) once the residual `‖XᵀX v − λ v‖` is below [`FAST_PCA_TOLERANCE`]
 ///   times the top eigenvalue, without Polis's power-iteration polish, from a cold start and from
-///   a warm one alike.
+///   a warm one alike. At 1e-6 (1e-8 before 2026-11-30) a component is off by about that much
+///   over the eigengap, far below what moves a participant across a cluster border (the groups
+///   of the nine openData conversations are the same), and a million participants take 12
+///   products instead of 14.
 /// - **The matrix factorization** stops when a sweep lowers the loss by less than
 ///   [`FAST_MF_TOLERANCE`] of it (the default `bridging.mf.tolerance` is 1e-9), or at the
 ///   configured tolerance when that is looser; from 100,000 participants on, a cold fit starts
@@ -77,9 +84,14 @@ pub enum Profile {
 /// [`Profile::Fast`]: the base-cluster k-means stops when at most this share of points changed
 /// cluster in the last step.
 pub const FAST_KMEANS_SETTLED: f64 = 1e-2;
+/// [`Profile::Fast`]: a cold base-cluster k-means over at least this many points starts from a
+/// run over a sample of them ([`FAST_KMEANS_PRESOLVE_STRIDE`]).
+pub const FAST_KMEANS_PRESOLVE_FROM: usize = 100_000;
+/// [`Profile::Fast`]: the sample of a presolved base-cluster k-means is every this-many-th point.
+pub const FAST_KMEANS_PRESOLVE_STRIDE: usize = 8;
 /// [`Profile::Fast`]: the Lanczos PCA stops when the residual is below this share of the top
 /// eigenvalue.
-pub const FAST_PCA_TOLERANCE: f64 = 1e-8;
+pub const FAST_PCA_TOLERANCE: f64 = 1e-6;
 /// [`Profile::Fast`]: the factorization stops when a sweep gains less than this share of the loss.
 pub const FAST_MF_TOLERANCE: f64 = 1e-6;
 
@@ -264,6 +276,12 @@ impl Params {
     /// for the fast one.
     pub(crate) fn base_settled(&self, points: usize) -> Option<usize> {
         (self.profile == Profile::Fast).then_some((points as f64 * FAST_KMEANS_SETTLED) as usize)
+    }
+
+    /// The stride of the sample a cold base-cluster k-means over `points` points starts from:
+    /// none for Polis's profile, nor below [`FAST_KMEANS_PRESOLVE_FROM`] points.
+    pub(crate) fn base_presolve(&self, points: usize) -> Option<usize> {
+        (self.profile == Profile::Fast && points >= FAST_KMEANS_PRESOLVE_FROM).then_some(FAST_KMEANS_PRESOLVE_STRIDE)
     }
 }
 

@@ -27,7 +27,9 @@ pub use groups::{
     discovered_clustering, fixed_group_clustering, group_clusterings, max_group_k, silhouette, GroupCount,
     GroupKSmoother, DISCOVER_MAX_K,
 };
-pub use kmeans::{kmeans, kmeans_cold, kmeans_settling, weighted_inertia, Cluster, MultiStart, Points};
+pub use kmeans::{
+    kmeans, kmeans_cold, kmeans_presolved, kmeans_settling, weighted_inertia, Cluster, MultiStart, Points,
+};
 pub use metrics::adjusted_rand_index;
 pub use mixture::{discover_groups, Discovery, FIT_SAMPLE};
 pub use stability::{

@@ -18,8 +18,8 @@ use crate::analysis::{Analysis, KSelection};
 use crate::bridging::MfFit;
 use crate::cluster::{
     cross_fitted_votes, discover_groups, discovered_clustering, fixed_group_clustering, group_clusterings,
-    group_stability, kmeans, kmeans_settling, map_reassignments, silhouette, Cluster, GroupCount, MultiStart, Points,
-    ReassignedVote, Reclustering, DISCOVER_MAX_K,
+    group_stability, kmeans, kmeans_presolved, kmeans_settling, map_reassignments, silhouette, Cluster, GroupCount,
+    MultiStart, Points, ReassignedVote, Reclustering, DISCOVER_MAX_K,
 };
 use crate::error::Result;
 use crate::pca::{comment_projections, participant_projections, Pca};
@@ -245,8 +245,15 @@ impl Conversation {
             } else {
                 // Base clusters; then groups: every k from 2 to max, warm-started per k;
                 // silhouette. O(k x 100²). Or the one k asked for.
-                let settled = params.base_settled(points.len());
-                let base = kmeans_settling(&points, params.base_k, previous_base, params.base_iters, settled);
+                let base = match params.base_presolve(points.len()).filter(|_| previous_base.is_none()) {
+                    Some(stride) => {
+                        kmeans_presolved(&points, params.base_k, params.base_iters, stride, |n| params.base_settled(n))
+                    }
+                    None => {
+                        let settled = params.base_settled(points.len());
+                        kmeans_settling(&points, params.base_k, previous_base, params.base_iters, settled)
+                    }
+                };
                 let clusterings = match params.groups {
                     GroupCount::Fixed(k) => fixed_group_clustering(&base, k, previous, params.group_iters, cold),
                     _ => Ok(group_clusterings(&base, params.max_k, previous, params.group_iters, cold)),

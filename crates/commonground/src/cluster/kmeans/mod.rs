@@ -31,7 +31,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 pub use init::MultiStart;
-pub use step::{kmeans, kmeans_cold, kmeans_settling, weighted_inertia};
+pub use step::{kmeans, kmeans_cold, kmeans_presolved, kmeans_settling, weighted_inertia};
 
 /// Smallest share of points a parallel job gets (see `pca::MIN_ROWS_PER_JOB`).
 const MIN_POINTS_PER_JOB: usize = 8192;

@@ -168,6 +168,38 @@ pub fn kmeans_settling(
     iterate(points, start, max_iters, settled)
 }
 
+/// The fast profile's cold base clustering of many points ([`crate::Profile::Fast`]): the run of
+/// [`kmeans_settling`] from Polis's cold start over every `stride`-th point (rows 0, `stride`,
+/// 2 `stride`, ...) first, then over all the points from the centres it ended at. `settled(n)`
+/// is the settling threshold of a run over `n` points.
+///
+/// Why: a cold run over a million participants starts from the first k distinct points, far
+/// from where the clusters settle, and the first steps, which move the most points, are the
+/// dearest; a sample of an eighth takes those steps at an eighth of the cost, and the run over
+/// every point then needs three or four steps instead of 27 (1M participants). A cluster the
+/// sample leaves empty is dropped, as any step drops one (none is, with 100 clusters over
+/// 125,000 points).
+pub fn kmeans_presolved(
+    points: &Points,
+    k: usize,
+    max_iters: usize,
+    stride: usize,
+    settled: impl Fn(usize) -> Option<usize>,
+) -> Vec<Cluster> {
+    if points.is_empty() || k == 0 {
+        return Vec::new();
+    }
+    let start = init_clusters(points, k);
+    let rows: Vec<usize> = (0..points.len()).step_by(stride.max(1)).collect();
+    let sample = Points::new(
+        rows.iter().map(|&r| points.names[r]).collect(),
+        rows.iter().map(|&r| points.positions[r]).collect(),
+        points.weights.as_ref().map(|w| rows.iter().map(|&r| w[r]).collect()),
+    );
+    let presolved = iterate(&sample, start, max_iters, settled(sample.len()));
+    iterate(points, presolved, max_iters, settled(points.len()))
+}
+
 /// Weighted within-cluster sum of squares, `Σ w_i ‖x_i − c(i)‖²`: the quantity k-means descends.
 /// Members not among `points` are ignored.
 pub fn weighted_inertia(points: &Points, clusters: &[Cluster]) -> f64 {

@@ -186,6 +186,24 @@ fn the_fast_stop_ends_where_brute_force_counting_moved_points_ends() {
 }
 
 #[test]
+fn the_presolved_run_is_brute_force_over_every_eighth_point_then_over_all_from_there() {
+    // 40,000 points, 100 clusters, each run stopping at 1% of its points moved; the sample is
+    // rows 0, 8, 16, ... (names included), started from the first 100 distinct points of all.
+    let p = blobs(40_000, 7);
+    let settled = |n: usize| Some(n / 100);
+    let rows: Vec<usize> = (0..p.len()).step_by(8).collect();
+    let sample =
+        Points::new(rows.iter().map(|&r| p.names[r]).collect(), rows.iter().map(|&r| p.positions[r]).collect(), None);
+    let presolved = brute_force_kmeans_settling(&sample, init_clusters(&p, 100), 100, settled(sample.len()));
+    let reference = brute_force_kmeans_settling(&p, presolved, 100, settled(p.len()));
+    assert_identical(&kmeans_presolved(&p, 100, 100, 8, settled), &reference);
+    // Stride 1 is the plain run twice: the second from where the first stopped.
+    let once = kmeans_settling(&p, 100, None, 100, settled(p.len()));
+    let twice = brute_force_kmeans_settling(&p, once, 100, settled(p.len()));
+    assert_identical(&kmeans_presolved(&p, 100, 100, 1, settled), &twice);
+}
+
+#[test]
 fn grid_points_full_of_exact_ties_cluster_as_brute_force_does() {
     // Integer grid points, many repeated: distances tie exactly all the time, centres coincide.
     let positions: Vec<[f64; 2]> =
