@@ -44,20 +44,33 @@ pub(crate) fn trim(raw: &[u8]) -> &[u8] {
 /// common case of every id and timestamp, read 50 million times on big exports. `None` for
 /// anything else (which then takes the general path).
 pub(crate) fn plain_int(raw: &[u8]) -> Option<i64> {
-    let (negative, digits) = match raw {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, raw),
-    };
-    if digits.is_empty() || digits.len() > 18 {
+    let mut at = 0;
+    let n = scan_int(raw, &mut at)?;
+    (at == raw.len()).then_some(n)
+}
+
+/// The plain integer at `bytes[*at]` (an optional minus sign and 1 to 18 ASCII digits, the rule
+/// of [`plain_int`]), `*at` moved past it; `None`, `*at` unmoved, when there is none. What follows
+/// the digits is the caller's to check: the CSV fast path reads each field while it scans a line.
+#[inline]
+pub(crate) fn scan_int(bytes: &[u8], at: &mut usize) -> Option<i64> {
+    let negative = bytes.get(*at) == Some(&b'-');
+    let start = *at + negative as usize;
+    let mut end = start;
+    let mut n: i64 = 0;
+    while let Some(&byte) = bytes.get(end) {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        // Wrapping: more than 18 digits are refused below, after the loop.
+        n = n.wrapping_mul(10).wrapping_add(i64::from(digit));
+        end += 1;
+    }
+    if end == start || end - start > 18 {
         return None;
     }
-    let mut n: i64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + i64::from(d - b'0');
-    }
+    *at = end;
     Some(if negative { -n } else { n })
 }
 

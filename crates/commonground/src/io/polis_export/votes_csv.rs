@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::csv::{field, open, parse_timestamp, ByteRecord, CsvRows, Header};
 use crate::error::{Error, Location, Result};
-use crate::io::fields::{parse_id, parse_vote, VOTE_TABLE_COLUMNS};
+use crate::io::fields::{parse_id, parse_vote, scan_int, VOTE_TABLE_COLUMNS};
 use crate::io::limits::MAX_FIELD_BYTES;
 use crate::io::timestamp_ms;
 use crate::votes::{Id, Vote, VoteBatch, VoteEvent};
@@ -278,7 +278,7 @@ impl VoteColumns {
 type PlainRow = (i64, i64, i8, Option<i64>);
 
 /// Reads the plain line that starts at `piece[at]` in one pass, each field's value as its bytes
-/// are scanned: integer ids (as [`crate::io::fields::plain_int`] reads them), a vote spelt `1`, `0` or `-1`, an
+/// are scanned: integer ids (as [`crate::io::fields::plain_int`] reads them, by [`scan_int`]), a vote spelt `1`, `0` or `-1`, an
 /// integer timestamp or none, the other fields passed over. Returns the row and where the line
 /// ends (its `\n`, or the piece's end), or `None` when any field is spelt otherwise or the line
 /// has too few or too many fields: the line then goes field by field through
@@ -324,31 +324,6 @@ fn scan_plain_line(piece: &[u8], mut at: usize, fields: &[Field]) -> Option<(Pla
         }
     }
     None
-}
-
-/// The integer at `piece[*at]` (an optional minus sign and 1 to 18 ASCII digits, as
-/// [`crate::io::fields::plain_int`] reads one), `*at` moved past it; `None`, `*at` unmoved, when there is none. What
-/// follows the digits is the caller's to check.
-#[inline]
-fn scan_int(piece: &[u8], at: &mut usize) -> Option<i64> {
-    let negative = piece.get(*at) == Some(&b'-');
-    let start = *at + negative as usize;
-    let mut end = start;
-    let mut n: i64 = 0;
-    while let Some(&byte) = piece.get(end) {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            break;
-        }
-        // Wrapping: more than 18 digits are refused below, after the loop.
-        n = n.wrapping_mul(10).wrapping_add(i64::from(digit));
-        end += 1;
-    }
-    if end == start || end - start > 18 {
-        return None;
-    }
-    *at = end;
-    Some(if negative { -n } else { n })
 }
 
 /// Parses plain `votes.csv` lines (no quotes, `\n` ends); `None` on anything the general reader
