@@ -302,10 +302,7 @@ impl PosteriorBounds {
 
     /// The `(q_lo, q_hi)` quantiles of `Beta(s + 1, n − s + 1)`.
     pub(crate) fn get(&self, s: u32, n: u32) -> (f64, f64) {
-        match self.table.binary_search_by_key(&(s, n), |&(pair, _)| pair) {
-            Ok(i) => self.table[i].1,
-            Err(_) => quantiles(s, n, self.q),
-        }
+        self.stored(s, n).unwrap_or_else(|| quantiles(s, n, self.q))
     }
 }
 

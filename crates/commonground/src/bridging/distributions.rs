@@ -174,12 +174,6 @@ impl Beta {
     /// give, with `ln x` and `ln(1 - x)` taken once for both: every step of a quantile search
     /// needs both.
     pub fn cdf_and_pdf(&self, x: f64) -> (f64, f64) {
-        if x <= 0.0 {
-            return (0.0, 0.0);
-        }
-        if x >= 1.0 {
-            return (1.0, 0.0);
-        }
         self.cdf_and_pdf_with_logs(x, x.ln(), (1.0 - x).ln())
     }
 
@@ -284,10 +278,8 @@ impl Beta {
             for (i, search) in searches.iter().enumerate() {
                 let Some(search) = search else { continue };
                 let (beta, at) = (lanes[i].0, search.x);
-                if at <= 0.0 {
-                    values[i] = (0.0, 0.0);
-                } else if at >= 1.0 {
-                    values[i] = (1.0, 0.0);
+                if at <= 0.0 || at >= 1.0 {
+                    values[i] = beta.cdf_and_pdf(at);
                 } else {
                     let (ln_x, ln_1mx) = (at.ln(), (1.0 - at).ln());
                     let fraction = beta.cdf_fraction(at, ln_x, ln_1mx);

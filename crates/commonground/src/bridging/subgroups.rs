@@ -176,7 +176,7 @@ pub(crate) fn weakest_subgroup_with(
 ) -> Option<WeakestSubgroup> {
     let q_hi = bounds.q.1;
     let pairs: Vec<(u32, u32)> = subgroups.votes.iter().map(|v| side_pair(&v[j])).collect();
-    let posteriors: Vec<Beta> = subgroups.votes.iter().map(|v| side_posterior(&v[j])).collect();
+    let posteriors: Vec<Beta> = pairs.iter().map(|&(s, n)| Beta::posterior(s, n)).collect();
     let approximate = |b: &Beta| b.mean() + 1.645 * (b.a * b.b / ((b.a + b.b).powi(2) * (b.a + b.b + 1.0))).sqrt();
     let first =
         (0..posteriors.len()).min_by(|&s, &t| approximate(&posteriors[s]).total_cmp(&approximate(&posteriors[t])))?;

@@ -278,8 +278,8 @@ impl VoteColumns {
 type PlainRow = (i64, i64, i8, Option<i64>);
 
 /// Reads the plain line that starts at `piece[at]` in one pass, each field's value as its bytes
-/// are scanned: integer ids (as [`crate::io::fields::plain_int`] reads them, by [`scan_int`]), a vote spelt `1`, `0` or `-1`, an
-/// integer timestamp or none, the other fields passed over. Returns the row and where the line
+/// are scanned: integer ids (as [`crate::io::fields::plain_int`] reads them, by [`scan_int`]), a
+/// vote spelt `1`, `0` or `-1`, an integer timestamp or none, the other fields passed over. Returns the row and where the line
 /// ends (its `\n`, or the piece's end), or `None` when any field is spelt otherwise or the line
 /// has too few or too many fields: the line then goes field by field through
 /// [`general_line`], which judges it as before.
