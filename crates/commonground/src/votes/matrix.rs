@@ -208,12 +208,24 @@ impl VoteMatrix {
         }
         drop(row);
         let (statements, values, times) = batch.into_statements_values_and_times();
+        // Each row's votes when they are one run (nearly every row of a table written participant
+        // by participant), found once in row order: the pass below then reads a row's place from
+        // this array instead of through the participant's entry in the runs, a chain of two
+        // dependent loads from tables of 8 MB each per row at a million participants.
+        let single: Vec<Option<(u32, u32)>> =
+            participant_of_row.par_iter().with_min_len(MERGE_CHUNK_ROWS).map(|&p| runs.single(p as usize)).collect();
         // Each chunk of rows writes its rows at the place its votes would take if no cell
         // repeated; the chunks then close up the gaps their repeated cells left.
         let row_chunks = row_chunks(n_rows, MERGE_CHUNK_ROWS);
         let chunk_votes: Vec<usize> = row_chunks
             .par_iter()
-            .map(|rows| rows.clone().map(|r| runs.count(participant_of_row[r] as usize)).sum())
+            .map(|rows| {
+                rows.clone()
+                    .map(|r| {
+                        single[r].map_or_else(|| runs.count(participant_of_row[r] as usize), |(_, len)| len as usize)
+                    })
+                    .sum()
+            })
             .collect();
         let n_votes = chunk_votes.iter().sum();
         self.indices = vec![0; n_votes];
@@ -232,9 +244,23 @@ impl VoteMatrix {
                 let mut keyed: Vec<u64> = Vec::new();
                 let mut at = 0;
                 rows.map(|r| {
+                    // Rows are in first-vote order, not input order, so each row's votes lie
+                    // somewhere else in the batch's 250 MB: the votes of the row `ROWS_AHEAD`
+                    // on are read now, so that their cache misses overlap this row's sort instead
+                    // of stalling the pass when it gets there (the read is all it does).
+                    if let Some(&Some((start, len))) = single.get(r + ROWS_AHEAD) {
+                        let (first, last) = (start as usize, (start + len - 1) as usize);
+                        std::hint::black_box((statements[first], statements[last], values[first]));
+                    }
                     keyed.clear();
-                    for votes in runs.ranges(participant_of_row[r] as usize) {
-                        keyed.extend(votes.map(|i| cell_key(column[statements[i] as usize], i as u32)));
+                    match single[r] {
+                        Some((start, len)) => keyed
+                            .extend((start..start + len).map(|i| cell_key(column[statements[i as usize] as usize], i))),
+                        None => {
+                            for votes in runs.ranges(participant_of_row[r] as usize) {
+                                keyed.extend(votes.map(|i| cell_key(column[statements[i] as usize], i as u32)));
+                            }
+                        }
                     }
                     let kept = keep_latest_per_column(&mut keyed, |i| times.get(i));
                     for &k in &keyed[..kept] {
@@ -620,6 +646,9 @@ const CELL_CHUNK: usize = 1 << 22;
 
 /// Rows per parallel job of [`VoteMatrix::with_batch`]'s merge.
 const MERGE_CHUNK_ROWS: usize = 16_384;
+
+/// How many rows ahead the cold build from runs reads a row's votes (see `build_from_runs`).
+const ROWS_AHEAD: usize = 8;
 
 /// One vote of a row as its sort key: its column, then its position in the batch.
 #[inline]

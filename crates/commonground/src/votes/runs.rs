@@ -84,6 +84,15 @@ impl ParticipantRuns {
         self.runs[self.first[p]..self.first[p + 1]].iter().map(|&(_, len)| len as usize).sum()
     }
 
+    /// Participant `p`'s votes when they are one run: its first position and length.
+    #[inline]
+    pub(super) fn single(&self, p: usize) -> Option<(u32, u32)> {
+        match self.runs[self.first[p]..self.first[p + 1]] {
+            [run] => Some(run),
+            _ => None,
+        }
+    }
+
     /// Participant `p`'s runs (ranges of positions in the batch), in input order.
     #[inline]
     pub(super) fn ranges(&self, p: usize) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
