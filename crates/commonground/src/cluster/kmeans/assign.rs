@@ -80,6 +80,9 @@ struct Neighbours {
     by_distance: Vec<(f64, u32)>,
     /// Row `a`, position `i`: the two largest (movement, slot) among `by_distance[a][..=i]`, not `a`.
     moved_prefix: Vec<[(f64, u32); 2]>,
+    /// Row `a`'s first [`NEIGHBOURS_WALKED`] distances, NaN past the row's end: what
+    /// [`Neighbours::moved_within`] compares with the radius all at once.
+    head: Vec<[f64; NEIGHBOURS_WALKED]>,
 }
 
 /// How many of a centre's nearest neighbours [`Neighbours::moved_within`] walks before it
@@ -109,7 +112,11 @@ impl Neighbours {
                 moved_prefix.push(top);
             }
         }
-        Neighbours { k, by_distance, moved_prefix }
+        let head = by_distance
+            .chunks(k.max(1))
+            .map(|row| std::array::from_fn(|i| row.get(i).map_or(f64::NAN, |&(d, _)| d)))
+            .collect();
+        Neighbours { k, by_distance, moved_prefix, head }
     }
 
     fn row(&self, a: usize) -> &[(f64, u32)] {
@@ -124,8 +131,12 @@ impl Neighbours {
         // that the processor runs ahead on, where a binary search over the whole row waits on
         // seven dependent loads (this was half of a step's time at 100k participants). Both
         // find the same count of neighbours within the radius.
+        // The walk is the count of leading distances within the radius, taken from a mask of all
+        // the head's comparisons (no branch per neighbour to mispredict where the walk stops); a
+        // NaN compares false, as it stops the walk, and pads a row shorter than the head.
         let head = row.len().min(NEIGHBOURS_WALKED);
-        let walked = row[..head].iter().take_while(|&&(d, _)| d <= radius).count();
+        let within = self.head[a].iter().enumerate().fold(0u32, |m, (i, &d)| m | u32::from(d <= radius) << i);
+        let walked = (!within).trailing_zeros() as usize;
         let n = if walked < head { walked } else { head + row[head..].partition_point(|&(d, _)| d <= radius) };
         if n == 0 {
             return 0.0;
@@ -419,4 +430,47 @@ fn reassign_one(
             Some(neighbours) => scan_near(p, strip, neighbours, slot, upper),
             None => scan(p, strip),
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The largest movement of a centre other than `a` and `b` among centre `a`'s neighbours
+    /// walked nearest first up to the first one not within `radius` (NaN is not within): the
+    /// definition, one neighbour at a time.
+    fn walked_one_by_one(n: &Neighbours, moved: &[f64], a: usize, b: u32, radius: f64) -> f64 {
+        n.row(a)
+            .iter()
+            .take_while(|&&(d, _)| d <= radius)
+            .filter(|&&(_, slot)| slot as usize != a && slot != b)
+            .map(|&(_, slot)| moved[slot as usize])
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn the_largest_movement_within_a_radius_is_the_one_by_one_walks() {
+        let mut rng = crate::rng::Rng::new(11);
+        // Rows shorter than the head, as long, longer; coincident centres; a NaN centre.
+        for k in [1, 2, 15, 16, 17, 40, 100] {
+            let mut centers: Vec<[f64; 2]> = (0..k).map(|_| [rng.uniform() * 4.0, rng.uniform() * 4.0]).collect();
+            if k > 2 {
+                centers[1] = centers[0];
+            }
+            let moved: Vec<f64> = (0..k).map(|_| rng.uniform()).collect();
+            let mut with_nan = centers.clone();
+            with_nan[k / 2] = [f64::NAN, 1.0];
+            for centers in [&centers, &with_nan] {
+                let n = Neighbours::new(centers, &moved);
+                for a in 0..k {
+                    for radius in [0.0, 1e-9, 0.3, 1.0, 2.5, 10.0, f64::INFINITY, f64::NAN] {
+                        for b in [NONE, ((a + 1) % k) as u32, n.row(a)[k.min(3) - 1].1] {
+                            let expected = walked_one_by_one(&n, &moved, a, b, radius);
+                            assert_eq!(n.moved_within(a, b, radius), expected, "k {k}, a {a}, b {b}, radius {radius}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
