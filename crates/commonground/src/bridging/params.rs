@@ -93,8 +93,8 @@ pub struct MfParams {
     /// (see [`super::fit_mf`]): same optimum, far fewer sweeps.
     pub gauge_steps: bool,
     /// Start a cold fit of a large conversation from a fit to a prefix of its participants (see
-    /// [`super::fit_mf`]): the same stopping rule on the whole conversation, in fewer whole
-    /// sweeps. Set by the fast profile ([`crate::Profile::Fast`]); not a configuration key.
+    /// [`super::fit_mf`]), and stop after at most 2 sweeps over the whole conversation. Set by
+    /// the fast profile ([`crate::Profile::Fast`]); not a configuration key.
     #[serde(skip)]
     pub presolve: bool,
 }

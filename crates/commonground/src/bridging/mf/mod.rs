@@ -54,8 +54,9 @@
 //! ends at a loss no higher than plain alternating least squares reaches (tested); a sweep
 //! at 100k costs about 25 ms on two shared cores. A warm fit after a batch of 1,000 votes takes
 //! 3 sweeps. The fast profile ([`MfParams::presolve`]) starts a cold fit of 100,000 participants
-//! or more from a fit to the first eighth of them, which leaves a warm start's few whole sweeps
-//! (1M: 4 instead of 12 at its loss gap). Memory: the fit itself
+//! or more from a fit to the first eighth of them (itself started from its own first eighth when
+//! that eighth is 100,000 or more) and then runs at most 2 whole sweeps (1M: 2 instead of 12
+//! cold, 4 after a single prefix; the intercepts within 8.4e-4 of the exact fit's). Memory: the fit itself
 //! plus 40 bytes per statement per chunk of rows; the votes are read from the matrix.
 //!
 //! **Determinism.** Statement factors start from `Rng::fork(seed, statement)` (cold) or the
@@ -178,8 +179,11 @@ fn fit_mf_extrapolating(
     extrapolate: bool,
 ) -> MfFit {
     let n = matrix.n_participants();
-    if params.presolve && warm.is_none() && n >= PRESOLVE_MIN_PARTICIPANTS {
-        return presolved(matrix, excluded, params, seed, extrapolate);
+    if warm.is_none() {
+        if let Some(start) = presolve(matrix, n, PRESOLVE_MIN_PARTICIPANTS, excluded, params, seed, extrapolate) {
+            let budget = MfParams { max_sweeps: params.max_sweeps.min(PRESOLVED_SWEEPS), ..params.clone() };
+            return fit_rows(matrix, n, excluded, &budget, seed, Some(&start), extrapolate);
+        }
     }
     fit_rows(matrix, n, excluded, params, seed, warm, extrapolate)
 }
@@ -189,22 +193,44 @@ fn fit_mf_extrapolating(
 const PRESOLVE_MIN_PARTICIPANTS: usize = 100_000;
 /// [`MfParams::presolve`] fits the first `1 / PRESOLVE_SHARE` of the participants first.
 const PRESOLVE_SHARE: usize = 8;
+/// A presolved fit runs at most this many sweeps over the whole conversation.
+///
+/// Why a budget and not the loss gap alone: after the prefix, the whole fit's loss drops crawl
+/// (1M x 10k x 50M: 2.9e-4, 1.8e-5, 6e-6, 3.5e-6, 2.2e-6 of the loss) and which sweep first drops
+/// by less than the gap decides more than the gap does: the fast profile's 1e-6 stopped after 4
+/// whole sweeps with the intercepts 2.9e-4 from the exact fit's, or after 8 at 1.6e-5 when the
+/// prefix had stopped earlier. Two sweeps put them 8.4e-4 from it (0.13% of their range there)
+/// for half the whole sweeps; the fit then says it did not converge.
+pub(super) const PRESOLVED_SWEEPS: usize = 2;
 
-/// A cold fit started from the fit to the first eighth of the participants. A statement's
-/// parameters rest on its thousands of ratings, so an eighth of them (more than 600 a statement
-/// at 1M x 10k x 50M) already puts them near the optimum, at an eighth of a sweep's cost per
-/// sweep; the whole conversation then needs only the sweeps of a warm start, under the same
-/// stopping rule (1M x 10k x 50M with the fast profile's loss gap: 12 whole sweeps cold, 4 after
-/// the prefix's 12 eighths, 35% less CPU time; the loss 5e-7 of itself above the exact fit's,
-/// the intercepts within 3e-4 of it). Which rows form the prefix depends only on their number,
-/// so the fit stays deterministic. Rows are in the order participants first voted, so the prefix
-/// may lean towards the early participants; the whole sweeps correct that, at worst with more
-/// of them.
-fn presolved(matrix: &VoteMatrix, excluded: &[bool], params: &MfParams, seed: u64, extrapolate: bool) -> MfFit {
-    let n = matrix.n_participants();
-    let prefix = fit_rows(matrix, n / PRESOLVE_SHARE, excluded, params, seed, None, extrapolate);
-    let start = MfWarmStart::of(&prefix, matrix);
-    fit_rows(matrix, n, excluded, params, seed, Some(&start), extrapolate)
+/// Where a cold fit of the first `n` participants starts with [`MfParams::presolve`]: the fit to
+/// the first eighth of them, itself started the same way while that eighth has `from` rows or more
+/// (at 1M: 15,625 rows cold, then 125,000 from there); none below `from` rows or without the
+/// presolve.
+///
+/// A statement's parameters rest on its thousands of ratings, so an eighth of them (more than
+/// 600 a statement at 1M x 10k x 50M) already puts them near the optimum, at an eighth of a
+/// sweep's cost per sweep; the nested eighth does the same for the prefix (1M: 10 sweeps over
+/// 15,625 rows and 7 over 125,000 instead of 11 over 125,000 cold). The prefixes run to the
+/// fit's own stopping rule. Which rows form a prefix depends only on their number, so the fit
+/// stays deterministic. Rows are in the order participants first voted, so a prefix may lean
+/// towards the early participants; the whole sweeps correct that.
+fn presolve(
+    matrix: &VoteMatrix,
+    n: usize,
+    from: usize,
+    excluded: &[bool],
+    params: &MfParams,
+    seed: u64,
+    extrapolate: bool,
+) -> Option<MfWarmStart> {
+    if !params.presolve || n < from {
+        return None;
+    }
+    let rows = n / PRESOLVE_SHARE;
+    let start = presolve(matrix, rows, from, excluded, params, seed, extrapolate);
+    let prefix = fit_rows(matrix, rows, excluded, params, seed, start.as_ref(), extrapolate);
+    Some(MfWarmStart::of(&prefix, matrix))
 }
 
 /// The fit to the first `n` participants (rows) of `matrix` alone.

@@ -295,22 +295,32 @@ fn a_warm_start_from_the_previous_fit_reaches_the_cold_optimum_in_fewer_sweeps()
 }
 
 #[test]
-fn a_presolve_on_the_first_eighth_of_the_participants_reaches_the_optimum_in_fewer_whole_sweeps() {
+fn a_presolved_fit_starts_from_nested_eighths_and_stops_on_its_whole_sweep_budget() {
     let matrix = VoteMatrix::from_events(&camps(0, 8000, 9));
-    let excluded = vec![false; matrix.n_statements()];
+    let (n, excluded) = (matrix.n_participants(), vec![false; matrix.n_statements()]);
     // The fast profile's loss gap, and the optimum to a far tighter one.
     let params = MfParams { tolerance: 1e-6, presolve: true, ..MfParams::default() };
     let optimum = fit_mf(&matrix, &excluded, &MfParams { tolerance: 1e-14, ..MfParams::default() }, 0, None);
-    let cold = fit_rows(&matrix, matrix.n_participants(), &excluded, &params, 0, None, true);
-    let presolved = presolved(&matrix, &excluded, &params, 0, true);
-    assert!(optimum.converged && cold.converged && presolved.converged);
+    let cold = fit_rows(&matrix, n, &excluded, &params, 0, None, true);
+    // With the threshold at 1,000 rows: 1,000 rows from 125 cold, then the whole 8,000.
+    let start = presolve(&matrix, n, 1000, &excluded, &params, 0, true).expect("8,000 rows are presolved");
+    let inner = fit_rows(&matrix, 125, &excluded, &params, 0, None, true);
+    let prefix = fit_rows(&matrix, 1000, &excluded, &params, 0, Some(&MfWarmStart::of(&inner, &matrix)), true);
+    assert_eq!(start, MfWarmStart::of(&prefix, &matrix));
+    let budget = MfParams { max_sweeps: PRESOLVED_SWEEPS, ..params.clone() };
+    let presolved = fit_rows(&matrix, n, &excluded, &budget, 0, Some(&start), true);
+    assert!(optimum.converged && cold.converged);
+    assert_eq!(presolved.sweeps, PRESOLVED_SWEEPS);
     assert!(presolved.sweeps < cold.sweeps, "{} whole sweeps after the prefix, {} cold", presolved.sweeps, cold.sweeps);
     assert!(presolved.loss >= optimum.loss, "{} below the optimum {}", presolved.loss, optimum.loss);
-    assert!(presolved.loss - optimum.loss < 1e-6 * optimum.loss, "{} vs {}", presolved.loss, optimum.loss);
+    let (mut gi, mut gf) = (0.0f64, 0.0f64);
     for j in 0..matrix.n_statements() {
-        assert!((presolved.statement_intercepts[j] - optimum.statement_intercepts[j]).abs() < 1e-3, "intercept {j}");
-        assert!((presolved.statement_factors[j] - optimum.statement_factors[j]).abs() < 1e-2, "factor {j}");
+        gi = gi.max((presolved.statement_intercepts[j] - optimum.statement_intercepts[j]).abs());
+        gf = gf.max((presolved.statement_factors[j] - optimum.statement_factors[j]).abs());
     }
+    // Measured: 3.6e-6 of the loss, intercepts within 9.9e-5, factors within 2.0e-3 (cold: 7 sweeps).
+    assert!(presolved.loss - optimum.loss < 1e-5 * optimum.loss, "{} vs {}", presolved.loss, optimum.loss);
+    assert!(gi < 1e-3 && gf < 1e-2, "intercepts {gi}, factors {gf}");
     // Below the threshold the flag changes nothing.
     assert_eq!(fit_mf(&matrix, &excluded, &params, 0, None), cold);
 }
