@@ -249,6 +249,57 @@ fn record_batches_in_memory_read_in_stream_order_and_name_a_bad_row_by_its_place
     assert!(e.starts_with("input: the Arrow stream of the vote table failed") && e.contains("gone"), "{e}");
 }
 
+/// Plain integer columns (int64 ids, int8 votes, int64 timestamps in ms: a pyarrow table of a
+/// Polis export) read as the same rows pushed one by one, whether a slice is written straight
+/// into the votes from its first appearances or, for one that is not plain (timestamps in
+/// seconds, a null, ids too sparse for the bitset), decoded row by row: the two paths interleave
+/// in stream order, whatever the threads.
+#[test]
+fn plain_integer_slices_and_the_others_read_as_the_rows_pushed_one_by_one() {
+    let n = 3_300_000usize;
+    let participant = |i: usize| (i / 40) as i64;
+    let statement = |i: usize| ((i * 7_919) % 1_009) as i64;
+    let vote = |i: usize| ((i * 31) % 3) as i8 - 1;
+    let start = 1_700_000_000_000i64;
+    // Rows 1.0M-2.0M (the second slice of the first batch): one timestamp in epoch seconds.
+    let seconds_row = 1_500_000;
+    let time = |i: usize| if i == seconds_row { 1_700_000_000 } else { start + 250 * i as i64 };
+    // The second batch: one participant far beyond the bitset's reach (to the interner's map,
+    // which the plain fourth batch then reads), and the third a null timestamp.
+    let far_row = 2_600_000;
+    let null_row = 3_249_999;
+    let id = |i: usize| if i == far_row { 1 << 50 } else { participant(i) };
+    let mut expected = VoteBatch::new();
+    for i in 0..n {
+        let ms = if i == seconds_row { time(i) * 1000 } else { time(i) };
+        let v = commonground::Vote::from_value(i64::from(vote(i))).unwrap();
+        let t = (i != null_row).then_some(ms);
+        expected.push(&id(i).into(), &statement(i).into(), v, t);
+    }
+    let rows = |from: usize, to: usize| {
+        let times: Int64Array = (from..to).map(|i| (i != null_row).then(|| time(i))).collect();
+        batch(vec![
+            ("participant", ints((from..to).map(id).collect())),
+            ("statement", ints((from..to).map(statement).collect())),
+            ("vote", Arc::new(Int8Array::from((from..to).map(vote).collect::<Vec<_>>()))),
+            ("timestamp", Arc::new(times)),
+        ])
+    };
+    let batches = vec![rows(0, 2_500_000), rows(2_500_000, 3_200_000), rows(3_200_000, 3_250_000), rows(3_250_000, n)];
+    let read = |batches: Vec<RecordBatch>| {
+        let schema = batches[0].schema();
+        read_record_batches(RecordBatchIterator::new(batches.into_iter().map(Ok), schema)).unwrap()
+    };
+    for threads in [1, 2] {
+        let votes = in_pool(threads, || read(batches.clone()));
+        assert_eq!(votes, expected, "{threads} threads");
+        assert_eq!(votes.participant_ids(), expected.participant_ids());
+        assert_eq!(votes.statement_ids(), expected.statement_ids());
+        assert_eq!(votes.participants(), expected.participants());
+        assert_eq!(votes.statements(), expected.statements());
+    }
+}
+
 #[test]
 fn a_row_count_hint_changes_no_vote_whether_right_short_or_absurd() {
     // The hint a Python object gives (`num_rows`) is only reserved: the votes are those of the

@@ -19,9 +19,10 @@
 //! rules too.
 //!
 //! Speed: Parquet row groups (and Arrow record batches, cut into slices of at most a million rows)
-//! are decoded on rayon's threads, a few per thread at a time, each into its own [`VoteBatch`],
-//! appended in file order: the result does not depend on the number of threads, and memory beyond
-//! the votes is one wave of row groups. Only the vote columns are decoded (a column projection),
+//! are decoded on rayon's threads, a few per thread at a time, each into its own [`VoteBatch`]
+//! (a slice of plain integer columns is written straight into the votes instead: see
+//! `decode_batches`), appended in file order: the result does not depend on the number of
+//! threads, and memory beyond the votes is one wave of row groups. Only the vote columns are decoded (a column projection),
 //! and an integer id costs no allocation.
 //!
 //! Errors name the file and the 1-based **row** of the table (in [`crate::Location`]'s `line`, as
@@ -53,7 +54,7 @@ use super::limits::{size, MAX_FIELD_BYTES};
 use super::polis_export::{read_export, VoteFile};
 use super::{timestamp_ms, ConversationData, InputFormat, Reader};
 use crate::error::{excerpt, Error, Location, Result};
-use crate::votes::{Id, Vote, VoteBatch};
+use crate::votes::{first_appearances, Id, Vote, VoteBatch};
 
 /// The two columnar encodings of a vote table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,36 +224,34 @@ fn read_parquet(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
             Ok(groups)
         },
         |&g| decode_group(g),
-        &mut table,
+        |parts| append_parts(&mut table, parts),
     )?;
     Ok(table)
 }
 
 /// Decodes the waves `next_wave` gives (until an empty one) on rayon's threads, each item into
-/// its own [`VoteTable`], and appends them in order: the append of one wave (sequential) runs
-/// beside the decoding of the next, so that it does not leave a core idle. The first error in
-/// the items' order is the one returned, as one wave after the other would give it.
-fn decode_in_waves<T: Sync>(
+/// its own part, and hands them to `append` in order: the append of one wave (sequential) runs
+/// beside the decoding of the next, so that it does not leave a core idle. `append` returns the
+/// first error in the parts' order, as one wave after the other would give it.
+fn decode_in_waves<T: Sync, P: Send>(
     mut next_wave: impl FnMut() -> Result<Vec<T>>,
-    decode: impl Fn(&T) -> Result<VoteTable> + Sync,
-    table: &mut VoteTable,
+    decode: impl Fn(&T) -> Result<P> + Sync,
+    mut append: impl FnMut(Vec<Result<P>>) -> Result<()> + Send,
 ) -> Result<()> {
-    let mut pending: Vec<Result<VoteTable>> = Vec::new();
+    let mut pending: Vec<Result<P>> = Vec::new();
     loop {
         let wave = match next_wave() {
             Ok(wave) => wave,
             Err(e) => {
-                append_parts(table, pending)?;
+                append(pending)?;
                 return Err(e);
             }
         };
         if wave.is_empty() {
-            return append_parts(table, pending);
+            return append(pending);
         }
-        let (decoded, appended) = rayon::join(
-            || wave.par_iter().map(&decode).collect(),
-            || append_parts(table, std::mem::take(&mut pending)),
-        );
+        let (decoded, appended) =
+            rayon::join(|| wave.par_iter().map(&decode).collect(), || append(std::mem::take(&mut pending)));
         appended?;
         pending = decoded;
     }
@@ -336,10 +335,12 @@ fn reserve_rows(votes: &mut VoteBatch, rows: usize) {
 /// that it too is decoded on every thread.
 const SLICE_ROWS: usize = 1 << 20;
 
-/// Decodes record batches in waves of a few slices per thread, each slice into its own
-/// [`VoteBatch`], appended in stream order: the votes do not depend on the number of threads, and
-/// memory beyond them is one wave. Shared by the Arrow IPC file reader and [`read_record_batches`];
-/// `rows`, when not 0, the number of rows expected (reserved up front).
+/// Decodes record batches in waves of a few slices per thread, appended in stream order: the
+/// votes do not depend on the number of threads, and memory beyond them is one wave. A slice of
+/// plain integer columns (the usual table) is only scanned for its distinct ids on its thread and
+/// then written by its append straight into the reserved columns, on every thread; any other is
+/// decoded into its own [`VoteBatch`] and appended. Shared by the Arrow IPC file reader and
+/// [`read_record_batches`]; `rows`, when not 0, the number of rows expected (reserved up front).
 fn decode_batches<E>(
     batches: impl Iterator<Item = std::result::Result<RecordBatch, E>>,
     columns: &Columns,
@@ -377,12 +378,55 @@ fn decode_batches<E>(
             Ok(wave_slices)
         },
         |(first, slice)| {
+            if let Some(firsts) = columns.plain_firsts(slice, known) {
+                return Ok(Slice::Plain { slice: slice.clone(), firsts });
+            }
             let mut part = VoteTable::default();
-            columns.decode(slice, *first, path, known, &mut part).map(|()| part)
+            columns.decode(slice, *first, path, known, &mut part).map(|()| Slice::Decoded(Box::new(part)))
         },
-        &mut table,
+        |parts| append_slices(&mut table, parts, columns),
     )?;
     Ok(table)
+}
+
+/// A slice of a record batch, decoded by [`decode_batches`]: its votes, or, when its columns are
+/// plain (see [`Columns::plain`]), the slice itself with its distinct participant and statement
+/// ids in first-appearance order, whose votes its append writes straight into the table's
+/// reserved columns ([`VoteBatch::extend_ints_seen`]).
+enum Slice {
+    Decoded(Box<VoteTable>),
+    Plain { slice: RecordBatch, firsts: [Vec<i64>; 2] },
+}
+
+/// Appends decoded slices to `table`, in order; the first error stops it.
+fn append_slices(table: &mut VoteTable, parts: Vec<Result<Slice>>, columns: &Columns) -> Result<()> {
+    for part in parts {
+        match part? {
+            Slice::Decoded(part) => {
+                table.seconds_converted += part.seconds_converted;
+                table.votes.append(part.votes);
+            }
+            Slice::Plain { slice, firsts: [participants, statements] } => {
+                let plain = columns.plain(&slice, false).expect("a plain slice stays plain");
+                table.votes.extend_ints_seen(
+                    plain.participants,
+                    plain.statements,
+                    &plain.values,
+                    plain.times,
+                    [&participants, &statements],
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The vote columns of a slice as [`VoteBatch::extend_ints_seen`] takes them.
+struct PlainColumns<'a> {
+    participants: &'a [i64],
+    statements: &'a [i64],
+    values: Cow<'a, [i8]>,
+    times: Option<&'a [i64]>,
 }
 
 /// The vote columns of a table: their names as the table writes them and their positions.
@@ -427,6 +471,55 @@ impl Columns {
         let mut indices = vec![self.participant.1, self.statement.1, self.vote.1];
         indices.extend(self.timestamp.as_ref().map(|t| t.1));
         indices
+    }
+
+    /// The columns of `batch` when they are the common case that needs no per-vote rule: int64
+    /// ids, integer votes of -1, 0 or 1, and int64 timestamps (or none), without nulls, and no
+    /// timestamp below 10^11 (epoch seconds, converted by [`Columns::decode`]); `None` for
+    /// anything else, which [`Columns::decode`] then reads, with its errors and notes. `checked`:
+    /// whether the votes and timestamps are checked (else they were, when the slice was decoded).
+    fn plain<'a>(&self, batch: &'a RecordBatch, checked: bool) -> Option<PlainColumns<'a>> {
+        let int64 = |(name, _): &(String, usize)| -> Option<&'a [i64]> {
+            let array = batch.column_by_name(name)?.as_primitive_opt::<Int64Type>()?;
+            (array.null_count() == 0).then(|| &array.values()[..])
+        };
+        let participants = int64(&self.participant)?;
+        let statements = int64(&self.statement)?;
+        // Checked in one branch-free pass each (`fold`, not `all`, which stops at every value).
+        let values = match Ints::of(batch.column_by_name(&self.vote.0)?.as_ref())? {
+            Ints::I8(a) => (a.null_count() == 0
+                && (!checked || a.values().iter().fold(true, |ok, v| ok & (-1..=1).contains(v))))
+            .then(|| Cow::Borrowed(&a.values()[..]))?,
+            ints => {
+                let values = ints.plain()?;
+                Cow::Owned(
+                    values
+                        .iter()
+                        .map(|&v| i8::try_from(v).ok().filter(|v| (-1..=1).contains(v)))
+                        .collect::<Option<_>>()?,
+                )
+            }
+        };
+        let times = match &self.timestamp {
+            None => None,
+            Some(c) => {
+                Some(int64(c).filter(|times| !checked || times.iter().fold(true, |ok, &t| ok & !timestamp_ms(t).1))?)
+            }
+        };
+        Some(PlainColumns { participants, statements, values, times })
+    }
+
+    /// The distinct participant and statement ids of `batch`, in first-appearance order, when its
+    /// columns are plain ([`Columns::plain`]), its ids dense enough for [`first_appearances`]'s
+    /// bitset, and every statement in `known` (when given); else `None`.
+    fn plain_firsts(&self, batch: &RecordBatch, known: Option<&HashSet<Id>>) -> Option<[Vec<i64>; 2]> {
+        let plain = self.plain(batch, true)?;
+        let participants = first_appearances(plain.participants)?;
+        let statements = first_appearances(plain.statements)?;
+        match known {
+            Some(known) if !statements.iter().all(|&s| known.contains(&Id::Int(s))) => None,
+            _ => Some([participants, statements]),
+        }
     }
 
     /// Appends the rows of `batch` (whose first row is row `first_row` of the table, from 0) to

@@ -11,6 +11,8 @@ mod runs;
 mod statements;
 mod times;
 
+#[cfg(any(test, feature = "columnar"))]
+pub(crate) use batch::first_appearances;
 pub use batch::{VoteBatch, Votes};
 pub use matrix::{MatrixParts, VoteMatrix};
 pub use statements::StatementList;

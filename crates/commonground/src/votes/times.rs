@@ -179,9 +179,18 @@ impl Times {
                 if hi.is_empty() {
                     let base = *base;
                     // `NO_TIME` never fits (it is below any base), so it takes the push below.
-                    let fit =
-                        rest.iter().position(|&t| offset(base, t, NONE_32.into()).is_none()).unwrap_or(rest.len());
-                    lo.extend(rest[..fit].iter().map(|&t| (t - base) as u32));
+                    let fits = |&t: &i64| offset(base, t, NONE_32.into()).is_some();
+                    let fit = if rest.len() >= PARALLEL_RUN && all_fit(rest, fits) {
+                        // A whole slice of a large table (`VoteBatch::extend_ints_seen`): on
+                        // every thread, straight into the reserved space.
+                        use rayon::prelude::*;
+                        lo.par_extend(rest.par_iter().map(|&t| (t - base) as u32));
+                        rest.len()
+                    } else {
+                        let fit = rest.iter().position(|t| !fits(t)).unwrap_or(rest.len());
+                        lo.extend(rest[..fit].iter().map(|&t| (t - base) as u32));
+                        fit
+                    };
                     len += fit;
                     rest = &rest[fit..];
                     if rest.is_empty() {
@@ -320,6 +329,23 @@ impl Times {
         let full: Vec<i64> = (0..n).map(|i| self.get(i).unwrap_or(NO_TIME)).collect();
         *self = Times::Full(full);
     }
+}
+
+/// The shortest run of timestamps [`Times::extend_stamped`] converts in parallel: a Parquet
+/// record batch (64 Ki rows, itself decoded beside others) goes in one pass.
+#[cfg(any(test, feature = "columnar"))]
+const PARALLEL_RUN: usize = 1 << 18;
+
+/// Whether `fits` holds for every one of `times`, whose earliest and latest it is asked about
+/// (it holds for a range of them), found in parallel.
+#[cfg(any(test, feature = "columnar"))]
+fn all_fit(times: &[i64], fits: impl Fn(&i64) -> bool) -> bool {
+    use rayon::prelude::*;
+    let (min, max) = times
+        .par_chunks(CENSUS_CHUNK)
+        .map(|chunk| chunk.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t))))
+        .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    fits(&min) && fits(&max)
 }
 
 /// Votes per parallel job of [`Times::census`].
