@@ -203,7 +203,12 @@ pub struct StatementBridging {
 pub struct MfSummary {
     pub global_intercept: f64,
     pub n_ratings: usize,
+    /// Sweeps over the whole conversation (a fast-profile fit's sweeps over its prefixes, which
+    /// start it, are not counted).
     pub sweeps: usize,
+    /// Whether a sweep lowered the loss by less than the tolerance; false when the fit stopped at
+    /// its sweep budget instead (`max_sweeps`, or the fast profile's 2 whole sweeps from 100,000
+    /// participants on, see [`crate::Profile`]).
     pub converged: bool,
     pub loss: f64,
     pub rmse: f64,

@@ -300,7 +300,7 @@ fn agreement_section(out: &mut String, a: &Analysis) {
                  sweeps{}, rmse {:.3}.",
                 fit.n_ratings,
                 fit.sweeps,
-                if fit.converged { "" } else { " (not converged)" },
+                if fit.converged { "" } else { " (stopped at its sweep budget)" },
                 fit.rmse
             );
         }

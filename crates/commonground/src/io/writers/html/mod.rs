@@ -488,7 +488,7 @@ fn bridging_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize>
              its statement intercepts are in the JSON and CSV outputs.</p>",
             fit.n_ratings,
             fit.sweeps,
-            if fit.converged { "" } else { ", not converged" }
+            if fit.converged { "" } else { ", stopped at its sweep budget" }
         );
     }
     out.push_str("</section>\n");
