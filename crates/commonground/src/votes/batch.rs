@@ -653,6 +653,16 @@ mod contradictory_ties_tests {
 mod tests {
     use super::*;
 
+    /// A fixed stream of pseudo-random numbers below a bound (a 64-bit LCG's high bits), for
+    /// test tables that must be the same in every run.
+    fn random_below(seed: u64) -> impl FnMut(u64) -> u64 {
+        let mut state = seed;
+        move |below| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % below
+        }
+    }
+
     #[test]
     fn integer_ids_are_interned_in_first_appearance_order_wherever_their_values_fall() {
         // A run starting high, then lower values (the window grows down), a far value (to the
@@ -689,11 +699,7 @@ mod tests {
         // Participants drawn at random from a range (a numpy table; more votes than the range is
         // wide, as participants vote several times), in three chunks extended by columns and
         // appended, against the same votes pushed one by one.
-        let mut state = 12_345u64;
-        let mut random = |below: u64| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) % below
-        };
+        let mut random = random_below(12_345);
         let rows = 360_000;
         let participants: Vec<i64> = (0..rows).map(|_| 1_000 + random(120_000) as i64).collect();
         let statements: Vec<i64> = (0..rows).map(|_| random(500) as i64).collect();
@@ -733,11 +739,7 @@ mod tests {
 
     #[test]
     fn first_appearances_list_each_id_once_where_it_first_occurs_or_give_up_on_a_range_too_wide() {
-        let mut state = 99u64;
-        let mut random = |below: u64| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) % below
-        };
+        let mut random = random_below(99);
         let runs: Vec<i64> = (0..3_000).map(|i| 40 + i / 7).collect();
         let scattered: Vec<i64> = (0..3_000).map(|_| random(700) as i64 - 350).collect();
         // Bits 63 and 0 of a word, and the last word: values 0, 63, 64 and 127 above the minimum.
@@ -758,11 +760,7 @@ mod tests {
         // ids in random order, then ids that reach beyond the direct table (to the map), then the
         // first ones again; timestamps that start the column, widen it to 40 bits, then come
         // back; against the same votes pushed one by one.
-        let mut state = 7u64;
-        let mut random = |below: u64| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) % below
-        };
+        let mut random = random_below(7);
         let start = 1_700_000_000_000i64;
         let day = 86_400_000;
         let mut parts = Vec::new();

@@ -11,7 +11,7 @@ mod runs;
 mod statements;
 mod times;
 
-#[cfg(any(test, feature = "columnar"))]
+#[cfg(feature = "columnar")]
 pub(crate) use batch::first_appearances;
 pub use batch::{VoteBatch, Votes};
 pub use matrix::{MatrixParts, VoteMatrix};
