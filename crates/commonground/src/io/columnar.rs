@@ -378,55 +378,55 @@ fn decode_batches<E>(
             Ok(wave_slices)
         },
         |(first, slice)| {
-            if let Some(firsts) = columns.plain_firsts(slice, known) {
-                return Ok(Slice::Plain { slice: slice.clone(), firsts });
+            if let Some(plain) = columns.plain(slice, known) {
+                return Ok(Slice::Plain(Box::new(plain)));
             }
             let mut part = VoteTable::default();
             columns.decode(slice, *first, path, known, &mut part).map(|()| Slice::Decoded(Box::new(part)))
         },
-        |parts| append_slices(&mut table, parts, columns),
+        |parts| append_slices(&mut table, parts),
     )?;
     Ok(table)
 }
 
-/// A slice of a record batch, decoded by [`decode_batches`]: its votes, or, when its columns are
-/// plain (see [`Columns::plain`]), the slice itself with its distinct participant and statement
-/// ids in first-appearance order, whose votes its append writes straight into the table's
-/// reserved columns ([`VoteBatch::extend_ints_seen`]).
+/// A slice of a record batch, decoded by [`decode_batches`]: its votes, or its plain columns
+/// ([`Columns::plain`]), whose votes its append writes straight into the table's reserved columns
+/// ([`VoteBatch::extend_ints_seen`]).
 enum Slice {
     Decoded(Box<VoteTable>),
-    Plain { slice: RecordBatch, firsts: [Vec<i64>; 2] },
+    Plain(Box<PlainColumns>),
 }
 
 /// Appends decoded slices to `table`, in order; the first error stops it.
-fn append_slices(table: &mut VoteTable, parts: Vec<Result<Slice>>, columns: &Columns) -> Result<()> {
+fn append_slices(table: &mut VoteTable, parts: Vec<Result<Slice>>) -> Result<()> {
     for part in parts {
         match part? {
             Slice::Decoded(part) => {
                 table.seconds_converted += part.seconds_converted;
                 table.votes.append(part.votes);
             }
-            Slice::Plain { slice, firsts: [participants, statements] } => {
-                let plain = columns.plain(&slice, false).expect("a plain slice stays plain");
-                table.votes.extend_ints_seen(
-                    plain.participants,
-                    plain.statements,
-                    &plain.values,
-                    plain.times,
-                    [&participants, &statements],
-                );
-            }
+            Slice::Plain(plain) => table.votes.extend_ints_seen(
+                plain.participants.values(),
+                plain.statements.values(),
+                plain.values.values(),
+                plain.times.as_ref().map(|t| &t.values()[..]),
+                [&plain.firsts[0], &plain.firsts[1]],
+            ),
         }
     }
     Ok(())
 }
 
-/// The vote columns of a slice as [`VoteBatch::extend_ints_seen`] takes them.
-struct PlainColumns<'a> {
-    participants: &'a [i64],
-    statements: &'a [i64],
-    values: Cow<'a, [i8]>,
-    times: Option<&'a [i64]>,
+/// The vote columns of a slice as [`VoteBatch::extend_ints_seen`] takes them, checked where the
+/// slice was decoded: the arrays share the slice's buffers (the votes are a new array only when
+/// the table's are not int8), so they go to the append without a copy or a second check.
+struct PlainColumns {
+    participants: Int64Array,
+    statements: Int64Array,
+    values: Int8Array,
+    times: Option<Int64Array>,
+    /// The distinct participant and statement ids, in first-appearance order.
+    firsts: [Vec<i64>; 2],
 }
 
 /// The vote columns of a table: their names as the table writes them and their positions.
@@ -475,51 +475,40 @@ impl Columns {
 
     /// The columns of `batch` when they are the common case that needs no per-vote rule: int64
     /// ids, integer votes of -1, 0 or 1, and int64 timestamps (or none), without nulls, and no
-    /// timestamp below 10^11 (epoch seconds, converted by [`Columns::decode`]); `None` for
-    /// anything else, which [`Columns::decode`] then reads, with its errors and notes. `checked`:
-    /// whether the votes and timestamps are checked (else they were, when the slice was decoded).
-    fn plain<'a>(&self, batch: &'a RecordBatch, checked: bool) -> Option<PlainColumns<'a>> {
-        let int64 = |(name, _): &(String, usize)| -> Option<&'a [i64]> {
+    /// timestamp below 10^11 (epoch seconds, converted by [`Columns::decode`]); ids dense enough
+    /// for [`first_appearances`]'s bitset, and every statement in `known` (when given). `None`
+    /// for anything else, which [`Columns::decode`] then reads, with its errors and notes.
+    fn plain(&self, batch: &RecordBatch, known: Option<&HashSet<Id>>) -> Option<PlainColumns> {
+        let int64 = |(name, _): &(String, usize)| -> Option<Int64Array> {
             let array = batch.column_by_name(name)?.as_primitive_opt::<Int64Type>()?;
-            (array.null_count() == 0).then(|| &array.values()[..])
+            (array.null_count() == 0).then(|| array.clone())
         };
         let participants = int64(&self.participant)?;
         let statements = int64(&self.statement)?;
         // Checked in one branch-free pass each (`fold`, not `all`, which stops at every value).
         let values = match Ints::of(batch.column_by_name(&self.vote.0)?.as_ref())? {
-            Ints::I8(a) => (a.null_count() == 0
-                && (!checked || a.values().iter().fold(true, |ok, v| ok & (-1..=1).contains(v))))
-            .then(|| Cow::Borrowed(&a.values()[..]))?,
-            ints => {
-                let values = ints.plain()?;
-                Cow::Owned(
-                    values
-                        .iter()
-                        .map(|&v| i8::try_from(v).ok().filter(|v| (-1..=1).contains(v)))
-                        .collect::<Option<_>>()?,
-                )
-            }
+            Ints::I8(a) => (a.null_count() == 0 && a.values().iter().fold(true, |ok, v| ok & (-1..=1).contains(v)))
+                .then(|| a.clone())?,
+            ints => Int8Array::from(
+                ints.plain()?
+                    .iter()
+                    .map(|&v| i8::try_from(v).ok().filter(|v| (-1..=1).contains(v)))
+                    .collect::<Option<Vec<i8>>>()?,
+            ),
         };
         let times = match &self.timestamp {
             None => None,
             Some(c) => {
-                Some(int64(c).filter(|times| !checked || times.iter().fold(true, |ok, &t| ok & !timestamp_ms(t).1))?)
+                Some(int64(c).filter(|times| times.values().iter().fold(true, |ok, &t| ok & !timestamp_ms(t).1))?)
             }
         };
-        Some(PlainColumns { participants, statements, values, times })
-    }
-
-    /// The distinct participant and statement ids of `batch`, in first-appearance order, when its
-    /// columns are plain ([`Columns::plain`]), its ids dense enough for [`first_appearances`]'s
-    /// bitset, and every statement in `known` (when given); else `None`.
-    fn plain_firsts(&self, batch: &RecordBatch, known: Option<&HashSet<Id>>) -> Option<[Vec<i64>; 2]> {
-        let plain = self.plain(batch, true)?;
-        let participants = first_appearances(plain.participants)?;
-        let statements = first_appearances(plain.statements)?;
-        match known {
-            Some(known) if !statements.iter().all(|&s| known.contains(&Id::Int(s))) => None,
-            _ => Some([participants, statements]),
+        let firsts = [first_appearances(participants.values())?, first_appearances(statements.values())?];
+        if let Some(known) = known {
+            if !firsts[1].iter().all(|&s| known.contains(&Id::Int(s))) {
+                return None;
+            }
         }
+        Some(PlainColumns { participants, statements, values, times, firsts })
     }
 
     /// Appends the rows of `batch` (whose first row is row `first_row` of the table, from 0) to
