@@ -71,7 +71,7 @@ def test_the_report_is_one_small_file_that_names_every_section(report: Path) -> 
 def test_repr_html_is_a_compact_card(vtaiwan_analysis: Any) -> None:
     card = vtaiwan_analysis._repr_html_()
     assert card.startswith('<div class="commonground-card"') and len(card) < 5000
-    assert "vtaiwan.uberx" in card and "1921 participants" in card and "Group 0" in card
+    assert "vtaiwan.uberx" in card and "1,921 participants" in card and "Group 0" in card
 
 
 def test_the_console_scan_sees_a_console_error(tmp_path: Path) -> None:

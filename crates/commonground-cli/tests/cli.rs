@@ -10,7 +10,7 @@ fn summary_of_the_bundled_example_has_the_groups_and_one_section_for_what_everyo
     let o = run(&["analyze", example().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let s = stdout(&o);
-    for needle in ["1921 participants", "Group 0 — 325 participants", "Group 1 — 893 participants", "#40"] {
+    for needle in ["1,921 participants", "Group 0 — 325 participants", "Group 1 — 893 participants", "#40"] {
         assert!(s.contains(needle), "summary lacks {needle:?}:\n{s}");
     }
     // One section, where the Consensus, Group-aware consensus and Bridging sections overlapped.

@@ -37,9 +37,10 @@ fn the_vtaiwan_report_has_every_section_with_its_statements_and_is_small() {
     for id in ["overview", "map", "groups", "agreement", "uncertain", "bridging", "stability", "data"] {
         section(&html, id);
     }
-    // Overview: the counts.
+    // Overview: the counts, their digits grouped in threes as people read them.
     let overview = section(&html, "overview");
-    for n in [a.n_participants, a.n_statements, a.n_votes] {
+    assert_eq!((a.n_participants, a.n_statements, a.n_votes), (1921, 197, 49443));
+    for n in ["1,921", "197", "49,443"] {
         assert!(overview.contains(&format!("<dd>{n}</dd>")), "overview lacks {n}");
     }
     // Every group's representative statements, in full, Chinese as written.

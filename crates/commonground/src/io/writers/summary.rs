@@ -62,6 +62,29 @@ pub(super) fn share(n: u32, of: u32) -> String {
     percent(n, of).map_or_else(|| "   —".to_string(), |p| format!("{p:>3}%"))
 }
 
+/// A count as people read it, its digits in groups of three: "4,248,447 votes", not "4248447".
+/// The one way the summary and the HTML report print a number of participants, statements or
+/// votes (ids and percentages are printed as they are).
+pub(super) struct Count(pub(super) u64);
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = self.0.to_string();
+        for (k, d) in digits.chars().enumerate() {
+            if k > 0 && (digits.len() - k) % 3 == 0 {
+                f.write_char(',')?;
+            }
+            f.write_char(d)?;
+        }
+        Ok(())
+    }
+}
+
+/// [`Count`] of any unsigned count.
+pub(super) fn count(n: impl TryInto<u64>) -> Count {
+    Count(n.try_into().unwrap_or(u64::MAX))
+}
+
 /// How a representative statement stands for its group, as the writers word it ("agree" or
 /// "disagree"), and how many of the group's `counts` voted that way.
 pub(super) fn repful_count(repful_for: RepfulFor, counts: &VoteCounts) -> (&'static str, u32) {
@@ -91,7 +114,10 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
     let _ = writeln!(
         out,
         "  {} participants ({} in conversation), {} statements, {} votes",
-        a.n_participants, in_conv, a.n_statements, a.n_votes
+        count(a.n_participants),
+        count(in_conv),
+        count(a.n_statements),
+        count(a.n_votes)
     );
     let sil: Vec<String> = a.k_selection.silhouettes.iter().map(|(k, s)| format!("k={k}: {s:.3}")).collect();
     let _ = writeln!(
@@ -113,7 +139,7 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
         let _ = writeln!(
             out,
             "  discovered from the votes (mixture model fitted on {} participants; criterion, lower is better: {})",
-            d.n_fitted,
+            count(d.n_fitted),
             tried.join(", ")
         );
     }
@@ -130,7 +156,7 @@ pub fn summary(a: &Analysis, title: &str, source: Option<&str>) -> String {
 fn groups_section(out: &mut String, a: &Analysis) {
     let column = |id: &Id| a.statements.iter().position(|s| &s.id == id);
     for (g, reps) in a.groups.iter().zip(&a.repness) {
-        let _ = writeln!(out, "\nGroup {} — {} participants", g.id, g.n_members);
+        let _ = writeln!(out, "\nGroup {} — {} participants", g.id, count(g.n_members));
         if reps.is_empty() {
             let _ = writeln!(out, "  (no representative statement)");
             continue;
@@ -174,7 +200,7 @@ pub(crate) fn merged_line(m: &MergedSubgroup) -> String {
         "subgroup {}: {} participants ({:.0}% of those in groups) inside group {} differ from its core (subgroup {}) \
          on {}",
         m.subgroup,
-        m.n_members,
+        count(m.n_members),
         100.0 * m.share,
         m.group,
         m.core,
@@ -227,8 +253,8 @@ fn agreement_section(out: &mut String, a: &Analysis) {
             "  Common ground: {} of {} statements every group agrees with.\n  \"every group >= X%\": with \
              {credible:.0}% credibility, in every group at least X% of those who took a side agree (common ground \
              when X >= {:.0}%);\n  \"g0 Y%\": Y% of group 0's voters agreed (passes count as votes).",
-            b.common_ground.len(),
-            b.ranking.len(),
+            count(b.common_ground.len()),
+            count(b.ranking.len()),
             b.threshold * 100.0,
         );
         let column: std::collections::HashMap<&Id, usize> =
@@ -298,7 +324,7 @@ fn agreement_section(out: &mut String, a: &Analysis) {
                 out,
                 "  Ranked by the Community Notes matrix factorization over {} votes (agree 1, disagree 0), {} \
                  sweeps{}, rmse {:.3}.",
-                fit.n_ratings,
+                count(fit.n_ratings),
                 fit.sweeps,
                 if fit.converged { "" } else { " (stopped at its sweep budget)" },
                 fit.rmse
@@ -366,5 +392,27 @@ mod tests {
         assert!(matches!(terminal_safe(plain), Cow::Borrowed(_)));
         assert!(!short(Some(hostile)).chars().any(acts_on_terminal));
         assert_eq!(id_label(&Id::Str("x\u{1b}[31m".into())), "#x\\u{1b}[31m");
+    }
+    #[test]
+    fn counts_are_printed_in_groups_of_three_digits() {
+        // Every length from 1 to 20 digits against a grouping built from the other end.
+        let mut n: u64 = 0;
+        for digit in [1u64, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9] {
+            let plain = n.to_string();
+            let mut reference: Vec<char> = Vec::new();
+            for (k, c) in plain.chars().rev().enumerate() {
+                if k > 0 && k % 3 == 0 {
+                    reference.push(',');
+                }
+                reference.push(c);
+            }
+            let reference: String = reference.into_iter().rev().collect();
+            assert_eq!(count(n).to_string(), reference, "{n}");
+            n = n * 10 + digit;
+        }
+        assert_eq!(count(4_248_447u64).to_string(), "4,248,447");
+        assert_eq!(count(999usize).to_string(), "999");
+        assert_eq!(count(1000u32).to_string(), "1,000");
+        assert_eq!(count(u64::MAX).to_string(), "18,446,744,073,709,551,615");
     }
 }

@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use super::{escape, group_name};
 use crate::analysis::Analysis;
-use crate::io::writers::summary::id_label;
+use crate::io::writers::summary::{count, id_label};
 
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 500.0;
@@ -142,7 +142,7 @@ pub(super) fn opinion_map(a: &Analysis) -> String {
         .iter()
         .enumerate()
         .map(|(g, grp)| {
-            format!("{} ({} participants, {}s)", group_name(grp.id), grp.n_members, SHAPES[g % SHAPES.len()])
+            format!("{} ({} participants, {}s)", group_name(grp.id), count(grp.n_members), SHAPES[g % SHAPES.len()])
         })
         .collect();
     let _ = write!(

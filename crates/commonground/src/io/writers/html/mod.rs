@@ -21,7 +21,7 @@ use std::fmt::Write;
 
 use crate::analysis::{Analysis, StatementResult};
 use crate::bridging::{Estimate, SCORES};
-use crate::io::writers::summary::{id_label, merged_heading, merged_line, repful_count, share, uncertain_rule};
+use crate::io::writers::summary::{count, id_label, merged_heading, merged_line, repful_count, share, uncertain_rule};
 use crate::io::SourceInfo;
 use crate::stats::VoteCounts;
 use crate::votes::Id;
@@ -89,10 +89,11 @@ fn who_numbers(agree: u32, disagree: u32, pass: u32, seen: u32) -> String {
         return "no votes".to_string();
     }
     format!(
-        "<b class=\"a\">{} agree</b> · <b class=\"d\">{} disagree</b> · {} pass <span class=\"n\">of {seen}</span>",
+        "<b class=\"a\">{} agree</b> · <b class=\"d\">{} disagree</b> · {} pass <span class=\"n\">of {}</span>",
         share(agree, seen).trim(),
         share(disagree, seen).trim(),
-        share(pass, seen).trim()
+        share(pass, seen).trim(),
+        count(seen)
     )
 }
 
@@ -155,7 +156,7 @@ fn least_agreeing(a: &Analysis, j: usize) -> String {
         let _ = write!(
             text,
             ". But {} participants inside {} (subgroup {}) disagree: {}",
-            w.n_members,
+            count(w.n_members),
             group_name(w.group),
             w.subgroup,
             estimate(&w.side_agreement, pct)
@@ -208,7 +209,7 @@ pub fn html_report(a: &Analysis, title: &str, source: Option<&SourceInfo>) -> St
 fn overview(out: &mut String, a: &Analysis) {
     let in_conv = a.participants.iter().filter(|p| p.in_conv).count();
     let stat = |out: &mut String, n: usize, what: &str| {
-        let _ = write!(out, "<div class=\"stat\"><dt>{what}</dt><dd>{n}</dd></div>");
+        let _ = write!(out, "<div class=\"stat\"><dt>{what}</dt><dd>{}</dd></div>", count(n));
     };
     out.push_str("<section id=\"overview\" aria-labelledby=\"overview-h\"><h2 id=\"overview-h\">Overview</h2><dl class=\"stats\">");
     stat(out, a.n_participants, "participants");
@@ -222,7 +223,9 @@ fn overview(out: &mut String, a: &Analysis) {
             .groups
             .iter()
             .enumerate()
-            .map(|(g, grp)| format!("{}{} ({} participants)", map::group_icon(g), group_name(grp.id), grp.n_members))
+            .map(|(g, grp)| {
+                format!("{}{} ({} participants)", map::group_icon(g), group_name(grp.id), count(grp.n_members))
+            })
             .collect();
         let _ = write!(
             out,
@@ -230,7 +233,7 @@ fn overview(out: &mut String, a: &Analysis) {
              ({} here) are shown on the map but not placed in a group.</p>",
             a.groups.len(),
             sizes.join(", "),
-            a.n_participants - in_conv
+            count(a.n_participants - in_conv)
         );
     }
     out.push_str("</section>\n");
@@ -297,7 +300,7 @@ fn groups_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize>) 
             grp.id,
             map::group_icon(g),
             group_name(grp.id),
-            grp.n_members
+            count(grp.n_members)
         );
         if reps.is_empty() {
             out.push_str("<p>No representative statement.</p>");
@@ -307,9 +310,11 @@ fn groups_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize>) 
             let (verb, n) = repful_count(r.repful_for, &grp.votes[j]);
             let seen = grp.votes[j].seen;
             let why = format!(
-                "{} of {} {verb}d ({n} of the {seen} who voted on it).",
+                "{} of {} {verb}d ({} of the {} who voted on it).",
                 share(n, seen).trim(),
-                group_name(grp.id)
+                group_name(grp.id),
+                count(n),
+                count(seen)
             );
             statement_card(out, a, j, &why);
         }
@@ -424,7 +429,7 @@ fn uncertain_section(out: &mut String, a: &Analysis) {
         let why = format!(
             "{} of the {} grouped participants who saw it passed.",
             share(grouped.passes(), grouped.seen).trim(),
-            grouped.seen
+            count(grouped.seen)
         );
         statement_card(out, a, j, &why);
     }
@@ -452,8 +457,8 @@ fn bridging_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize>
          <div class=\"scroll\"><table class=\"bridging\"><caption>Top {} statements by {name}</caption><thead><tr>\
          <th scope=\"col\">Rank</th><th scope=\"col\">Statement</th><th scope=\"col\">Least agreeing group, side-takers</th>\
          <th scope=\"col\">Group-aware consensus</th><th scope=\"col\">Agree per group</th></tr></thead><tbody>",
-        b.common_ground.len(),
-        b.ranking.len(),
+        count(b.common_ground.len()),
+        count(b.ranking.len()),
         BRIDGING_ROWS.min(b.ranking.len())
     );
     for (rank, id) in b.ranking.iter().take(BRIDGING_ROWS).enumerate() {
@@ -486,7 +491,7 @@ fn bridging_section(out: &mut String, a: &Analysis, column: &HashMap<&Id, usize>
             out,
             "<p class=\"note\">Also computed: the Community Notes matrix factorization over {} votes ({} sweeps{}); \
              its statement intercepts are in the JSON and CSV outputs.</p>",
-            fit.n_ratings,
+            count(fit.n_ratings),
             fit.sweeps,
             if fit.converged { "" } else { ", stopped at its sweep budget" }
         );
@@ -557,7 +562,7 @@ fn data_section(out: &mut String, a: &Analysis, source: Option<&SourceInfo>) {
         out,
         "<dt>Moderation</dt><dd>{} statements moderated out{}; {} marked meta{}; moderated-out and meta statements are \
          never representative, consensus or bridging.</dd>",
-        m.moderated_out.len(),
+        count(m.moderated_out.len()),
         if m.moderated_out.is_empty() { String::new() } else { format!(" ({})", id_list(&m.moderated_out)) },
         m.meta.len(),
         if m.meta.is_empty() { String::new() } else { format!(" ({})", id_list(&m.meta)) }
@@ -594,14 +599,14 @@ pub fn html_card(a: &Analysis, title: &str) -> String {
          dir=\"auto\">{}</div><div style=\"color:#555\">{} participants ({} in the groups), {} statements, {} votes, \
          {} opinion groups</div><ul style=\"margin:0.4em 0;padding-left:1.2em\">",
         escape(title),
-        a.n_participants,
-        in_conv,
-        a.n_statements,
-        a.n_votes,
+        count(a.n_participants),
+        count(in_conv),
+        count(a.n_statements),
+        count(a.n_votes),
         a.groups.len()
     );
     for (grp, reps) in a.groups.iter().zip(&a.repness) {
-        let _ = write!(out, "<li><b>{}</b>, {} participants", group_name(grp.id), grp.n_members);
+        let _ = write!(out, "<li><b>{}</b>, {} participants", group_name(grp.id), count(grp.n_members));
         if let Some((r, &j)) = reps.first().and_then(|r| column.get(&r.statement).map(|j| (r, j))) {
             let c = grp.votes[j];
             let (verb, n) = repful_count(r.repful_for, &c);
