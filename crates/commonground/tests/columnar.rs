@@ -340,8 +340,9 @@ fn with_lying_footer(path: &Path, rows: i64) {
 /// of several row groups, or a negative count reads as its true votes or fails with an error
 /// naming the file, and never aborts on a reservation it cannot make (reserved as stated, 2^62
 /// rows overflow the allocation). The counts stay within an `i64` in all because parquet's own
-/// writer sums them. (A footer that states fewer rows than the pages hold is another lie, which
-/// the Parquet reader believes: it reads that many.)
+/// writer sums them. A footer that states fewer rows than its columns hold values (one group of 5
+/// for 6, three of 1 for 2 each) fails: the Parquet reader would read only the stated rows, and
+/// votes must never be dropped without a word.
 #[test]
 fn a_parquet_footer_that_lies_about_its_row_counts_gives_the_true_votes_or_an_error_naming_the_file() {
     let table = batch(vec![
@@ -351,7 +352,7 @@ fn a_parquet_footer_that_lies_about_its_row_counts_gives_the_true_votes_or_an_er
     ]);
     let scratch = Scratch::new("lying-footer");
     let truth = read_record_batches(RecordBatchIterator::new(vec![Ok(table.clone())], table.schema())).unwrap();
-    for (group_rows, rows) in [(6, 1i64 << 62), (2, 1 << 61), (1, i64::MAX / 6), (2, -1)] {
+    for (group_rows, rows) in [(6, 1i64 << 62), (2, 1 << 61), (1, i64::MAX / 6), (2, -1), (6, 5), (2, 1)] {
         let dir = scratch.0.join(format!("{group_rows}-{rows}"));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("votes.parquet");
@@ -366,10 +367,18 @@ fn a_parquet_footer_that_lies_about_its_row_counts_gives_the_true_votes_or_an_er
             .fold(0, i64::wrapping_add);
         assert!(stated != 6, "the footer of {} tells the truth", dir.display());
         match io::load(&dir) {
-            Ok(data) => assert_eq!(data.votes, truth, "{}", dir.display()),
+            Ok(data) => {
+                let understated = (0..group_rows as i64).contains(&rows);
+                assert!(!understated, "{} understates its rows and was read", dir.display());
+                assert_eq!(data.votes, truth, "{}", dir.display());
+            }
             Err(e) => {
                 let e = e.to_string();
                 assert!(e.contains("votes.parquet") && e.contains("not a readable Parquet file"), "{e}");
+                if (0..group_rows as i64).contains(&rows) {
+                    let values = format!("footer states {rows} rows for row group 0, but {group_rows} values");
+                    assert!(e.contains(&values), "{e}");
+                }
             }
         }
     }

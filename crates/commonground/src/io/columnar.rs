@@ -178,6 +178,33 @@ fn unreadable(path: &Path, format: TableFormat, e: impl std::fmt::Display) -> Er
     }
 }
 
+/// A Parquet footer states each row group's rows and, apart, each column chunk's values. A flat
+/// column holds one value (or null) per row, so a row group whose vote columns hold another number
+/// of values than its stated rows has a footer that contradicts itself; the Parquet reader reads
+/// as many rows as the group states, and would drop the rest of the votes without a word.
+/// `roots`: the schema's root columns that are read.
+fn footer_agrees_with_itself(path: &Path, metadata: &ArrowReaderMetadata, roots: &[usize]) -> Result<()> {
+    let schema = metadata.parquet_schema();
+    for (g, group) in metadata.metadata().row_groups().iter().enumerate() {
+        for leaf in 0..schema.num_columns() {
+            let column = schema.column(leaf);
+            if column.max_rep_level() > 0 || !roots.contains(&schema.get_column_root_idx(leaf)) {
+                continue;
+            }
+            let values = group.column(leaf).num_values();
+            if values != group.num_rows() {
+                let why = format!(
+                    "its footer states {} rows for row group {g}, but {values} values in its column {:?}",
+                    group.num_rows(),
+                    column.name()
+                );
+                return Err(unreadable(path, TableFormat::Parquet, why));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read_parquet(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
     let format = TableFormat::Parquet;
     let file = open(path)?;
@@ -186,6 +213,7 @@ fn read_parquet(path: &Path, known: Option<&HashSet<Id>>) -> Result<VoteTable> {
     let columns = Columns::find(metadata.schema(), Some(path))?;
     let projection = ProjectionMask::roots(metadata.parquet_schema(), columns.indices());
     let groups = metadata.metadata().row_groups();
+    footer_agrees_with_itself(path, &metadata, &columns.indices())?;
     // Each row group's first row, for errors. The counts are the footer's, which may say
     // anything: their sum saturates rather than overflow.
     let mut first_rows = Vec::with_capacity(groups.len());
