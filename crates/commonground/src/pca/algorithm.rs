@@ -112,7 +112,18 @@ struct Centered<'a> {
     matrix: &'a VoteMatrix,
     /// `centred[3 j + v + 1]`.
     centred: Vec<f64>,
+    /// Each stored vote's `3 j + v + 1`, in the matrix's order, when every such code fits in a
+    /// `u16` (up to 21,845 statements); else `None`, and the products derive it per vote.
+    ///
+    /// Why: a product's pass reads every vote, and a pass over the matrix's 5 bytes a vote (a `u32`
+    /// column and an `i8` vote) plus the code's arithmetic took longer than one over 2 bytes a vote
+    /// whose code is the table index itself; the codes are written once per fit and read by every
+    /// product (27 in the exact profile at 1M, where they cost 100 MB beside the matrix's 250).
+    codes: Option<Vec<u16>>,
 }
+
+/// Largest table index a `u16` code holds: `3 j + v + 1 <= u16::MAX` for every `j < n`.
+const MAX_U16_CODED_STATEMENTS: usize = (u16::MAX as usize + 1) / 3;
 
 impl<'a> Centered<'a> {
     fn new(matrix: &'a VoteMatrix, mean: &[f64], moderated_out: &[bool]) -> Self {
@@ -121,7 +132,18 @@ impl<'a> Centered<'a> {
             .zip(moderated_out)
             .flat_map(|(&mu, &out)| if out { [0.0; 3] } else { [-1.0 - mu, -mu, 1.0 - mu] })
             .collect();
-        Centered { matrix, centred }
+        let codes = (matrix.n_statements() <= MAX_U16_CODED_STATEMENTS).then(|| {
+            let (_, indices, values) = matrix.csr();
+            let mut codes = Vec::new();
+            indices
+                .par_iter()
+                .zip(values)
+                .with_min_len(1 << 16)
+                .map(|(&c, &x)| (3 * c + (x + 1) as u32) as u16)
+                .collect_into_vec(&mut codes);
+            codes
+        });
+        Centered { matrix, centred, codes }
     }
 
     #[inline]
@@ -143,6 +165,24 @@ impl<'a> Centered<'a> {
     /// once for `Xᵀ y` while the row is in cache. Rows are cut into fixed chunks whose partial sums
     /// are added in chunk order, so the result does not depend on the number of threads. O(votes).
     fn gram_times(&self, v: &[f64], deflate: Option<(&[f64], &[f64])>, out: &mut [f64]) {
+        if let Some(codes) = &self.codes {
+            let indptr = self.matrix.csr().0;
+            self.gram_times_by(v, deflate, out, |row| codes[indptr[row]..indptr[row + 1]].iter().map(|&k| k as usize));
+        } else {
+            self.gram_times_by(v, deflate, out, |row| {
+                let (cols, vals) = self.matrix.row(row);
+                cols.iter().zip(vals).map(|(&c, &x)| 3 * c as usize + (x + 1) as usize)
+            });
+        }
+    }
+
+    /// [`Centered::gram_times`] with each row's votes read as their table indices `3 j + v + 1`,
+    /// in column order (the same additions in the same order whichever way they are read).
+    fn gram_times_by<I, F>(&self, v: &[f64], deflate: Option<(&[f64], &[f64])>, out: &mut [f64], row_codes: F)
+    where
+        I: Iterator<Item = usize> + Clone,
+        F: Fn(usize) -> I + Sync,
+    {
         let m = self.matrix;
         let n_rows = m.n_participants();
         let n_cols = m.n_statements();
@@ -160,16 +200,15 @@ impl<'a> Centered<'a> {
                 let mut sums = vec![0.0; 3 * n_cols];
                 let mut uy = 0.0;
                 for row in ci * chunk..((ci + 1) * chunk).min(n_rows) {
-                    let (cols, vals) = m.row(row);
-                    let mut y: f64 =
-                        cols.iter().zip(vals).map(|(&c, &x)| weighted[3 * c as usize + (x + 1) as usize]).sum();
+                    let codes = row_codes(row);
+                    let mut y: f64 = codes.clone().map(|k| weighted[k]).sum();
                     if let Some((_, u)) = deflate {
                         y -= u[row] * a;
                         uy += u[row] * y;
                     }
                     if y != 0.0 {
-                        for (&c, &x) in cols.iter().zip(vals) {
-                            sums[3 * c as usize + (x + 1) as usize] += y;
+                        for k in codes {
+                            sums[k] += y;
                         }
                     }
                 }
@@ -590,6 +629,62 @@ mod tests {
             let expected = if out[j] { 0.0 } else { votes.iter().sum::<f64>() / votes.len() as f64 };
             assert_eq!(mean, expected, "statement {j}");
         }
+    }
+
+    /// A matrix with `n_statements` statements (ids 0..n), every one voted on, the last one
+    /// with all three votes.
+    fn wide_matrix(n_statements: i64) -> VoteMatrix {
+        let mut events: Vec<VoteEvent> = (0..20_000)
+            .map(|i| {
+                VoteEvent::new((i * 7919) % 401, (i * 4099) % n_statements, Vote::from_value((i * 13 % 3) - 1).unwrap())
+            })
+            .collect();
+        events.extend((0..n_statements).map(|s| VoteEvent::new(400, s, Vote::Agree)));
+        events.extend((-1..=1).map(|v| VoteEvent::new(401 + v, n_statements - 1, Vote::from_value(v).unwrap())));
+        VoteMatrix::from_events(&events)
+    }
+
+    #[test]
+    fn stored_vote_codes_up_to_the_u16_limit_give_the_per_vote_products_bits() {
+        let m = wide_matrix(MAX_U16_CODED_STATEMENTS as i64);
+        assert_eq!(m.n_statements(), 21_845);
+        let out: Vec<bool> = (0..m.n_statements()).map(|j| j % 97 == 5).collect();
+        let mean = column_means(&m, &out);
+        let coded = Centered::new(&m, &mean, &out);
+        assert!(coded.codes.is_some());
+        let derived = Centered { codes: None, ..Centered::new(&m, &mean, &out) };
+        let v: Vec<f64> = (0..m.n_statements()).map(|j| ((j * 37 % 101) as f64 - 50.0) / 7.0).collect();
+        let pc: Vec<f64> = (0..m.n_statements()).map(|j| ((j * 11 % 29) as f64 - 14.0) / 3.0).collect();
+        let mut u = vec![0.0; m.n_participants()];
+        coded.times(&pc, &mut u);
+        for deflate in [None, Some((pc.as_slice(), u.as_slice()))] {
+            let (mut a, mut b) = (vec![0.0; m.n_statements()], vec![0.0; m.n_statements()]);
+            coded.gram_times(&v, deflate, &mut a);
+            derived.gram_times(&v, deflate, &mut b);
+            assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "deflate: {}", deflate.is_some());
+            // Brute force, row by row with the deflated rows spelled out: (X - u pcᵀ)ᵀ(X - u pcᵀ) v.
+            let a_pc = deflate.map_or(0.0, |_| dot(&pc, &v));
+            let mut reference = vec![0.0; m.n_statements()];
+            for row in 0..m.n_participants() {
+                let (cols, vals) = m.row(row);
+                let ur = deflate.map_or(0.0, |_| u[row]);
+                let y =
+                    cols.iter().zip(vals).map(|(&c, &x)| coded.value(c, x) * v[c as usize]).sum::<f64>() - ur * a_pc;
+                for (&c, &x) in cols.iter().zip(vals) {
+                    reference[c as usize] += coded.value(c, x) * y;
+                }
+                if deflate.is_some() {
+                    reference.iter_mut().zip(&pc).for_each(|(r, p)| *r -= ur * p * y);
+                }
+            }
+            for (j, (x, r)) in a.iter().zip(&reference).enumerate() {
+                assert!((x - r).abs() <= 1e-9 * r.abs().max(1.0), "statement {j}: {x} vs {r}");
+            }
+        }
+        // One statement more and the codes would not fit: the products derive them per vote.
+        let m = wide_matrix(MAX_U16_CODED_STATEMENTS as i64 + 1);
+        let out = vec![false; m.n_statements()];
+        assert!(Centered::new(&m, &column_means(&m, &out), &out).codes.is_none());
     }
 
     #[test]
