@@ -244,6 +244,33 @@ pub fn bridging(
     seed: u64,
     mf: Option<&MfFit>,
 ) -> Bridging {
+    score(matrix, group_ids, group_votes, side_votes, subgroups, moderated_out, meta, params, seed).rank(mf)
+}
+
+/// The bridging scores before the matrix factorization is known: every statement scored from the
+/// votes alone, with no `mf_intercept`, `mf_factor` or ranking yet. A conversation's update scores
+/// the statements while the factorization is still fitting on the other core, then ranks them
+/// with the fit ([`Unranked::rank`]), since the ranking may be by `mf_intercept`.
+pub(crate) struct Unranked {
+    /// Everything but the ranking's lists and the factorization's numbers.
+    bridging: Bridging,
+    /// Per statement: moderated out or meta, so never ranked or common ground.
+    excluded: Vec<bool>,
+}
+
+/// [`bridging`] without the matrix factorization and the ranking (see [`Unranked`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn score(
+    matrix: &VoteMatrix,
+    group_ids: &[u32],
+    group_votes: &[Vec<VoteCounts>],
+    side_votes: &[Vec<VoteCounts>],
+    subgroups: &Subgroups,
+    moderated_out: &[bool],
+    meta: &[bool],
+    params: &BridgingParams,
+    seed: u64,
+) -> Unranked {
     let ids = matrix.statements();
     let m = ids.len();
     let bounds = agreement::PosteriorBounds::for_counts(
@@ -287,19 +314,20 @@ pub fn bridging(
         .into_par_iter()
         .map(|j| subgroups::weakest_subgroup_with(subgroups, j, params.common_ground_threshold, &bounds))
         .collect();
-    let excluded = |j: usize| moderated_out.get(j).copied().unwrap_or(false) || meta.get(j).copied().unwrap_or(false);
+    let excluded: Vec<bool> = (0..m)
+        .map(|j| moderated_out.get(j).copied().unwrap_or(false) || meta.get(j).copied().unwrap_or(false))
+        .collect();
     let statements: Vec<StatementBridging> = scores
         .into_iter()
         .zip(sides)
         .enumerate()
         .map(|(j, (a, side))| {
-            let rated = mf.filter(|f| f.statement_ratings[j] > 0);
             let threshold = params.common_ground_threshold;
             let weakest_subgroup = weakest[j];
             let vetoed = weakest_subgroup.is_some_and(|w| w.disagrees);
             let agreed = side.min_group.lower >= threshold && !vetoed;
             let side_takers: u32 = group_votes.iter().map(|g| g[j].agree + g[j].disagree).sum();
-            let unresolved = !excluded(j)
+            let unresolved = !excluded[j]
                 && agreed
                 && !resolves_a_minority(
                     params.subgroup_min_share * side_takers as f64,
@@ -309,7 +337,7 @@ pub fn bridging(
                 );
             StatementBridging {
                 statement: ids[j].clone(),
-                common_ground: !excluded(j) && agreed && !unresolved,
+                common_ground: !excluded[j] && agreed && !unresolved,
                 unresolved,
                 weakest_subgroup,
                 side_agreement: side.per_group,
@@ -320,54 +348,72 @@ pub fn bridging(
                 group_aware_consensus: a.group_aware_consensus,
                 geometric_mean: a.geometric_mean,
                 min_group_agreement: a.min_group,
-                mf_intercept: rated.map(|f| f.statement_intercepts[j]),
-                mf_factor: rated.map(|f| f.statement_factors[j]),
+                mf_intercept: None,
+                mf_factor: None,
             }
         })
         .collect();
-    let mut order: Vec<usize> =
-        (0..m).filter(|&j| !excluded(j) && statements[j].score(params.rank_by).is_some()).collect();
-    let score = |j: usize| statements[j].score(params.rank_by).unwrap_or(f64::NEG_INFINITY);
-    order.sort_by(|&a, &b| score(b).total_cmp(&score(a)));
-    let ranking: Vec<Id> = order.iter().map(|&j| ids[j].clone()).collect();
-    let common_ground = order.iter().filter(|&&j| statements[j].common_ground).map(|&j| ids[j].clone()).collect();
-    let hidden_disagreement = order
-        .iter()
-        .filter(|&&j| {
-            let s = &statements[j];
-            s.min_side_agreement.lower >= params.common_ground_threshold
-                && s.weakest_subgroup.is_some_and(|w| w.disagrees)
-        })
-        .map(|&j| ids[j].clone())
-        .collect();
-    let unresolved = order.iter().filter(|&&j| statements[j].unresolved).map(|&j| ids[j].clone()).collect();
-    let mut uncertain: Vec<usize> = (0..m).filter(|&j| !excluded(j) && pooled_pass[j].1).collect();
+    let mut uncertain: Vec<usize> = (0..m).filter(|&j| !excluded[j] && pooled_pass[j].1).collect();
     uncertain.sort_by(|&a, &b| pooled_pass[b].0.total_cmp(&pooled_pass[a].0));
-    let scored: Vec<usize> = (0..m).filter(|&j| !excluded(j)).collect();
+    let scored: Vec<usize> = (0..m).filter(|&j| !excluded[j]).collect();
     let merged = merged_subgroups(subgroups, ids, &scored, params.interval);
-    Bridging {
+    let bridging = Bridging {
         interval: params.interval,
         threshold: params.common_ground_threshold,
         rank_by: params.rank_by,
         groups: group_ids.to_vec(),
         statements,
-        ranking,
-        common_ground,
+        ranking: Vec::new(),
+        common_ground: Vec::new(),
         uncertain: uncertain.into_iter().map(|j| ids[j].clone()).collect(),
         uncertain_pass_rate: params.uncertain_pass_rate,
-        hidden_disagreement,
-        unresolved,
+        hidden_disagreement: Vec::new(),
+        unresolved: Vec::new(),
         subgroups: subgroups.list.clone(),
         subgroup_min_share: params.subgroup_min_share,
         merged,
-        mf: mf.map(|f| MfSummary {
-            global_intercept: f.global_intercept,
-            n_ratings: f.n_ratings,
-            sweeps: f.sweeps,
-            converged: f.converged,
-            loss: f.loss,
-            rmse: f.rmse,
-        }),
+        mf: None,
+    };
+    Unranked { bridging, excluded }
+}
+
+impl Unranked {
+    /// Attaches the factorization `mf` (fitted to the same matrix, when it ran): each rated
+    /// statement's `mf_intercept` and `mf_factor`, and the summary; then orders the statements by
+    /// `rank_by` into the ranking and its filtered lists.
+    pub(crate) fn rank(self, mf: Option<&MfFit>) -> Bridging {
+        let Unranked { mut bridging, excluded } = self;
+        if let Some(f) = mf {
+            for (j, s) in bridging.statements.iter_mut().enumerate().filter(|&(j, _)| f.statement_ratings[j] > 0) {
+                (s.mf_intercept, s.mf_factor) = (Some(f.statement_intercepts[j]), Some(f.statement_factors[j]));
+            }
+            bridging.mf = Some(MfSummary {
+                global_intercept: f.global_intercept,
+                n_ratings: f.n_ratings,
+                sweeps: f.sweeps,
+                converged: f.converged,
+                loss: f.loss,
+                rmse: f.rmse,
+            });
+        }
+        let (statements, rank_by, threshold) = (&bridging.statements, bridging.rank_by, bridging.threshold);
+        let id = |j: usize| statements[j].statement.clone();
+        let mut order: Vec<usize> =
+            (0..statements.len()).filter(|&j| !excluded[j] && statements[j].score(rank_by).is_some()).collect();
+        let score = |j: usize| statements[j].score(rank_by).unwrap_or(f64::NEG_INFINITY);
+        order.sort_by(|&a, &b| score(b).total_cmp(&score(a)));
+        let ranking: Vec<Id> = order.iter().map(|&j| id(j)).collect();
+        let common_ground = order.iter().filter(|&&j| statements[j].common_ground).map(|&j| id(j)).collect();
+        let hidden_disagreement = order
+            .iter()
+            .filter(|&&j| {
+                let s = &statements[j];
+                s.min_side_agreement.lower >= threshold && s.weakest_subgroup.is_some_and(|w| w.disagrees)
+            })
+            .map(|&j| id(j))
+            .collect();
+        let unresolved = order.iter().filter(|&&j| statements[j].unresolved).map(|&j| id(j)).collect();
+        Bridging { ranking, common_ground, hidden_disagreement, unresolved, ..bridging }
     }
 }
 

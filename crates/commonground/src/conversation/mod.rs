@@ -110,8 +110,8 @@ pub struct StageTimings {
     pub statistics: Duration,
     /// Bridging scores and their intervals (the matrix factorization is in `mf`).
     pub bridging: Duration,
-    /// The bridging matrix factorization, which runs beside the PCA and the clustering: its time
-    /// overlaps theirs, so the stages add up to more than `total`.
+    /// The bridging matrix factorization, which runs beside every other stage from the PCA to the
+    /// bridging scores: its time overlaps theirs, so the stages add up to more than `total`.
     pub mf: Duration,
     /// Bootstrap stability of the groups (when enabled).
     pub stability: Duration,

@@ -5,30 +5,31 @@
 //! clusters, a group clustering per k and the smoothed choice of k (§3); group votes and repness
 //! (§4); consensus and group-aware consensus (§5); comment priorities, one update late (§6); then
 //! the warm state for the next update (§8). The extensions (§10) run beside them: the matrix
-//! factorization beside the PCA and the clustering, the bootstrap stability and the bridging
-//! scores after. Each stage's math lives in the folder named after it; this file only passes one
+//! factorization beside every other stage, from the PCA to the bridging scores (which it only
+//! joins to be ranked), the bootstrap stability and the bridging scores after the clustering. Each stage's math lives in the folder named after it; this file only passes one
 //! stage's results to the next and times them.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::assemble::AssembleInput;
-use super::Conversation;
+use super::{Conversation, StageTimings, WarmState};
 use crate::analysis::{Analysis, KSelection};
-use crate::bridging::MfFit;
+use crate::bridging::Unranked;
 use crate::cluster::{
     cross_fitted_votes, discover_groups, discovered_clustering, fixed_group_clustering, group_clusterings,
     group_stability, kmeans, kmeans_presolved, kmeans_settling, map_reassignments, silhouette, Cluster, GroupCount,
     MultiStart, Points, ReassignedVote, Reclustering, DISCOVER_MAX_K,
 };
 use crate::error::Result;
+use crate::params::Params;
 use crate::pca::{comment_projections, participant_projections, Pca};
+use crate::progress::Progress;
 use crate::stats::{self, ClusterVotes, VoteCounts};
-use crate::votes::Id;
+use crate::votes::{Id, StatementList, VoteMatrix};
 
 /// What the stages that carry state give, before the statistics: who is in conversation, the
-/// PCA and projections, the base clusters and a group clustering per k, and beside them the
-/// matrix factorization when it runs.
+/// PCA and projections, the base clusters and a group clustering per k.
 struct Clustered {
     moderated_out: Vec<bool>,
     meta: Vec<bool>,
@@ -50,8 +51,32 @@ struct Clustered {
     discovery: Option<crate::cluster::Discovery>,
     /// Discovery's pivotal votes (the bridging intervals' cross-fitting), with discovery only.
     discovered_reassigned: Option<Vec<ReassignedVote>>,
-    mf: Option<MfFit>,
-    mf_time: Duration,
+}
+
+/// What an update computes beside the matrix factorization: the clustered state, then the group
+/// stability, the statistics and the bridging scores, which wait for the fit only to be ranked.
+struct Counted {
+    c: Clustered,
+    group_stability: Option<crate::cluster::GroupStability>,
+    votes_base: Vec<Vec<VoteCounts>>,
+    everyone: Vec<VoteCounts>,
+    group_votes: Vec<Vec<VoteCounts>>,
+    repness: Vec<Vec<stats::RepnessEntry>>,
+    consensus: (Vec<stats::ConsensusEntry>, Vec<stats::ConsensusEntry>),
+    gac: Vec<f64>,
+    /// The bridging scores, with groups, and the pivotal votes their intervals counted.
+    bridging: Option<(Unranked, Vec<ReassignedVote>)>,
+}
+
+/// The parts of a conversation that an update's stages read and write, borrowed apart from the
+/// rest so that the matrix factorization can read the matrix on the other core meanwhile.
+struct Stages<'a> {
+    params: &'a Params,
+    matrix: &'a VoteMatrix,
+    statements: &'a StatementList,
+    state: &'a mut WarmState,
+    timings: &'a mut StageTimings,
+    progress: Option<&'a dyn Progress>,
 }
 
 impl Conversation {
@@ -61,76 +86,51 @@ impl Conversation {
     pub(super) fn compute(&mut self) -> Result<Analysis> {
         let params = self.params.clone();
         let m = self.matrix.n_statements();
-        let c = self.cluster(params.bridging.mf.enabled)?;
-        let (groups, base, clusterings, discovered_reassigned) =
-            (c.groups, c.base, c.clusterings, c.discovered_reassigned);
-        let mf = c.mf.filter(|_| !groups.is_empty());
+        // The matrix factorization reads only the votes, the moderation and its previous fit, and
+        // every other stage leaves it alone until the bridging ranking, which may be by its
+        // intercepts. So it runs beside all of them, from the PCA to the bridging scores, and
+        // fills the cores their sequential steps leave idle; it is joined last. It is kept only
+        // when there are groups, as before.
+        let warm = self.state.mf.take();
+        let (moderated_out, _) = moderation_flags(&self.statements, &self.matrix);
+        let Conversation { matrix, statements, state, timings, progress, .. } = self;
+        let matrix: &VoteMatrix = matrix;
+        let mut stages = Stages { params: &params, matrix, statements, state, timings, progress: progress.as_deref() };
+        let fit_mf = || {
+            let start = Instant::now();
+            let fit = params
+                .bridging
+                .mf
+                .enabled
+                .then(|| crate::bridging::fit_mf(matrix, &moderated_out, &params.mf(), params.seed, warm.as_ref()));
+            (fit, start.elapsed())
+        };
+        let (counted, (mf, mf_time)) = rayon::join(|| stages.count(), fit_mf);
+        let counted = match counted {
+            Ok(counted) => counted,
+            Err(e) => {
+                self.state.mf = warm;
+                return Err(e);
+            }
+        };
+        let Counted { c, group_stability, votes_base, everyone, group_votes, repness, consensus, gac, bridging } =
+            counted;
+        let (groups, base, clusterings) = (c.groups, c.base, c.clusterings);
+        let mf = mf.filter(|_| !groups.is_empty());
+        self.state.mf = match &mf {
+            Some(fit) => Some(crate::bridging::MfWarmStart::of(fit, &self.matrix)),
+            None => warm,
+        };
+        self.timings.mf = mf_time;
 
-        // Bootstrap stability of the groups at every candidate k (opt-in).
         let start = Instant::now();
-        let group_stability = params.group_stability.enabled.then(|| {
-            let settings = Reclustering {
-                base_k: params.base_k,
-                base_iters: params.base_iters,
-                max_k: params.max_k,
-                groups: params.groups,
-                group_iters: params.group_iters,
-                cold: c.cold,
-            };
-            let replicates = params.group_stability.replicates;
-            crate::progress::report(self.progress.as_deref(), "group stability", replicates as u64, |done| {
-                group_stability(&c.points, &base, &clusterings, &settings, replicates, params.seed, done)
-            })
-        });
-        self.timings.stability = start.elapsed();
-
-        // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
-        let start = Instant::now();
-        let ClusterVotes { votes_base, everyone, group_votes } =
-            stats::base_and_group_votes(&self.matrix, &base, &groups);
-
-        let repness = stats::select_repness(&group_votes, &c.moderated_out);
-        let (agree, disagree) = stats::consensus(&everyone, &c.moderated_out);
-        let gac = stats::group_aware_consensus(&group_votes, m);
-
-        // Bridging scores beyond Polis: intervals per statement, matrix factorization over votes.
-        let bridging_start = Instant::now();
-        if let Some(fit) = &mf {
-            self.state.mf = Some(crate::bridging::MfWarmStart::of(fit, &self.matrix));
-        }
-        let bridging = (!groups.is_empty()).then(|| {
-            let group_ids: Vec<u32> = groups.iter().map(|g| g.id).collect();
-            let (matrix, seed, bp) = (&self.matrix, params.seed, &params.bridging);
-            // The intervals count each vote in the group its participant would be in without it
-            // (`cluster/crossfit.rs`): by discovery's own rule, or by the map's.
-            let reassigned = discovered_reassigned
-                .unwrap_or_else(|| map_reassignments(matrix, &c.moderated_out, &c.pca, &c.projections, &base, &groups));
-            let side_votes = cross_fitted_votes(&group_ids, &group_votes, &reassigned);
-            // The pools the flag checks beyond the groups: at least subgroup_min_share of the
-            // clustered participants each.
-            let clustered: usize = base.iter().map(|b| b.members.len()).sum();
-            let min_members = (bp.subgroup_min_share * clustered as f64).ceil() as usize;
-            let subgroups = crate::bridging::pool_base_clusters(&base, &groups, &votes_base, min_members.max(1));
-            let scores = crate::bridging::bridging(
-                matrix,
-                &group_ids,
-                &group_votes,
-                &side_votes,
-                &subgroups,
-                &c.moderated_out,
-                &c.meta,
-                bp,
-                seed,
-                mf.as_ref(),
-            );
-            (scores, reassigned)
-        });
-        let (bridging, reassigned) = bridging.unzip();
+        let (bridging, reassigned) =
+            bridging.map(|(unranked, reassigned)| (unranked.rank(mf.as_ref()), reassigned)).unzip();
         self.reassigned = reassigned.unwrap_or_default();
-        self.timings.bridging = bridging_start.elapsed();
-        self.timings.mf = c.mf_time;
+        self.timings.bridging += start.elapsed();
 
         // Priorities read the previous update's group counts (Q2).
+        let start = Instant::now();
         let ids = self.matrix.statements();
         let priorities: Vec<f64> = (0..m)
             .map(|j| {
@@ -155,7 +155,7 @@ impl Conversation {
             votes_base,
             repness,
             everyone,
-            consensus: (agree, disagree),
+            consensus,
             gac,
             priorities,
             moderated_out: c.moderated_out,
@@ -166,7 +166,7 @@ impl Conversation {
             group_stability,
             discovery: c.discovery,
         });
-        self.timings.statistics = start.elapsed().saturating_sub(self.timings.bridging);
+        self.timings.statistics += start.elapsed();
         Ok(analysis)
     }
 
@@ -175,7 +175,10 @@ impl Conversation {
     /// `totals`, the group vote totals the next update's priorities read; no statistics, no
     /// extensions, no matrix factorization.
     pub(super) fn compute_state(&mut self, totals: bool) -> Result<()> {
-        let Clustered { pca, base, clusterings, groups, .. } = self.cluster(false)?;
+        let params = self.params.clone();
+        let Conversation { matrix, statements, state, timings, progress, .. } = self;
+        let mut stages = Stages { params: &params, matrix, statements, state, timings, progress: progress.as_deref() };
+        let Clustered { pca, base, clusterings, groups, .. } = stages.cluster()?;
         let start = Instant::now();
         let group_votes =
             if totals { stats::base_and_group_votes(&self.matrix, &base, &groups).group_votes } else { Vec::new() };
@@ -185,35 +188,119 @@ impl Conversation {
         self.reassigned = Vec::new();
         Ok(())
     }
+    /// Carries the warm state forward to the next update (§8); the group vote totals only when
+    /// `group_votes` are given.
+    fn carry_forward(
+        &mut self,
+        pca: &Pca,
+        base: &[Cluster],
+        clusterings: &BTreeMap<usize, (Vec<Cluster>, f64)>,
+        group_votes: Option<&[Vec<VoteCounts>]>,
+    ) {
+        if let Some(group_votes) = group_votes {
+            let ids = self.matrix.statements();
+            let mut totals: HashMap<Id, VoteCounts> = HashMap::new();
+            for g in group_votes {
+                for (j, c) in g.iter().enumerate() {
+                    totals.entry(ids[j].clone()).or_default().add(c);
+                }
+            }
+            self.state.previous_group_totals = Some(totals);
+        }
+        self.state.comps = Some(pca.comps.clone());
+        self.state.base_clusters = base.to_vec();
+        self.state.group_clusterings = clusterings.iter().map(|(&k, (c, _))| (k, c.clone())).collect();
+    }
+}
+
+impl Stages<'_> {
+    /// Everything an update computes but the matrix factorization: the stages that carry state
+    /// ([`Stages::cluster`]), the bootstrap stability of the groups (opt-in), the statistics and the
+    /// bridging scores, unranked. Records their times.
+    fn count(&mut self) -> Result<Counted> {
+        let params = self.params;
+        let m = self.matrix.n_statements();
+        let mut c = self.cluster()?;
+
+        // Bootstrap stability of the groups at every candidate k (opt-in).
+        let start = Instant::now();
+        let group_stability = params.group_stability.enabled.then(|| {
+            let settings = Reclustering {
+                base_k: params.base_k,
+                base_iters: params.base_iters,
+                max_k: params.max_k,
+                groups: params.groups,
+                group_iters: params.group_iters,
+                cold: c.cold,
+            };
+            let replicates = params.group_stability.replicates;
+            crate::progress::report(self.progress, "group stability", replicates as u64, |done| {
+                group_stability(&c.points, &c.base, &c.clusterings, &settings, replicates, params.seed, done)
+            })
+        });
+        self.timings.stability = start.elapsed();
+
+        // Counts per base cluster (votes-base) over raw votes; groups sum their base clusters. O(votes).
+        let start = Instant::now();
+        let ClusterVotes { votes_base, everyone, group_votes } =
+            stats::base_and_group_votes(self.matrix, &c.base, &c.groups);
+        let repness = stats::select_repness(&group_votes, &c.moderated_out);
+        let consensus = stats::consensus(&everyone, &c.moderated_out);
+        let gac = stats::group_aware_consensus(&group_votes, m);
+        self.timings.statistics = start.elapsed();
+
+        // Bridging scores beyond Polis: intervals per statement; the matrix factorization's
+        // numbers and the ranking come when the fit has joined.
+        let start = Instant::now();
+        let bridging = (!c.groups.is_empty()).then(|| {
+            let group_ids: Vec<u32> = c.groups.iter().map(|g| g.id).collect();
+            let (matrix, seed, bp) = (self.matrix, params.seed, &params.bridging);
+            // The intervals count each vote in the group its participant would be in without it
+            // (`cluster/crossfit.rs`): by discovery's own rule, or by the map's.
+            let reassigned = c.discovered_reassigned.take().unwrap_or_else(|| {
+                map_reassignments(matrix, &c.moderated_out, &c.pca, &c.projections, &c.base, &c.groups)
+            });
+            let side_votes = cross_fitted_votes(&group_ids, &group_votes, &reassigned);
+            // The pools the flag checks beyond the groups: at least subgroup_min_share of the
+            // clustered participants each.
+            let clustered: usize = c.base.iter().map(|b| b.members.len()).sum();
+            let min_members = (bp.subgroup_min_share * clustered as f64).ceil() as usize;
+            let subgroups = crate::bridging::pool_base_clusters(&c.base, &c.groups, &votes_base, min_members.max(1));
+            let scores = crate::bridging::score(
+                matrix,
+                &group_ids,
+                &group_votes,
+                &side_votes,
+                &subgroups,
+                &c.moderated_out,
+                &c.meta,
+                bp,
+                seed,
+            );
+            (scores, reassigned)
+        });
+        self.timings.bridging = start.elapsed();
+        Ok(Counted { c, group_stability, votes_base, everyone, group_votes, repness, consensus, gac, bridging })
+    }
 
     /// The stages that carry state: moderation and who is in conversation (§1); the PCA and the
     /// projections (§2); the base clusters, a group clustering per k and the smoothed choice of k
-    /// (§3); the matrix factorization beside them when `with_mf`.
-    fn cluster(&mut self, with_mf: bool) -> Result<Clustered> {
-        let params = self.params.clone();
+    /// (§3).
+    fn cluster(&mut self) -> Result<Clustered> {
+        let params = self.params;
         let m = self.matrix.n_statements();
         let n = self.matrix.n_participants();
-        let (moderated_out, meta) = self.moderation_flags();
+        let (moderated_out, meta) = moderation_flags(self.statements, self.matrix);
         // user-vote-counts: raw votes per participant, passes and moderated-out included. O(participants).
         let vote_counts: Vec<usize> = (0..n).map(|r| self.matrix.row_len(r)).collect();
         self.state.in_conv =
-            stats::in_conversation(&self.state.in_conv, &vote_counts, self.matrix.participants(), m, &params);
+            stats::in_conversation(&self.state.in_conv, &vote_counts, self.matrix.participants(), m, params);
 
-        // The matrix factorization needs only the votes, so it runs beside the PCA and the
-        // clustering and fills the cores they leave idle (their sequential steps). It is kept
-        // only when there are groups, as before.
-        let mf_warm = self.state.mf.as_ref();
-        let fit_mf = || {
-            let start = Instant::now();
-            let fit = (with_mf)
-                .then(|| crate::bridging::fit_mf(&self.matrix, &moderated_out, &params.mf(), params.seed, mf_warm));
-            (fit, start.elapsed())
-        };
         let map_and_groups = || {
             // PCA over every participant, warm-started. O(votes) per iteration.
             let start = Instant::now();
-            let pca = Pca::fit(&self.matrix, &moderated_out, self.state.comps.as_ref(), &params.pca());
-            let projections = participant_projections(&self.matrix, &moderated_out, &pca);
+            let pca = Pca::fit(self.matrix, &moderated_out, self.state.comps.as_ref(), &params.pca());
+            let projections = participant_projections(self.matrix, &moderated_out, &pca);
             let (statement_projections, extremity) = comment_projections(&pca);
             let pca_time = start.elapsed();
 
@@ -229,7 +316,7 @@ impl Conversation {
             let (base, clusterings) = if params.groups == GroupCount::Discover {
                 // Groups from the votes (a mixture model), then base clusters inside each group.
                 let max_k = params.max_k.max(DISCOVER_MAX_K);
-                match discover_groups(&self.matrix, &in_rows, &moderated_out, max_k, params.seed) {
+                match discover_groups(self.matrix, &in_rows, &moderated_out, max_k, params.seed) {
                     Some((group_of, found, reassigned)) => {
                         let (base, groups) =
                             discovered_clustering(&points, &group_of, params.base_k, params.base_iters);
@@ -264,10 +351,8 @@ impl Conversation {
             let discovered = (discovery, discovered_reassigned);
             (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovered, stages)
         };
-        let (
-            (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovered, stages),
-            (mf, mf_time),
-        ) = rayon::join(map_and_groups, fit_mf);
+        let (pca, projections, statement_projections, extremity, points, base, cold, clusterings, discovered, stages) =
+            map_and_groups();
         let clusterings = clusterings?;
         let (discovery, discovered_reassigned) = discovered;
         let start = Instant::now();
@@ -302,47 +387,21 @@ impl Conversation {
             groups,
             discovery,
             discovered_reassigned,
-            mf,
-            mf_time,
         })
     }
+}
 
-    /// Carries the warm state forward to the next update (§8); the group vote totals only when
-    /// `group_votes` are given.
-    fn carry_forward(
-        &mut self,
-        pca: &Pca,
-        base: &[Cluster],
-        clusterings: &BTreeMap<usize, (Vec<Cluster>, f64)>,
-        group_votes: Option<&[Vec<VoteCounts>]>,
-    ) {
-        if let Some(group_votes) = group_votes {
-            let ids = self.matrix.statements();
-            let mut totals: HashMap<Id, VoteCounts> = HashMap::new();
-            for g in group_votes {
-                for (j, c) in g.iter().enumerate() {
-                    totals.entry(ids[j].clone()).or_default().add(c);
-                }
-            }
-            self.state.previous_group_totals = Some(totals);
+/// Polis's `mod-out` and `meta-tids` (docs/algorithm.md §1) as one flag per statement column of
+/// `matrix`; a statement without metadata is neither.
+fn moderation_flags(statements: &StatementList, matrix: &VoteMatrix) -> (Vec<bool>, Vec<bool>) {
+    let m = matrix.n_statements();
+    let mut out = vec![false; m];
+    let mut meta = vec![false; m];
+    for (j, id) in matrix.statements().iter().enumerate() {
+        if let Some(s) = statements.get(id) {
+            out[j] = s.is_moderated_out();
+            meta[j] = s.is_meta;
         }
-        self.state.comps = Some(pca.comps.clone());
-        self.state.base_clusters = base.to_vec();
-        self.state.group_clusterings = clusterings.iter().map(|(&k, (c, _))| (k, c.clone())).collect();
     }
-
-    /// Polis's `mod-out` and `meta-tids` (docs/algorithm.md §1) as one flag per statement column;
-    /// a statement without metadata is neither.
-    fn moderation_flags(&self) -> (Vec<bool>, Vec<bool>) {
-        let m = self.matrix.n_statements();
-        let mut out = vec![false; m];
-        let mut meta = vec![false; m];
-        for (j, id) in self.matrix.statements().iter().enumerate() {
-            if let Some(s) = self.statements.get(id) {
-                out[j] = s.is_moderated_out();
-                meta[j] = s.is_meta;
-            }
-        }
-        (out, meta)
-    }
+    (out, meta)
 }

@@ -82,7 +82,6 @@ pub(super) struct Als<'a> {
     row_counts: &'a [u32],
     statement_ratings: &'a [u32],
     chunk_rows: usize,
-    longest_row: usize,
     /// The ridge penalties of one participant's and one statement's intercept and factor: the loss
     /// times N, so each participant's penalty is N λ / U and each statement's N λ / M.
     participant_penalties: (f64, f64),
@@ -113,7 +112,6 @@ impl<'a> Als<'a> {
             row_counts,
             statement_ratings,
             chunk_rows,
-            longest_row: ratings.longest_row(),
             participant_penalties: (pi_u, pf_u),
             statement_penalties: (pi_n, pf_n),
             partial_sums: vec![vec![[0.0; 5]; m]; n.div_ceil(chunk_rows)],
@@ -127,9 +125,11 @@ impl<'a> Als<'a> {
     /// ratings added to the statements' sums with its new parameters. Returns the participants'
     /// [`Moments`].
     pub(super) fn solve_participants(&mut self, statements: &[[f64; 2]], mu: f64) -> Moments {
-        let (ratings, row_counts, chunk_rows, longest_row) =
-            (self.ratings, self.row_counts, self.chunk_rows, self.longest_row);
+        let (ratings, row_counts, chunk_rows) = (self.ratings, self.row_counts, self.chunk_rows);
         let (pi_u, pf_u) = self.participant_penalties;
+        // A rating less μ, per rating index: `rating − μ − i_n` is `(rating − μ) − i_n`, so the
+        // same bits as computed per vote.
+        let less_mu = ratings.values().map(|rating| rating - mu);
         let participant_moments = self
             .iu
             .par_chunks_mut(chunk_rows)
@@ -139,18 +139,17 @@ impl<'a> Als<'a> {
             .map(|(k, ((iu, fu), partial))| {
                 partial.fill([0.0; 5]);
                 let mut moments = Moments::default();
-                let mut row = vec![(0, 0.0); longest_row];
+                let chunk = ratings.chunk(k);
                 for (local, r) in (k * chunk_rows..).take(iu.len()).enumerate() {
                     let count = row_counts[r];
                     if count == 0 {
                         continue;
                     }
-                    let kept = ratings.gather(r, &mut row);
-                    let row = &row[..kept];
+                    let (columns, values) = chunk.row(local);
                     let (mut sx, mut sxx, mut sy, mut sxy) = (0.0, 0.0, 0.0, 0.0);
-                    for &(c, rating) in row {
+                    for (&c, &v) in columns.iter().zip(values) {
                         let [i_n, x] = statements[c as usize];
-                        let y = rating - mu - i_n;
+                        let y = less_mu[v as usize] - i_n;
                         sx += x;
                         sxx += x * x;
                         sy += y;
@@ -159,15 +158,20 @@ impl<'a> Als<'a> {
                     let (i, f) = solve_ridge(count as f64, sx, sxx, sy, sxy, pi_u, pf_u);
                     (iu[local], fu[local]) = (i, f);
                     moments.add(i, f);
+                    // A rating's residual takes one value per rating index in this row: the same
+                    // expressions as per vote (`rating − (μ + i)`, `f·y`, `y·y`), computed once.
                     let base = mu + i;
-                    for &(c, rating) in row {
-                        let y = rating - base;
+                    let ff = f * f;
+                    let y = ratings.values().map(|rating| rating - base);
+                    let terms = y.map(|y| [y, f * y, y * y]);
+                    for (&c, &v) in columns.iter().zip(values) {
+                        let [y, fy, yy] = terms[v as usize];
                         let s = &mut partial[c as usize];
                         s[0] += f;
-                        s[1] += f * f;
+                        s[1] += ff;
                         s[2] += y;
-                        s[3] += f * y;
-                        s[4] += y * y;
+                        s[3] += fy;
+                        s[4] += yy;
                     }
                 }
                 moments
