@@ -252,24 +252,44 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
     let start = Instant::now();
     let title =
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-    let mut text = match args.format {
-        Format::Summary => io::summary(analysis, &title, Some(&source.description())),
-        Format::Json => analysis.to_json(),
-        Format::Polis => PolisMath::from_analysis(analysis).to_json(),
-        Format::Html => io::html_report(analysis, &title, Some(&source)),
-        Format::Csv => write_csv_tables(analysis, args.output.as_deref()).map(|()| String::new())?,
+    // JSON is streamed as it is serialised (`None` here): a million participants' JSON is about
+    // 300 MB, and held as one string it set the run's peak memory.
+    let text = match args.format {
+        Format::Json | Format::Polis => None,
+        Format::Summary => Some(io::summary(analysis, &title, Some(&source.description()))),
+        Format::Html => Some(io::html_report(analysis, &title, Some(&source))),
+        Format::Csv => Some(write_csv_tables(analysis, args.output.as_deref()).map(|()| String::new())?),
     };
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    match &args.output {
-        Some(_) if matches!(args.format, Format::Csv) => {} // written above, one file per table
-        Some(file) => std::fs::write(file, &text).map_err(|e| Failure::Output(format!("{}: {e}", file.display())))?,
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes());
+    let write_json = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
+        if matches!(args.format, Format::Polis) {
+            PolisMath::from_analysis(analysis).write_json(&mut *w)?;
+        } else {
+            analysis.write_json(&mut *w)?;
+        }
+        w.write_all(b"\n")?;
+        w.flush()
+    };
+    match (text, &args.output) {
+        (None, Some(file)) => std::fs::File::create(file)
+            .and_then(|f| write_json(&mut std::io::BufWriter::with_capacity(1 << 20, f)))
+            .map_err(|e| Failure::Output(format!("{}: {e}", file.display())))?,
+        // A closed pipe (`| head`) is not an error worth reporting.
+        (None, None) => drop(write_json(&mut std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock()))),
+        (Some(_), Some(_)) if matches!(args.format, Format::Csv) => {} // written above, one file per table
+        (Some(mut text), output) => {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            match output {
+                Some(file) => {
+                    std::fs::write(file, &text).map_err(|e| Failure::Output(format!("{}: {e}", file.display())))?
+                }
+                None => {
+                    use std::io::Write;
+                    // A closed pipe (`| head`) is not an error worth reporting.
+                    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+                }
+            }
         }
     }
     let output = start.elapsed();

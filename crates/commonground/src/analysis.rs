@@ -163,6 +163,13 @@ impl Analysis {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
+    /// Writes [`Analysis::to_json`]'s bytes to `w` as they are serialised, without holding them in
+    /// memory: a million participants' JSON is about 300 MB, and built as one string it was the
+    /// CLI's peak memory, at the end of the run.
+    pub fn write_json(&self, w: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(w, self).map_err(std::io::Error::from)
+    }
+
     /// The group a participant belongs to, by external id.
     pub fn group_of(&self, participant: &Id) -> Option<u32> {
         self.participants.iter().find(|p| &p.id == participant).and_then(|p| p.group)

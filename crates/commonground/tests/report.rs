@@ -241,3 +241,29 @@ fn summary_report_and_json_agree_on_common_ground_uncertain_and_merged() {
         assert!(text.contains(&line) && section(&html, "groups").contains(&line), "{line}");
     }
 }
+
+/// The JSON a caller streams (`write_json`, as the CLI writes it) is `to_json`'s string byte for
+/// byte, for commonground's JSON and Polis's math blob; a writer that fails fails the call.
+#[test]
+fn streamed_json_is_the_json_string_byte_for_byte_and_a_failing_writer_is_an_error() {
+    let (a, _) = vtaiwan(Params::default());
+    let mut streamed = Vec::new();
+    a.write_json(&mut streamed).unwrap();
+    assert_eq!(String::from_utf8(streamed).unwrap(), a.to_json());
+    let polis = io::PolisMath::from_analysis(&a);
+    let mut streamed = Vec::new();
+    polis.write_json(&mut streamed).unwrap();
+    assert_eq!(String::from_utf8(streamed).unwrap(), polis.to_json());
+
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let e = a.write_json(Full).unwrap_err();
+    assert!(e.to_string().contains("disk full"), "{e}");
+}

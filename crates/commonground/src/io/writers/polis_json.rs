@@ -248,4 +248,10 @@ impl PolisMath {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
+
+    /// Writes [`PolisMath::to_json`]'s bytes to `w` as they are serialised (see
+    /// [`crate::Analysis::write_json`]).
+    pub fn write_json(&self, w: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(w, self).map_err(std::io::Error::from)
+    }
 }
