@@ -57,15 +57,23 @@ impl<'a> Run<'a> {
         let centers: Vec<[f64; 2]> = order.iter().map(|&i| clusters[i].center).collect();
         let ids: Vec<u32> = order.iter().map(|&i| clusters[i].id).collect();
         let same_clusters = self.ids == ids && self.placements.len() == points.len();
+        // The weighted means (the group level) are summed from each slot's rows afterwards.
+        let unweighted = points.weights.is_none();
+        let mut sums = SlotSums::new(centers.len());
+        let add = |placements: &[Placement], positions: &[[f64; 2]]| {
+            if unweighted {
+                sums.add(placements, positions);
+            }
+        };
         if same_clusters {
             let moved: Vec<f64> = self.centers.iter().zip(&centers).map(|(&a, &b)| true_distance(a, b)).collect();
             self.changed =
-                assign::reassign(&mut self.placements, &points.positions, &centers, self.points_scale, &moved);
+                assign::reassign(&mut self.placements, &points.positions, &centers, self.points_scale, &moved, add);
         } else {
-            self.placements = assign::place(&points.positions, &centers, self.points_scale);
+            self.placements = assign::place(&points.positions, &centers, self.points_scale, add);
             self.changed = usize::MAX;
         }
-        let means = self.means(centers.len());
+        let means = self.means(sums);
         let next = order
             .iter()
             .zip(&means)
@@ -77,21 +85,16 @@ impl<'a> Run<'a> {
     }
 
     /// The (weighted) mean of each slot's members, `None` for an empty slot; also counts them.
-    /// Bit-identical to [`weighted_mean`] of the slot's rows: one pass in row order adds each
-    /// point to its slot's sum, which is the same sequence of additions per slot.
-    fn means(&mut self, slots: usize) -> Vec<Option<[f64; 2]>> {
+    /// Unweighted, from `sums`, which the step added in row order; weighted, from each slot's
+    /// rows ([`weighted_mean`]).
+    fn means(&mut self, sums: SlotSums) -> Vec<Option<[f64; 2]>> {
         let points = self.points;
-        let mut counts = vec![0usize; slots];
+        let slots = sums.counts.len();
         let means = if points.weights.is_none() {
-            let mut sums = vec![[0.0f64, 0.0]; slots];
-            for (placement, p) in self.placements.iter().zip(&points.positions) {
-                let slot = placement.slot as usize;
-                sums[slot][0] += p[0];
-                sums[slot][1] += p[1];
-                counts[slot] += 1;
-            }
-            sums.iter()
-                .zip(&counts)
+            self.counts = sums.counts;
+            sums.sums
+                .iter()
+                .zip(&self.counts)
                 .map(|(s, &n)| {
                     let inv = 1.0 / n as f64;
                     (n > 0).then(|| [s[0] * inv, s[1] * inv])
@@ -100,12 +103,9 @@ impl<'a> Run<'a> {
         } else {
             // Weighted (the group level: a hundred points at most).
             let rows = self.rows(slots);
-            for (count, r) in counts.iter_mut().zip(&rows) {
-                *count = r.len();
-            }
+            self.counts = rows.iter().map(Vec::len).collect();
             rows.iter().map(|r| (!r.is_empty()).then(|| weighted_mean(r, points))).collect()
         };
-        self.counts = counts;
         means
     }
 
@@ -129,6 +129,30 @@ impl<'a> Run<'a> {
             cluster.members = m;
         }
         clusters
+    }
+}
+
+/// Each slot's sum of its members' positions and their count, added point by point in row order:
+/// per slot the same sequence of additions as [`weighted_mean`]'s unweighted sum over the slot's
+/// rows, so the same bits.
+struct SlotSums {
+    sums: Vec<[f64; 2]>,
+    counts: Vec<usize>,
+}
+
+impl SlotSums {
+    fn new(slots: usize) -> SlotSums {
+        SlotSums { sums: vec![[0.0, 0.0]; slots], counts: vec![0; slots] }
+    }
+
+    /// Adds the next rows, in row order: their placements and positions.
+    fn add(&mut self, placements: &[Placement], positions: &[[f64; 2]]) {
+        for (placement, p) in placements.iter().zip(positions) {
+            let slot = placement.slot as usize;
+            self.sums[slot][0] += p[0];
+            self.sums[slot][1] += p[1];
+            self.counts[slot] += 1;
+        }
     }
 }
 
