@@ -6,8 +6,9 @@
 //! (§4); consensus and group-aware consensus (§5); comment priorities, one update late (§6); then
 //! the warm state for the next update (§8). The extensions (§10) run beside them: the matrix
 //! factorization beside every other stage, from the PCA to the bridging scores (which it only
-//! joins to be ranked), the bootstrap stability and the bridging scores after the clustering. Each stage's math lives in the folder named after it; this file only passes one
-//! stage's results to the next and times them.
+//! joins to be ranked), the bootstrap stability and the bridging scores after the clustering.
+//! Each stage's math lives in the folder named after it; this file only passes one stage's
+//! results to the next and times them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
