@@ -260,37 +260,25 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
         Format::Html => Some(io::html_report(analysis, &title, Some(&source))),
         Format::Csv => Some(write_csv_tables(analysis, args.output.as_deref()).map(|()| String::new())?),
     };
-    let write_json = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
-        if matches!(args.format, Format::Polis) {
-            PolisMath::from_analysis(analysis).write_json(&mut *w)?;
-        } else {
-            analysis.write_json(&mut *w)?;
+    // Every format goes to the file or stdout through one writer, ending with a newline.
+    let write = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
+        match &text {
+            None if matches!(args.format, Format::Polis) => PolisMath::from_analysis(analysis).write_json(&mut *w)?,
+            None => analysis.write_json(&mut *w)?,
+            Some(text) => w.write_all(text.as_bytes())?,
         }
-        w.write_all(b"\n")?;
+        if !text.as_ref().is_some_and(|t| t.ends_with('\n')) {
+            w.write_all(b"\n")?;
+        }
         w.flush()
     };
-    match (text, &args.output) {
-        (None, Some(file)) => std::fs::File::create(file)
-            .and_then(|f| write_json(&mut std::io::BufWriter::with_capacity(1 << 20, f)))
+    match &args.output {
+        Some(_) if matches!(args.format, Format::Csv) => {} // written above, one file per table
+        Some(file) => std::fs::File::create(file)
+            .and_then(|f| write(&mut std::io::BufWriter::with_capacity(1 << 20, f)))
             .map_err(|e| Failure::Output(format!("{}: {e}", file.display())))?,
         // A closed pipe (`| head`) is not an error worth reporting.
-        (None, None) => drop(write_json(&mut std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock()))),
-        (Some(_), Some(_)) if matches!(args.format, Format::Csv) => {} // written above, one file per table
-        (Some(mut text), output) => {
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            match output {
-                Some(file) => {
-                    std::fs::write(file, &text).map_err(|e| Failure::Output(format!("{}: {e}", file.display())))?
-                }
-                None => {
-                    use std::io::Write;
-                    // A closed pipe (`| head`) is not an error worth reporting.
-                    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-                }
-            }
-        }
+        None => drop(write(&mut std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock()))),
     }
     let output = start.elapsed();
 
