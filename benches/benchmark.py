@@ -268,7 +268,7 @@ def run_child(command: Sequence[str], env: Dict[str, str], timeout: float) -> "t
 
 
 def parse_cli_timings(stderr: str) -> Dict[str, float]:
-    """``timings (ms): load 1.2  matrix 3.4  mf 5.6 (beside pca and clustering) ...`` ->
+    """``timings (ms): load 1.2  matrix 3.4  mf 5.6 (beside the other stages) ...`` ->
     {"load": 0.0012, "matrix": 0.0034, "mf": 0.0056, ...}."""
     for line in stderr.splitlines():
         if line.startswith("timings (ms)"):
@@ -282,7 +282,7 @@ def run_cli(cli: Path, folder: Path, env: Dict[str, str], timeout: float, extra:
     _, stderr, wall, rss = run_child(command, env, timeout)
     stages = parse_cli_timings(stderr)
     # Analysis: the CLI's wall time of the update (its stages overlap: the matrix factorization
-    # runs beside the PCA and the clustering); older CLIs print only the stages, which then add up.
+    # runs beside the other stages); older CLIs print only the stages, which then add up.
     analysis = stages.get("analysis", sum(s for name, s in stages.items() if name not in ("load", "output")))
     return Run(stages["load"], analysis, wall, rss, stages)
 
@@ -465,7 +465,7 @@ def incremental_section(cli: Path, env: Dict[str, str], timeout: float) -> List[
         "2,000 statements, 5M votes, then 10 batches of 1,000 new votes through `Conversation::update`); median "
         "over the 10 updates, in ms:",
         "",
-        "| PCA warm start | update | matrix | pca | clustering | statistics | bridging | mf (beside pca and clustering) |",
+        "| PCA warm start | update | matrix | pca | clustering | statistics | bridging | mf (beside the other stages) |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     medians = {}

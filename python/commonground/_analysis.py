@@ -146,7 +146,7 @@ class Analysis:
     def timings(self) -> Dict[str, float]:
         """Wall time in seconds of each stage of the update that produced this analysis (matrix,
         pca, clustering, statistics, stability, bridging, mf) and of the whole update (total).
-        The matrix factorization (mf) runs beside the PCA and the clustering, so the stages add
+        The matrix factorization (mf) runs beside the other stages, so the stages add
         up to more than the total."""
         return self._core.timings
 

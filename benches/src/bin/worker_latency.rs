@@ -1582,7 +1582,7 @@ fn markdown(reports: &[Report], opts: &Options, command: &str) -> String {
             ("- clustering", Box::new(move |a| t(a.timings.map(|x| x.clustering)))),
             ("- statistics", Box::new(move |a| t(a.timings.map(|x| x.statistics)))),
             ("- bridging", Box::new(move |a| t(a.timings.map(|x| x.bridging)))),
-            ("- mf (beside pca and clustering)", Box::new(move |a| t(a.timings.map(|x| x.mf)))),
+            ("- mf (beside the other stages)", Box::new(move |a| t(a.timings.map(|x| x.mf)))),
             ("serialise the state (`state().to_bytes()`)", Box::new(move |a| f(a.to_bytes_ms))),
             ("(state bytes)", Box::new(|a| thousands(a.state_bytes as u64))),
             ("Polis math JSON (`PolisMath::from_analysis`, `to_value`)", Box::new(move |a| f(a.math_ms))),

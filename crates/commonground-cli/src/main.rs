@@ -287,7 +287,7 @@ fn run(args: AnalyzeArgs) -> Result<(), Failure> {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         eprintln!(
 "timings (ms){}: load {:.1}  matrix {:.1}  pca {:.1}  clustering {:.1}  stability {:.1}  statistics {:.1}  bridging {:.1}  \
-             mf {:.1} (beside pca and clustering)  analysis {:.1}  output {:.1}",
+             mf {:.1} (beside the other stages)  analysis {:.1}  output {:.1}",
             if replay { " of the last update" } else { "" },
             ms(load),
             ms(t.matrix),

@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let t = conv.timings();
         println!(
-            "update {}: {} votes in {:.0} ms (matrix {:.0}, pca {:.0} in {:?} products, clustering {:.0}, statistics {:.0}, bridging {:.0}, mf {:.0} beside pca and clustering); {} groups",
+            "update {}: {} votes in {:.0} ms (matrix {:.0}, pca {:.0} in {:?} products, clustering {:.0}, statistics {:.0}, bridging {:.0}, mf {:.0} beside the other stages); {} groups",
             i + 1,
             chunk.len(),
             start.elapsed().as_secs_f64() * 1000.0,
