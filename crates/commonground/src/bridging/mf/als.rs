@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::ratings::Ratings;
+use super::ratings::{Chunk, Code, Kept, Ratings};
 
 /// Solves the 2x2 ridge system `[[s1 + a_i, sx], [sx, sxx + a_f]] · (i, f) = (sy, sxy)`. The
 /// penalties are positive, so the matrix is positive definite.
@@ -127,58 +127,16 @@ impl<'a> Als<'a> {
     pub(super) fn solve_participants(&mut self, statements: &[[f64; 2]], mu: f64) -> Moments {
         let (ratings, row_counts, chunk_rows) = (self.ratings, self.row_counts, self.chunk_rows);
         let (pi_u, pf_u) = self.participant_penalties;
-        // A rating less μ, per rating index: `rating − μ − i_n` is `(rating − μ) − i_n`, so the
-        // same bits as computed per vote.
-        let less_mu = ratings.values().map(|rating| rating - mu);
-        let participant_moments = self
-            .iu
-            .par_chunks_mut(chunk_rows)
-            .zip(self.fu.par_chunks_mut(chunk_rows))
-            .zip(self.partial_sums.par_iter_mut())
-            .enumerate()
-            .map(|(k, ((iu, fu), partial))| {
-                partial.fill([0.0; 5]);
-                let mut moments = Moments::default();
-                let chunk = ratings.chunk(k);
-                for (local, r) in (k * chunk_rows..).take(iu.len()).enumerate() {
-                    let count = row_counts[r];
-                    if count == 0 {
-                        continue;
-                    }
-                    let (columns, values) = chunk.row(local);
-                    let (mut sx, mut sxx, mut sy, mut sxy) = (0.0, 0.0, 0.0, 0.0);
-                    for (&c, &v) in columns.iter().zip(values) {
-                        let [i_n, x] = statements[c as usize];
-                        let y = less_mu[v as usize] - i_n;
-                        sx += x;
-                        sxx += x * x;
-                        sy += y;
-                        sxy += x * y;
-                    }
-                    let (i, f) = solve_ridge(count as f64, sx, sxx, sy, sxy, pi_u, pf_u);
-                    (iu[local], fu[local]) = (i, f);
-                    moments.add(i, f);
-                    // A rating's residual takes one value per rating index in this row: the same
-                    // expressions as per vote (`rating − (μ + i)`, `f·y`, `y·y`), computed once.
-                    let base = mu + i;
-                    let ff = f * f;
-                    let y = ratings.values().map(|rating| rating - base);
-                    let terms = y.map(|y| [y, f * y, y * y]);
-                    for (&c, &v) in columns.iter().zip(values) {
-                        let [y, fy, yy] = terms[v as usize];
-                        let s = &mut partial[c as usize];
-                        s[0] += f;
-                        s[1] += ff;
-                        s[2] += y;
-                        s[3] += fy;
-                        s[4] += yy;
-                    }
-                }
-                moments
-            })
-            .collect::<Vec<Moments>>()
-            .into_iter()
-            .fold(Moments::default(), Moments::plus);
+        let values = ratings.values();
+        let (iu, fu, partial_sums) = (&mut self.iu, &mut self.fu, &mut self.partial_sums);
+        let participant_moments = match ratings.kept() {
+            Kept::Narrow(chunks) => {
+                solve_chunks(chunks, row_counts, chunk_rows, iu, fu, partial_sums, statements, mu, values, (pi_u, pf_u))
+            }
+            Kept::Wide(chunks) => {
+                solve_chunks(chunks, row_counts, chunk_rows, iu, fu, partial_sums, statements, mu, values, (pi_u, pf_u))
+            }
+        };
         let partial_sums = &self.partial_sums;
         self.sums.par_iter_mut().enumerate().with_min_len(256).for_each(|(c, total)| {
             *total = [0.0; 5];
@@ -217,6 +175,75 @@ impl<'a> Als<'a> {
     }
 }
 
+/// [`Als::solve_participants`]'s pass over the chunks of rows kept in codes `C`: each participant
+/// solved given the statements and μ, then its ratings added to its chunk's statement sums.
+#[allow(clippy::too_many_arguments)]
+fn solve_chunks<C: Code>(
+    chunks: &[Chunk<C>],
+    row_counts: &[u32],
+    chunk_rows: usize,
+    iu: &mut [f64],
+    fu: &mut [f64],
+    partial_sums: &mut [Vec<StatementSums>],
+    statements: &[[f64; 2]],
+    mu: f64,
+    values: [f64; 3],
+    (pi_u, pf_u): (f64, f64),
+) -> Moments {
+    // A rating less μ, per rating index: `rating − μ − i_n` is `(rating − μ) − i_n`, so the
+    // same bits as computed per vote. (Index 3 is no rating's.)
+    let less_mu = [values[0] - mu, values[1] - mu, values[2] - mu, 0.0];
+    iu.par_chunks_mut(chunk_rows)
+        .zip(fu.par_chunks_mut(chunk_rows))
+        .zip(partial_sums.par_iter_mut())
+        .zip(chunks.par_iter())
+        .enumerate()
+        .map(|(k, (((iu, fu), partial), chunk))| {
+            partial.fill([0.0; 5]);
+            let mut moments = Moments::default();
+            for (local, r) in (k * chunk_rows..).take(iu.len()).enumerate() {
+                let count = row_counts[r];
+                if count == 0 {
+                    continue;
+                }
+                let codes = chunk.row(local);
+                let (mut sx, mut sxx, mut sy, mut sxy) = (0.0, 0.0, 0.0, 0.0);
+                for &code in codes {
+                    let (c, v) = code.split();
+                    let [i_n, x] = statements[c];
+                    let y = less_mu[v] - i_n;
+                    sx += x;
+                    sxx += x * x;
+                    sy += y;
+                    sxy += x * y;
+                }
+                let (i, f) = solve_ridge(count as f64, sx, sxx, sy, sxy, pi_u, pf_u);
+                (iu[local], fu[local]) = (i, f);
+                moments.add(i, f);
+                // A rating's residual takes one value per rating index in this row: the same
+                // expressions as per vote (`rating − (μ + i)`, `f·y`, `y·y`), computed once.
+                let base = mu + i;
+                let ff = f * f;
+                let y = [values[0] - base, values[1] - base, values[2] - base, 0.0];
+                let terms = y.map(|y| [y, f * y, y * y]);
+                for &code in codes {
+                    let (c, v) = code.split();
+                    let [y, fy, yy] = terms[v];
+                    let s = &mut partial[c];
+                    s[0] += f;
+                    s[1] += ff;
+                    s[2] += y;
+                    s[3] += fy;
+                    s[4] += yy;
+                }
+            }
+            moments
+        })
+        .collect::<Vec<Moments>>()
+        .into_iter()
+        .fold(Moments::default(), Moments::plus)
+}
+
 /// μ, in closed form from the residuals' sum (moved to `mu`); returns the new squared error,
 /// which follows from the old.
 pub(super) fn solve_global(mu: &mut f64, (sum_e, sum_e2): (f64, f64), objective: &Objective) -> f64 {
@@ -224,4 +251,107 @@ pub(super) fn solve_global(mu: &mut f64, (sum_e, sum_e2): (f64, f64), objective:
     let delta = (sum_e - big_n * li * *mu) / (big_n * (1.0 + li));
     *mu += delta;
     (sum_e2 - 2.0 * delta * sum_e + big_n * delta * delta).max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bridging::mf::ratings::{chunk_rows, tests::random_votes};
+
+    /// Brute force: participant `r`'s `(i, f)` from its votes read off the matrix, passes and
+    /// excluded statements left out, the same expressions added in the matrix's order.
+    fn brute_participant(
+        matrix: &crate::votes::VoteMatrix,
+        r: usize,
+        excluded: &[bool],
+        values: [f64; 3],
+        statements: &[[f64; 2]],
+        mu: f64,
+        (pi_u, pf_u): (f64, f64),
+    ) -> Option<(f64, f64)> {
+        let (cols, votes) = matrix.row(r);
+        let (mut n, mut sx, mut sxx, mut sy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (&c, &v) in cols.iter().zip(votes) {
+            if excluded[c as usize] || v == 0 {
+                continue;
+            }
+            let [i_n, x] = statements[c as usize];
+            let y = (values[(v + 1) as usize] - mu) - i_n;
+            n += 1.0;
+            sx += x;
+            sxx += x * x;
+            sy += y;
+            sxy += x * y;
+        }
+        (n > 0.0).then(|| solve_ridge(n, sx, sxx, sy, sxy, pi_u, pf_u))
+    }
+
+    #[test]
+    fn a_participant_pass_gives_the_brute_force_solutions_bit_for_bit_and_the_same_sums_in_either_code() {
+        let matrix = random_votes(2500, 9);
+        let (n, m) = (matrix.n_participants(), matrix.n_statements());
+        let mut excluded = vec![false; m];
+        excluded[7] = true;
+        let statements: Vec<[f64; 2]> = (0..m).map(|j| [0.01 * j as f64 - 0.1, 0.3 - 0.02 * j as f64]).collect();
+        let mu = 0.4;
+        let mut results = Vec::new();
+        for wide in [false, true] {
+            let ratings = Ratings::new(&matrix, &excluded, None);
+            let ratings = if wide { ratings.wide() } else { ratings };
+            let rows = chunk_rows(n);
+            let counts = ratings.count(n, m, rows);
+            let objective = Objective {
+                big_n: counts.n_ratings as f64,
+                rated_participants: counts.row_counts.iter().filter(|&&c| c > 0).count() as f64,
+                rated_statements: counts.statement_ratings.iter().filter(|&&c| c > 0).count() as f64,
+                lf: 0.03,
+                li: 0.15,
+            };
+            let mut als = Als::new(&ratings, &counts.row_counts, &counts.statement_ratings, rows, &objective);
+            als.solve_participants(&statements, mu);
+            for r in 0..n {
+                let expected = brute_participant(
+                    &matrix,
+                    r,
+                    &excluded,
+                    ratings.values(),
+                    &statements,
+                    mu,
+                    als.participant_penalties,
+                );
+                if let Some((i, f)) = expected {
+                    assert_eq!(
+                        (als.iu[r].to_bits(), als.fu[r].to_bits()),
+                        (i.to_bits(), f.to_bits()),
+                        "row {r}, wide {wide}"
+                    );
+                }
+            }
+            // The statements' sums against the brute force's, up to the order of the additions.
+            let mut sums = vec![[0.0f64; 5]; m];
+            for r in 0..n {
+                let (cols, votes) = matrix.row(r);
+                let (i, f) = (als.iu[r], als.fu[r]);
+                for (&c, &v) in cols.iter().zip(votes) {
+                    if excluded[c as usize] || v == 0 {
+                        continue;
+                    }
+                    let y = ratings.values()[(v + 1) as usize] - (mu + i);
+                    let s = &mut sums[c as usize];
+                    (s[0], s[1], s[2], s[3], s[4]) = (s[0] + f, s[1] + f * f, s[2] + y, s[3] + f * y, s[4] + y * y);
+                }
+            }
+            for (got, want) in als.sums.iter().zip(&sums) {
+                for (g, w) in got.iter().zip(want) {
+                    assert!((g - w).abs() <= 1e-9 * (1.0 + w.abs()), "{g} against {w}");
+                }
+            }
+            results.push((als.iu.clone(), als.fu.clone(), als.sums.clone()));
+        }
+        let bits = |(iu, fu, sums): &(Vec<f64>, Vec<f64>, Vec<StatementSums>)| {
+            let flat = sums.iter().flatten();
+            iu.iter().chain(fu).chain(flat).map(|x| x.to_bits()).collect::<Vec<u64>>()
+        };
+        assert_eq!(bits(&results[0]), bits(&results[1]));
+    }
 }

@@ -57,7 +57,8 @@
 //! or more from a fit to the first eighth of them (itself started from its own first eighth when
 //! that eighth is 100,000 or more) and then runs at most 2 whole sweeps (1M: 2 instead of 12
 //! cold, 4 after a single prefix; the intercepts within 8.4e-4 of the exact fit's). Memory: the fit itself
-//! plus 40 bytes per statement per chunk of rows; the votes are read from the matrix.
+//! plus 40 bytes per statement per chunk of rows and the kept ratings, 2 bytes each (4 beyond
+//! 16,384 statements), sorted out of the matrix once per fit.
 //!
 //! **Determinism.** Statement factors start from `Rng::fork(seed, statement)` (cold) or the
 //! previous fit (warm); the rows are split into chunks that depend only on the number of
