@@ -339,11 +339,11 @@ impl VoteBatch {
         (self.statements, self.values)
     }
 
-    /// The statement, value and timestamp columns, the participant column and the ids dropped:
-    /// what the vote matrix's cold build from runs still reads once it has placed the
-    /// participants.
-    pub(super) fn into_statements_values_and_times(self) -> (Vec<u32>, Vec<i8>, Times) {
-        (self.statements, self.values, self.times)
+    /// The participant, statement, value and timestamp columns, the ids dropped: what the vote
+    /// matrix's cold build from runs still reads once it has placed the participants, and the
+    /// participant column, which it reuses as the matrix's column indices.
+    pub(super) fn into_columns(self) -> (Vec<u32>, Vec<u32>, Vec<i8>, Times) {
+        (self.participants, self.statements, self.values, self.times)
     }
 
     /// Flips every vote's sign (agree <-> disagree), for input in Polis's raw sign.
