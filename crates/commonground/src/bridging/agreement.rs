@@ -238,12 +238,15 @@ pub(crate) struct PosteriorBounds {
     pub(crate) q: (f64, f64),
     /// Sorted by `(s, n)`.
     table: Vec<((u32, u32), (f64, f64))>,
+    /// Whether the built-in table ([`built_in_bounds`]) is read first: in the tables an update
+    /// builds, not in [`PosteriorBounds::direct`] (the tests' reference, computed afresh).
+    built_in: bool,
 }
 
 impl PosteriorBounds {
     /// No stored bounds: every one is computed when asked for.
     pub(crate) fn direct(interval: f64) -> PosteriorBounds {
-        PosteriorBounds { q: ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0), table: Vec::new() }
+        PosteriorBounds { q: ((1.0 - interval) / 2.0, (1.0 + interval) / 2.0), table: Vec::new(), built_in: false }
     }
 
     /// The bounds the scores read, computed once each, in parallel when there are many: every
@@ -266,9 +269,15 @@ impl PosteriorBounds {
     /// once each, in parallel when there are many.
     /// Four pairs at a time: their eight searches step side by side
     /// ([`Beta::quantiles_together`], the same numbers as one at a time; about 0.7x the time).
-    pub(crate) fn of_pairs(pairs: Vec<(u32, u32)>, q: (f64, f64)) -> PosteriorBounds {
+    /// Pairs the built-in table holds ([`built_in_bounds`]) are not computed nor stored:
+    /// [`PosteriorBounds::stored`] reads them from there.
+    pub(crate) fn of_pairs(mut pairs: Vec<(u32, u32)>, q: (f64, f64)) -> PosteriorBounds {
         use rayon::prelude::*;
         const PAIRS: usize = 4;
+        pairs.retain(|&(s, n)| built_in_bounds(q, s, n).is_none());
+        if pairs.is_empty() {
+            return PosteriorBounds { q, table: Vec::new(), built_in: true };
+        }
         let bounds: Vec<[(f64, f64); PAIRS]> = pairs
             .par_chunks(PAIRS)
             .with_min_len(64)
@@ -282,7 +291,7 @@ impl PosteriorBounds {
                 std::array::from_fn(|pair| (found[2 * pair], found[2 * pair + 1]))
             })
             .collect();
-        PosteriorBounds { q, table: pairs.into_iter().zip(bounds.into_iter().flatten()).collect() }
+        PosteriorBounds { q, table: pairs.into_iter().zip(bounds.into_iter().flatten()).collect(), built_in: true }
     }
 
     /// The `q_lo` quantile of `Beta(s + 1, n − s + 1)` alone: the stored one, or computed.
@@ -295,15 +304,43 @@ impl PosteriorBounds {
         self.stored(s, n).map_or_else(|| Beta::posterior(s, n).quantile(self.q.1), |(_, upper)| upper)
     }
 
-    /// The stored bounds of `(s, n)`, if any.
+    /// The stored bounds of `(s, n)`, if any: in the built-in table (unless [`PosteriorBounds::direct`]),
+    /// or computed for this table.
     pub(crate) fn stored(&self, s: u32, n: u32) -> Option<(f64, f64)> {
-        self.table.binary_search_by_key(&(s, n), |&(pair, _)| pair).ok().map(|i| self.table[i].1)
+        self.built_in
+            .then(|| built_in_bounds(self.q, s, n))
+            .flatten()
+            .or_else(|| self.table.binary_search_by_key(&(s, n), |&(pair, _)| pair).ok().map(|i| self.table[i].1))
     }
 
     /// The `(q_lo, q_hi)` quantiles of `Beta(s + 1, n − s + 1)`.
     pub(crate) fn get(&self, s: u32, n: u32) -> (f64, f64) {
         self.stored(s, n).unwrap_or_else(|| quantiles(s, n, self.q))
     }
+}
+
+/// The default interval's `(q_lo, q_hi)` quantiles of every posterior `Beta(s + 1, n − s + 1)`
+/// of up to a few hundred votes, computed by the build script with this crate's own
+/// [`Beta::quantile`] (it includes `distributions.rs` itself; layout in `build.rs`,
+/// `posterior_table`). A small conversation's groups have no more members than that, and
+/// computing its bounds (two Newton searches over the incomplete beta function per distinct count)
+/// was about a quarter of its whole analysis, in every fresh process.
+static POSTERIOR_TABLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/posterior_quantiles.bin"));
+
+/// The bounds of `Beta(s + 1, n − s + 1)` at the levels `q` from the built-in table: `None` when
+/// `q` is not the table's (another interval) or `n` is above its largest count. The very numbers
+/// [`Beta::quantile`] gives (`built_in_bounds_are_the_quantiles` checks every one).
+pub(crate) fn built_in_bounds(q: (f64, f64), s: u32, n: u32) -> Option<(f64, f64)> {
+    let word = |i: usize| -> u64 {
+        let bytes = &POSTERIOR_TABLE[8 * i..8 * i + 8];
+        u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
+    };
+    let (max, q_lo, q_hi) = (word(0), word(1), word(2));
+    if u64::from(n) > max || s > n || q.0.to_bits() != q_lo || q.1.to_bits() != q_hi {
+        return None;
+    }
+    let i = 3 + 2 * (n as usize * (n as usize + 1) / 2 + s as usize);
+    Some((f64::from_bits(word(i)), f64::from_bits(word(i + 1))))
 }
 
 fn quantiles(s: u32, n: u32, (q_lo, q_hi): (f64, f64)) -> (f64, f64) {
@@ -448,6 +485,42 @@ mod tests {
 
     fn vc(agree: u32, disagree: u32, seen: u32) -> VoteCounts {
         VoteCounts { agree, disagree, seen }
+    }
+
+    #[test]
+    fn built_in_bounds_are_the_quantiles() {
+        // Every entry of the build script's table against the quantile computed here, bit for bit.
+        let q = PosteriorBounds::direct(0.9).q;
+        let mut n = 0;
+        while let Some(first) = built_in_bounds(q, 0, n) {
+            assert_eq!(first, quantiles(0, n, q), "s = 0, n = {n}");
+            for s in 1..=n {
+                let (lower, upper) = built_in_bounds(q, s, n).expect("every s up to n");
+                let (l, u) = quantiles(s, n, q);
+                assert_eq!((lower.to_bits(), upper.to_bits()), (l.to_bits(), u.to_bits()), "s = {s}, n = {n}");
+            }
+            assert_eq!(built_in_bounds(q, n + 1, n), None, "agrees above seen are not in the table");
+            n += 1;
+        }
+        assert!(n > 300, "the table holds groups of a few hundred members, not {n}");
+        // Other levels are computed.
+        assert_eq!(built_in_bounds(PosteriorBounds::direct(0.8).q, 3, 10), None);
+    }
+
+    #[test]
+    fn a_table_reads_the_built_in_bounds_and_computes_the_rest() {
+        // Counts inside and beyond the built-in table, at the default interval and another one:
+        // the table's bounds are the computed ones, and it stores only what it computed.
+        let pairs = vec![(0, 0), (2, 384), (3, 10), (7, 40), (150, 383), (500, 1000)]; // sorted, as of_pairs takes them
+        for interval in [0.9, 0.8] {
+            let reference = PosteriorBounds::direct(interval);
+            let table = PosteriorBounds::of_pairs(pairs.clone(), reference.q);
+            for &(s, n) in &pairs {
+                assert_eq!(table.get(s, n), reference.get(s, n), "({s}, {n}) at {interval}");
+                assert_eq!(table.stored(s, n), Some(reference.get(s, n)));
+            }
+            assert_eq!(table.table.len(), if interval == 0.9 { 2 } else { pairs.len() });
+        }
     }
 
     #[test]
