@@ -4,9 +4,9 @@
 //! left out unless [`MfParams::pass_rating`](super::MfParams::pass_rating) gives it a value, and
 //! votes on moderated-out statements are left out. The first pass over the matrix's CSR rows
 //! ([`Ratings::count`]) keeps the ratings that enter the fit, compacted (a statement column and
-//! the rating's index in one [`Code`], 2 bytes each up to 16,384 statements), so that every sweep reads only those, with no test per vote:
-//! sorting out passes and excluded statements was about a third of a sweep's time when each sweep
-//! did it again. The rows go in chunks of consecutive rows that depend only on the number of
+//! the rating's index in one [`Code`], 2 bytes each up to 16,384 statements), so that every sweep
+//! reads only those, with no test per vote: sorting out passes and excluded statements was about a
+//! third of a sweep's time when each sweep did it again. The rows go in chunks of consecutive rows that depend only on the number of
 //! participants, so that the chunks' sums, added in chunk order, are the same whatever the number
 //! of threads.
 
@@ -172,7 +172,7 @@ impl<'a> Ratings<'a> {
 
     /// Counts the ratings per participant and per statement, and sums them, over the `n`
     /// participants and `m` statements, chunk by chunk (the chunks' results added in order); keeps
-    /// each chunk's ratings for the sweeps ([`Ratings::chunk`]).
+    /// each chunk's ratings for the sweeps ([`Ratings::kept`]).
     pub(super) fn count(&self, n: usize, m: usize, chunk_rows: usize) -> Counts {
         if self.narrow {
             let (counts, chunks) = self.count_coded::<u16>(n, m, chunk_rows);
