@@ -45,6 +45,36 @@ pub fn ln_beta(a: f64, b: f64) -> f64 {
     ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
 }
 
+/// The smallest magnitude a denominator of the continued fraction is let take (Lentz's method).
+const FPMIN: f64 = f64::MIN_POSITIVE / f64::EPSILON;
+
+/// `v`, or [`FPMIN`] where `v` is smaller in magnitude (a NaN is kept).
+fn tiny(v: f64) -> f64 {
+    if v.abs() < FPMIN {
+        FPMIN
+    } else {
+        v
+    }
+}
+
+/// The `L` lanes' starting state for [`beta_continued_fractions`]: per active lane `a + b`,
+/// `a + 1`, `a − 1` and the first `d` (which is also the first `h`), as
+/// [`beta_continued_fraction`] starts; an inactive lane's are 0, 0, 0 and 1.
+#[allow(clippy::type_complexity)]
+fn fraction_starts<const L: usize>(
+    a: [f64; L],
+    b: [f64; L],
+    x: [f64; L],
+    active: [bool; L],
+) -> ([f64; L], [f64; L], [f64; L], [f64; L]) {
+    let (mut qab, mut qap, mut qam, mut d) = ([0.0; L], [0.0; L], [0.0; L], [1.0; L]);
+    for i in (0..L).filter(|&i| active[i]) {
+        (qab[i], qap[i], qam[i]) = (a[i] + b[i], a[i] + 1.0, a[i] - 1.0);
+        d[i] = 1.0 / tiny(1.0 - qab[i] * x[i] / qap[i]);
+    }
+    (qab, qap, qam, d)
+}
+
 /// [`beta_continued_fraction`] of `L` lanes `(a[i], b[i], x[i])` at once (only the `active`
 /// ones), each lane the very number the one-at-a-time function gives: the same operations in the
 /// same order, a lane left alone once it has converged.
@@ -71,16 +101,9 @@ fn beta_continued_fractions<const L: usize>(a: [f64; L], b: [f64; L], x: [f64; L
 #[cfg(target_arch = "x86_64")]
 fn beta_continued_fractions_sse2<const L: usize>(a: [f64; L], b: [f64; L], x: [f64; L], active: [bool; L]) -> [f64; L] {
     use std::arch::x86_64::*;
-    const FPMIN: f64 = f64::MIN_POSITIVE / f64::EPSILON;
     assert!(L % 2 == 0, "lanes are stepped in pairs");
-    let (mut qab, mut qap, mut qam) = ([0.0; L], [0.0; L], [0.0; L]);
-    let (mut c, mut d, mut h) = ([1.0; L], [1.0; L], [1.0; L]);
-    let tiny_scalar = |v: f64| if v.abs() < FPMIN { FPMIN } else { v };
-    for i in (0..L).filter(|&i| active[i]) {
-        (qab[i], qap[i], qam[i]) = (a[i] + b[i], a[i] + 1.0, a[i] - 1.0);
-        d[i] = 1.0 / tiny_scalar(1.0 - qab[i] * x[i] / qap[i]);
-        h[i] = d[i];
-    }
+    let (qab, qap, qam, mut d) = fraction_starts(a, b, x, active);
+    let (mut c, mut h) = ([1.0; L], d);
     let mut running = active;
     // SAFETY: SSE2 is part of the x86-64 baseline, so these intrinsics are always available;
     // every load and store is of two lanes `p, p + 1 < L` of a `[f64; L]`.
@@ -149,15 +172,8 @@ fn beta_continued_fractions_scalar<const L: usize>(
     x: [f64; L],
     active: [bool; L],
 ) -> [f64; L] {
-    const FPMIN: f64 = f64::MIN_POSITIVE / f64::EPSILON;
-    let tiny = |v: f64| if v.abs() < FPMIN { FPMIN } else { v };
-    let (mut qab, mut qap, mut qam) = ([0.0; L], [0.0; L], [0.0; L]);
-    let (mut c, mut d, mut h) = ([1.0; L], [1.0; L], [1.0; L]);
-    for i in (0..L).filter(|&i| active[i]) {
-        (qab[i], qap[i], qam[i]) = (a[i] + b[i], a[i] + 1.0, a[i] - 1.0);
-        d[i] = 1.0 / tiny(1.0 - qab[i] * x[i] / qap[i]);
-        h[i] = d[i];
-    }
+    let (qab, qap, qam, mut d) = fraction_starts(a, b, x, active);
+    let (mut c, mut h) = ([1.0; L], d);
     let mut running = active;
     for m in 1..100_000 {
         if !running.contains(&true) {
@@ -188,9 +204,7 @@ fn beta_continued_fractions_scalar<const L: usize>(
 
 /// The continued fraction of the incomplete beta function (Numerical Recipes `betacf`).
 fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
-    const FPMIN: f64 = f64::MIN_POSITIVE / f64::EPSILON;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
-    let tiny = |v: f64| if v.abs() < FPMIN { FPMIN } else { v };
     let mut c = 1.0;
     let mut d = 1.0 / tiny(1.0 - qab * x / qap);
     let mut h = d;
