@@ -275,9 +275,6 @@ impl PosteriorBounds {
         use rayon::prelude::*;
         const PAIRS: usize = 4;
         pairs.retain(|&(s, n)| built_in_bounds(q, s, n).is_none());
-        if pairs.is_empty() {
-            return PosteriorBounds { q, table: Vec::new(), built_in: true };
-        }
         let bounds: Vec<[(f64, f64); PAIRS]> = pairs
             .par_chunks(PAIRS)
             .with_min_len(64)
